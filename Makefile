@@ -1,0 +1,38 @@
+# Two commands for a fresh machine: `make run` (serve the example bot) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,embeddings]'
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	$(BIN)/parley serve --flows flows.yaml --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.test-installed
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python bench/turn_overhead.py
+	$(BIN)/python bench/retrieval.py
+
+clean:
+	rm -rf $(VENV) .parley .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,89 @@
+"""The answer skill: retrieve passages, then generate a cited answer.
+
+Generation tries each configured model in order and ends with the extractive responder, so
+a dead or slow model costs the user quality, never the answer. Every failure is logged with
+the conversation and event ids.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from langgraph.config import get_stream_writer
+
+from agents.config import FlowsConfig, Skill
+from agents.extractive import ExtractiveResponder
+from agents.models import Generation, Prompt, Responder
+from agents.prompt import build_messages
+from agents.state import Draft, Node, TurnState
+from channels.messages import Citation, StreamChunk
+from knowledge.store import KnowledgeStore
+from knowledge.types import Passage
+
+log = logging.getLogger("parley.answer")
+
+
+def skill_named(config: FlowsConfig, name: str | None) -> Skill | None:
+    return next((s for s in config.skills if s.name == name), None)
+
+
+def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
+    """Build the retrieve node: the top passages, limited to the skill's sources."""
+
+    async def retrieve(state: TurnState) -> TurnState:
+        skill = skill_named(config, state.get("skill"))
+        sources = frozenset(skill.knowledge) if skill and skill.knowledge is not None else None
+        text = state["inbound"].text
+        return {"passages": knowledge.search(text, config.knowledge.top_k, sources)}
+
+    return retrieve
+
+
+def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
+    """Build the generate node over the model chain (the extractive responder ends it)."""
+    last_resort = ExtractiveResponder()
+
+    async def generate(state: TurnState) -> TurnState:
+        inbound = state["inbound"]
+        passages = state.get("passages", [])
+        skill = skill_named(config, state.get("skill"))
+        history = state.get("messages", [])[:-1]
+        prompt = Prompt(build_messages(config, skill, history, inbound.text, passages),
+                        inbound.text, passages)
+        write = get_stream_writer()
+
+        def on_delta(delta: str) -> None:
+            write(StreamChunk(conversation_id=inbound.conversation_id, delta=delta))
+
+        generation: Generation | None = None
+        failed = False
+        for responder in responders:
+            try:
+                generation = await responder.generate(prompt, on_delta)
+                break
+            except Exception as exc:  # any model failure degrades to the next in the chain
+                failed = True
+                log.warning(
+                    "model failed, falling back: %s (conversation=%s event=%s)",
+                    exc, inbound.conversation_id, inbound.event_id,
+                )
+        if generation is None:
+            generation = await last_resort.generate(prompt, on_delta)
+        return {"draft": _draft(config, generation, passages, fallback=failed)}
+
+    return generate
+
+
+def _draft(config: FlowsConfig, generation: Generation, passages: list[Passage],
+           fallback: bool) -> Draft:
+    if not generation.text:
+        return Draft(text=config.fallback_answer, usage=generation.usage, fallback=fallback)
+    citations = tuple(citation(passages[i]) for i in generation.cited)
+    return Draft(text=generation.text, citations=citations, usage=generation.usage,
+                 fallback=fallback)
+
+
+def citation(passage: Passage) -> Citation:
+    chunk = passage.chunk
+    return Citation(title=chunk.title, uri=chunk.uri, location=chunk.location,
+                    anchor=chunk.anchor)

@@ -1,0 +1,127 @@
+"""The one entry point every channel calls: `Bot.handle(message)` → reply.
+
+A bot is opened for the life of a process (`async with Bot.open(config) as bot:`): that
+loads the knowledge index (building it if missing or stale), builds the model chain and
+opens memory. Turns of one conversation run one at a time; different conversations run
+concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+from langchain_core.runnables import RunnableConfig
+
+from agents.config import FlowsConfig
+from agents.graph import TurnGraph, build_graph
+from agents.memory import Memory, open_memory
+from agents.models import Responder, build_responders
+from agents.state import TurnState
+from channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
+from knowledge.ingest import Ingestor
+from knowledge.store import KnowledgeStore
+
+log = logging.getLogger("parley.bot")
+
+
+class Bot:
+    """A configured bot with its knowledge, models and memory open."""
+
+    def __init__(self, config: FlowsConfig, graph: TurnGraph, memory: Memory) -> None:
+        self.config = config
+        self._graph = graph
+        self._memory = memory
+        # Held only while a turn runs, so idle conversations cost nothing.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        config: FlowsConfig,
+        *,
+        knowledge: KnowledgeStore | None = None,
+        responders: list[Responder] | None = None,
+    ) -> AsyncIterator[Bot]:
+        """Open a bot for the life of the block.
+
+        Args:
+            config: the validated flows.yaml.
+            knowledge: a store to use instead of the embedded index (tests, external stores).
+            responders: models to use instead of those configured (benchmarks, tests).
+        """
+        if knowledge is None:
+            knowledge = Ingestor(config.knowledge, config.root).open()
+        if responders is None:
+            responders = build_responders(config.models)
+        async with open_memory(config) as memory:
+            graph = build_graph(config, knowledge, responders, memory.checkpointer)
+            yield cls(config, graph, memory)
+
+    async def handle(self, message: InboundMessage) -> OutboundMessage:
+        """Run one turn and return the reply (also stored in the transcript)."""
+        reply: OutboundMessage | None = None
+        async for item in self.stream(message):
+            if isinstance(item, OutboundMessage):
+                reply = item
+        assert reply is not None, "a turn always ends with a reply"
+        return reply
+
+    async def stream(self, message: InboundMessage) -> AsyncIterator[StreamChunk | OutboundMessage]:
+        """Run one turn, yielding reply text as it is generated, then the final reply.
+
+        Chunks are provisional: if a model fails mid-answer, the fallback answer follows and
+        the final `OutboundMessage` is what counts.
+        """
+        config: RunnableConfig = {"configurable": {"thread_id": message.conversation_id}}
+        turn_input: TurnState = {
+            "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
+        }
+        reply: OutboundMessage | None = None
+        lock = self._locks.get(message.conversation_id)
+        if lock is None:
+            lock = self._locks[message.conversation_id] = asyncio.Lock()
+        async with lock:
+            started = time.perf_counter()
+            try:
+                async for mode, data in self._graph.astream(
+                    turn_input, config, stream_mode=["custom", "values"], durability="exit"
+                ):
+                    if mode == "custom":
+                        yield cast(StreamChunk, data)
+                    else:
+                        reply = cast(dict[str, Any], data).get("reply")
+                if reply is None:
+                    raise RuntimeError("the turn graph ended without a reply")
+            except Exception:
+                # The user is told, and the next turn starts from the last good state.
+                log.exception("turn failed (conversation=%s event=%s)",
+                              message.conversation_id, message.event_id)
+                reply = OutboundMessage(conversation_id=message.conversation_id,
+                                        text=self.config.error_answer, fallback=True)
+            await self._record(message, reply, time.perf_counter() - started)
+        yield reply
+
+    async def _record(
+        self, message: InboundMessage, reply: OutboundMessage, seconds: float
+    ) -> None:
+        try:
+            await self._memory.transcript.append(Turn(
+                conversation_id=message.conversation_id, user_text=message.text,
+                reply=reply.text, citations=reply.citations, skill=reply.skill,
+                usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
+                at=message.received_at,
+            ))
+        except Exception:  # the user still gets the reply; the gap is in the log
+            log.exception("transcript write failed (conversation=%s event=%s)",
+                          message.conversation_id, message.event_id)
+
+    async def conversation(self, conversation_id: str) -> list[Turn]:
+        """Every turn of a conversation, oldest first."""
+        return await self._memory.transcript.turns(conversation_id)

@@ -1,0 +1,264 @@
+"""The flows.yaml schema: one pydantic model per section, unknown keys rejected.
+
+Paths in the file are relative to the file's own folder; `FlowsConfig.resolve` turns them
+into absolute paths once, at load time, so nothing later depends on the working directory.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+EXTRACTIVE = "extractive"
+
+
+class Strict(BaseModel):
+    """Base for every section: a typo'd key is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(Strict):
+    """One chat model. A bare string in flows.yaml is shorthand for `{name: ...}`."""
+
+    name: str = Field(
+        EXTRACTIVE,
+        description="'extractive' (built in, offline) or a langchain init_chat_model id "
+        "such as 'openai:gpt-4o-mini', 'anthropic:claude-sonnet-4-5', 'ollama:llama3.2'.",
+    )
+    base_url: str | None = Field(
+        None, description="Any OpenAI-compatible server (vLLM, llama.cpp)."
+    )
+    api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
+    timeout_s: float = Field(30.0, gt=0, description="Whole-answer deadline before falling back.")
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, gt=0)
+    price_in_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
+    price_out_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _known_form(cls, name: str) -> str:
+        if name != EXTRACTIVE and ":" not in name:
+            raise ValueError(
+                f"model {name!r} is neither 'extractive' nor 'provider:model' "
+                "(e.g. 'openai:gpt-4o-mini')"
+            )
+        return name
+
+    @property
+    def is_extractive(self) -> bool:
+        return self.name == EXTRACTIVE
+
+
+class MemoryConfig(Strict):
+    """Where conversation state lives and how much of it the model sees."""
+
+    url: str = Field(
+        "sqlite:.parley/memory.sqlite",
+        description="'sqlite:PATH' (relative to flows.yaml) or 'memory:' for tests.",
+    )
+    history_tokens: int = Field(
+        2000, gt=0, description="Token budget of past messages sent to the model each turn."
+    )
+    window_messages: int = Field(
+        40, ge=2, description="Messages kept in the conversation state; older ones are dropped."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"url": value} if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if not (url.startswith("sqlite:") or url == "memory:"):
+            raise ValueError(f"memory {url!r} must be 'sqlite:PATH' or 'memory:'")
+        return url
+
+
+class KnowledgeSource(Strict):
+    """A folder of documents, one file, or a web site to index."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$")
+    path: Path | None = Field(None, description="File or folder, relative to flows.yaml.")
+    url: str | None = Field(None, description="A web page, or a sitemap.xml to follow.")
+    include: list[str] = Field(
+        default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.txt", "**/*.html",
+                                 "**/*.htm", "**/*.pdf", "**/*.docx"],
+        description="Glob patterns of files to index under `path`.",
+    )
+
+    @model_validator(mode="after")
+    def _one_location(self) -> KnowledgeSource:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("a knowledge source needs exactly one of 'path' or 'url'")
+        return self
+
+
+class KnowledgeConfig(Strict):
+    """What the bot knows and how it is cut up and searched."""
+
+    sources: list[KnowledgeSource] = Field(
+        default_factory=lambda: [KnowledgeSource(name="docs", path=Path("knowledge/docs"))]
+    )
+    chunk_tokens: int = Field(200, ge=20, le=4000, description="Target chunk size in words.")
+    chunk_overlap: int = Field(30, ge=0, description="Words repeated between adjacent chunks.")
+    top_k: int = Field(4, ge=1, le=50, description="Passages retrieved per question.")
+    retriever: Literal["bm25", "hybrid"] = Field(
+        "bm25", description="'hybrid' fuses BM25 with dense embeddings (parley[embeddings])."
+    )
+    index_dir: Path = Field(Path(".parley/knowledge"), description="Where the index is kept.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> KnowledgeConfig:
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError("chunk_overlap must be smaller than chunk_tokens")
+        names = [s.name for s in self.sources]
+        if len(set(names)) != len(names):
+            raise ValueError(f"knowledge source names must be unique, got {names}")
+        return self
+
+
+class FewShot(Strict):
+    """One example exchange shown to the model before the real question."""
+
+    user: str
+    assistant: str
+
+
+class Skill(Strict):
+    """Something the bot can do, chosen per turn by the router."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_-]+$")
+    description: str = ""
+    kind: Literal["answer"] = Field("answer", description="'answer': retrieve, then reply.")
+    examples: list[str] = Field(default_factory=list, description="Utterances that mean this.")
+    instructions: str = Field("", description="Added to the system prompt for this skill.")
+    few_shot: list[FewShot] = Field(default_factory=list)
+    knowledge: list[str] | None = Field(
+        None, description="Source names this skill may answer from (default: all)."
+    )
+    template: str | None = Field(
+        None, description="Reply template; '{answer}' is replaced by the generated answer."
+    )
+
+    @field_validator("template")
+    @classmethod
+    def _template_fields(cls, template: str | None) -> str | None:
+        if template is None:
+            return None
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        if fields - {"answer"}:
+            raise ValueError(
+                f"template may only use {{answer}}, found {sorted(fields - {'answer'})}"
+            )
+        return template
+
+
+class SlackChannel(Strict):
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+
+
+class WhatsAppChannel(Strict):
+    account_sid_env: str = "TWILIO_ACCOUNT_SID"
+    auth_token_env: str = "TWILIO_AUTH_TOKEN"
+    public_url: str | None = None
+
+
+class WebChannel(Strict):
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
+class ChannelsConfig(Strict):
+    """Channel settings; secrets are named by environment variable, never written here."""
+
+    slack: SlackChannel | None = None
+    whatsapp: WhatsAppChannel | None = None
+    web: WebChannel | None = None
+
+
+class EvalTargets(Strict):
+    """What 'good enough' means for this bot; `parley eval` reports against these."""
+
+    accuracy: float | None = Field(None, ge=0, le=1)
+    p95_latency_ms: float | None = Field(None, gt=0)
+    cost_per_1k_conversations: float | None = Field(None, ge=0)
+
+
+class EvalConfig(Strict):
+    dataset: Path = Path("evals/cases.yaml")
+    targets: EvalTargets = Field(default_factory=EvalTargets)
+
+
+class Guard(Strict):
+    max_chars: int = Field(4000, gt=0, description="Longer messages are refused, not truncated.")
+
+
+class FlowsConfig(Strict):
+    """The whole bot, as written in flows.yaml."""
+
+    name: str
+    persona: str = "You are a helpful assistant. Answer only from the provided sources."
+    fallback_answer: str = Field(
+        "I don't have information about that. Could you rephrase, or ask about something else?",
+        description="Said when nothing relevant is known.",
+    )
+    error_answer: str = Field(
+        "Sorry, something went wrong on my side. Please try again in a moment.",
+        description="Said when a turn fails unexpectedly (the failure is logged).",
+    )
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    fallback_models: list[ModelSpec] = Field(default_factory=list)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
+    skills: list[Skill] = Field(default_factory=list)
+    guard: Guard = Field(default_factory=Guard)
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    _root: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="after")
+    def _skills_reference_sources(self) -> FlowsConfig:
+        known = {s.name for s in self.knowledge.sources}
+        names = [s.name for s in self.skills]
+        if len(set(names)) != len(names):
+            raise ValueError(f"skill names must be unique, got {names}")
+        for skill in self.skills:
+            unknown = set(skill.knowledge or []) - known
+            if unknown:
+                raise ValueError(
+                    f"skill {skill.name!r} uses unknown knowledge source(s) {sorted(unknown)} "
+                    f"(known: {sorted(known)})"
+                )
+        return self
+
+    @property
+    def root(self) -> Path:
+        """The folder of the flows.yaml file; relative paths in it start here."""
+        return self._root
+
+    def at(self, root: Path) -> FlowsConfig:
+        """Return this config anchored at `root` (the folder its file was read from)."""
+        self._root = root.resolve()
+        return self
+
+    def path(self, relative: Path | str) -> Path:
+        """Resolve a path written in flows.yaml against the file's folder."""
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else self._root / candidate
+
+    @property
+    def models(self) -> list[ModelSpec]:
+        """The configured model followed by its fallbacks, in the order they are tried."""
+        return [self.model, *self.fallback_models]

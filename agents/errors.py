@@ -1,0 +1,54 @@
+"""The exceptions parley raises, one tree so callers can catch at the depth they need.
+
+    ParleyError
+    ├── ConfigError          flows.yaml is unreadable or invalid (carries every problem found)
+    ├── MissingExtraError    an optional feature was asked for without its extra installed
+    ├── ModelError           a configured model failed or timed out (the bot falls back)
+    └── KnowledgeError       a knowledge source cannot be read or indexed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ParleyError(Exception):
+    """Base class of every error parley raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a config file, located so an editor can jump to it."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ConfigError(ParleyError):
+    """flows.yaml could not be loaded; `problems` lists every one found, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.line, p.column))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class MissingExtraError(ParleyError):
+    """An optional dependency is missing; the message names the install line."""
+
+    def __init__(self, feature: str, extra: str) -> None:
+        super().__init__(f"{feature} needs an optional extra: pip install 'parley[{extra}]'")
+
+
+class ModelError(ParleyError):
+    """A chat model failed, timed out or returned nothing usable."""
+
+
+class KnowledgeError(ParleyError):
+    """A knowledge source could not be loaded or indexed."""

@@ -1,0 +1,51 @@
+"""The built-in responder: answers with the sentences of the best passages that match the
+question, and cites them. No model, no network, no weights: the default for a new bot and
+the answer of last resort when the configured models fail."""
+
+from __future__ import annotations
+
+from agents.models import Generation, OnDelta, Prompt
+from channels.messages import Usage
+from knowledge.text import content_terms, sentences, terms
+from knowledge.types import Passage
+
+# A passage is relevant when it holds at least this share of the question's subject words.
+MIN_COVERAGE = 0.5
+MAX_SENTENCES = 3
+
+
+class ExtractiveResponder:
+    """Quote, don't invent: the answer is made of the passages' own sentences."""
+
+    name = "extractive"
+
+    async def generate(self, prompt: Prompt, on_delta: OnDelta) -> Generation:
+        """Answer from `prompt.passages`; empty text means nothing relevant was found."""
+        wanted = content_terms(prompt.question)
+        relevant = [
+            i for i, p in enumerate(prompt.passages) if _coverage(wanted, p) >= MIN_COVERAGE
+        ]
+        usage = Usage(model=self.name)
+        if not relevant:
+            return Generation(text="", cited=(), usage=usage)
+        best = relevant[0]
+        picked = _best_sentences(wanted, prompt.passages[best])
+        text = " ".join(picked)
+        on_delta(text)
+        return Generation(text=text, cited=(best,), usage=usage)
+
+
+def _coverage(wanted: set[str], passage: Passage) -> float:
+    if not wanted:
+        return 0.0
+    return len(wanted & set(terms(passage.chunk.searchable))) / len(wanted)
+
+
+def _best_sentences(wanted: set[str], passage: Passage) -> list[str]:
+    """The passage's sentences that share most words with the question, in reading order."""
+    candidates = sentences(passage.chunk.text)
+    scored = [(len(wanted & set(terms(s))), i) for i, s in enumerate(candidates)]
+    top = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))[:MAX_SENTENCES]
+    if not top:  # the match is in the title or headings: the section's opening says it best
+        return candidates[:MAX_SENTENCES]
+    return [candidates[i] for _, i in sorted(top, key=lambda x: x[1])]

@@ -1,0 +1,58 @@
+"""The turn graph: one run per user turn, `thread_id` = conversation id.
+
+    START → guard ─┬─ refused ───────────────────────────┐
+                   └→ route → retrieve → generate → respond → END
+
+`route` picks a skill; the skill's kind picks the node that follows it ('answer' skills and
+the general answer go to retrieve → generate). New skill kinds add their nodes here and a
+branch in `_after_route`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+
+from agents.answer import generate_node, retrieve_node
+from agents.config import FlowsConfig
+from agents.guard import guard_node
+from agents.models import Responder
+from agents.respond import respond_node
+from agents.router import SkillRouter, route_node
+from agents.state import TurnState
+from knowledge.store import KnowledgeStore
+
+TurnGraph = CompiledStateGraph[TurnState, Any, TurnState, TurnState]
+
+
+def build_graph(
+    config: FlowsConfig,
+    knowledge: KnowledgeStore,
+    responders: list[Responder],
+    checkpointer: BaseCheckpointSaver[str] | None,
+) -> TurnGraph:
+    """Compile the turn graph with its dependencies injected into the nodes."""
+    graph = StateGraph(TurnState)
+    graph.add_node("guard", guard_node(config.guard))
+    graph.add_node("route", route_node(SkillRouter(config.skills)))
+    graph.add_node("retrieve", retrieve_node(config, knowledge))
+    graph.add_node("generate", generate_node(config, responders))
+    graph.add_node("respond", respond_node(config))
+    graph.add_edge(START, "guard")
+    graph.add_conditional_edges("guard", _after_guard, ["route", "respond"])
+    graph.add_conditional_edges("route", _after_route, ["retrieve"])
+    graph.add_edge("retrieve", "generate")
+    graph.add_edge("generate", "respond")
+    graph.add_edge("respond", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _after_guard(state: TurnState) -> str:
+    return "respond" if state.get("draft") is not None else "route"
+
+
+def _after_route(state: TurnState) -> str:
+    return "retrieve"  # every skill is an 'answer' skill until other kinds exist

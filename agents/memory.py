@@ -1,0 +1,122 @@
+"""Conversation memory: a LangGraph checkpointer for the turn state, and a transcript of turns.
+
+Both live in one store, so a second process (or a restarted one) sees the same
+conversations. The checkpointer holds the bounded recent history the graph needs; the
+transcript keeps every turn, append-only, for `GET /api/conversations/{id}`, evaluation and
+exporting conversations as few-shot or fine-tuning data.
+
+    sqlite:PATH   one local file (default: .parley/memory.sqlite), WAL mode
+    memory:       in this process only (tests, benchmarks)
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aiosqlite
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from agents.config import FlowsConfig
+from agents.state import CHECKPOINT_TYPES
+from channels.messages import Turn
+
+
+class Transcript(Protocol):
+    """Append-only log of the turns of every conversation."""
+
+    async def append(self, turn: Turn) -> None:
+        """Store one finished turn."""
+        ...
+
+    async def turns(self, conversation_id: str) -> list[Turn]:
+        """Every stored turn of a conversation, oldest first; empty if it is unknown."""
+        ...
+
+
+class InMemoryTranscript:
+    """Transcript held in a dict; gone with the process."""
+
+    def __init__(self) -> None:
+        self._turns: dict[str, list[Turn]] = defaultdict(list)
+
+    async def append(self, turn: Turn) -> None:
+        self._turns[turn.conversation_id].append(turn)
+
+    async def turns(self, conversation_id: str) -> list[Turn]:
+        return list(self._turns.get(conversation_id, []))
+
+
+class SqliteTranscript:
+    """Transcript in the SQLite file that also holds the checkpoints."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def setup(self) -> None:
+        await self._conn.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS parley_turns (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                conversation_id TEXT NOT NULL,
+                turn TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS parley_turns_conversation
+                ON parley_turns (conversation_id, id);
+            """
+        )
+        await self._conn.commit()
+
+    async def append(self, turn: Turn) -> None:
+        await self._conn.execute(
+            "INSERT INTO parley_turns (conversation_id, turn) VALUES (?, ?)",
+            (turn.conversation_id, turn.model_dump_json()),
+        )
+        await self._conn.commit()
+
+    async def turns(self, conversation_id: str) -> list[Turn]:
+        async with self._conn.execute(
+            "SELECT turn FROM parley_turns WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        ) as cursor:
+            return [Turn.model_validate(json.loads(row[0])) async for row in cursor]
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The store of one bot: graph checkpoints plus the transcript."""
+
+    checkpointer: BaseCheckpointSaver[str]
+    transcript: Transcript
+
+
+def serializer() -> JsonPlusSerializer:
+    """The checkpoint serializer, told which parley types it may rebuild."""
+    return JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
+
+
+@asynccontextmanager
+async def open_memory(config: FlowsConfig) -> AsyncIterator[Memory]:
+    """Open the memory store named by `config.memory.url` for the life of the block."""
+    url = config.memory.url
+    if url == "memory:":
+        yield Memory(InMemorySaver(serde=serializer()), InMemoryTranscript())
+        return
+    path = config.path(Path(url.removeprefix("sqlite:")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    async with aiosqlite.connect(path) as conn:
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        saver = AsyncSqliteSaver(conn, serde=serializer())
+        await saver.setup()
+        transcript = SqliteTranscript(conn)
+        await transcript.setup()
+        yield Memory(saver, transcript)

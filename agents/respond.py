@@ -1,0 +1,40 @@
+"""The respond node: shape the draft into the reply and keep the history window bounded."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, RemoveMessage
+
+from agents.answer import skill_named
+from agents.config import FlowsConfig
+from agents.state import Node, TurnState
+from channels.messages import OutboundMessage
+
+
+def respond_node(config: FlowsConfig) -> Node:
+    """Build the respond node for this bot's templates and memory window."""
+    window = config.memory.window_messages
+
+    async def respond(state: TurnState) -> TurnState:
+        draft = state["draft"]
+        assert draft is not None, "every path to respond sets a draft"
+        skill = skill_named(config, state.get("skill"))
+        text = draft.text
+        if not draft.refused and skill is not None and skill.template:
+            text = skill.template.format(answer=text)
+        reply = OutboundMessage(
+            conversation_id=state["inbound"].conversation_id,
+            text=text,
+            citations=draft.citations,
+            buttons=draft.buttons,
+            skill=skill.name if skill else None,
+            usage=draft.usage,
+            fallback=draft.fallback,
+        )
+        history = state.get("messages", [])
+        if draft.refused:
+            return {"reply": reply}
+        excess = len(history) + 1 - window
+        drop = [RemoveMessage(id=m.id) for m in history[:excess] if m.id] if excess > 0 else []
+        return {"reply": reply, "messages": [*drop, AIMessage(text)]}
+
+    return respond

@@ -1,0 +1,46 @@
+"""`parley init`: a new bot folder, copied from the example bot that ships with parley."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from agents.errors import ParleyError
+
+# What a bot folder holds; `tools/` starts empty, for the bot's own Python tools.
+_COPIED = ("flows.yaml", "knowledge/docs", "evals")
+
+
+def example_bot() -> Path:
+    """The example bot's folder: the source checkout, or the copy packed into the wheel."""
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "flows.yaml").is_file():
+        return checkout
+    return Path(__file__).resolve().parent / "example"
+
+
+def init_bot(target: Path) -> list[Path]:
+    """Create a bot folder at `target` from the example bot.
+
+    Returns:
+        The files and folders created.
+
+    Raises:
+        ParleyError: `target` already holds a flows.yaml (nothing is overwritten).
+    """
+    if (target / "flows.yaml").exists():
+        raise ParleyError(f"{target / 'flows.yaml'} already exists; not overwriting it")
+    source = example_bot()
+    created: list[Path] = []
+    for name in _COPIED:
+        src, dst = source / name, target / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dst)
+        created.append(dst)
+    tools = target / "tools"
+    tools.mkdir(exist_ok=True)
+    created.append(tools)
+    return created

@@ -1,0 +1,146 @@
+"""Per-turn time of parley's full turn graph as a conversation grows, beside stock LangGraph.
+
+parley: `Bot.handle` on the example bot (guard → route → retrieve → generate → respond),
+SQLite memory, transcript written, and a zero-latency stand-in chat model streamed through
+the real responder. Stock: a `StateGraph` of three trivial nodes over `add_messages` with
+`SqliteSaver`, the way a LangGraph chatbot is usually written. Both run in this process, on
+the same machine, in the same run; each figure is the median over `--repeats` conversations.
+
+    python bench/turn_overhead.py [--repeats 9] [--turns 200] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from rich.console import Console
+from rich.table import Table
+
+from agents.bot import Bot
+from agents.config import ModelSpec
+from agents.flowsfile import load_flows
+from agents.models import ChatResponder
+from agents.scaffold import init_bot
+from channels.messages import InboundMessage
+
+QUESTIONS = ["how long do I have to return boots?", "how much is express shipping?",
+             "are you open on sunday?", "what does the warranty cover?"]
+MARKS = (1, 50, 200)
+
+
+def zero_latency_model() -> ChatResponder:
+    replies = itertools.repeat(AIMessage("Within 60 days, unworn [1]."))
+    return ChatResponder(ModelSpec(name="fake:zero"), GenericFakeChatModel(messages=replies))
+
+
+async def parley_turns(bot: Bot, turns: int, conversation: str) -> list[float]:
+    times = []
+    for turn in range(turns):
+        message = InboundMessage(channel="api", conversation_id=conversation,
+                                 text=QUESTIONS[turn % len(QUESTIONS)])
+        started = time.perf_counter()
+        await bot.handle(message)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+class StockState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def stock_graph() -> Any:
+    def guard(state: StockState) -> dict[str, Any]:
+        return {}
+
+    def model(state: StockState) -> dict[str, Any]:
+        return {"messages": [AIMessage("Within 60 days, unworn.")]}
+
+    def respond(state: StockState) -> dict[str, Any]:
+        return {}
+
+    graph = StateGraph(StockState)
+    for name, node in (("guard", guard), ("model", model), ("respond", respond)):
+        graph.add_node(name, node)
+    graph.add_edge(START, "guard")
+    graph.add_edge("guard", "model")
+    graph.add_edge("model", "respond")
+    graph.add_edge("respond", END)
+    return graph
+
+
+def stock_turns(app: Any, turns: int, conversation: str) -> list[float]:
+    config = {"configurable": {"thread_id": conversation}}
+    times = []
+    for turn in range(turns):
+        started = time.perf_counter()
+        app.invoke({"messages": [HumanMessage(QUESTIONS[turn % len(QUESTIONS)])]}, config)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def measure(folder: Path, repeats: int) -> tuple[list[list[float]], list[list[float]]]:
+    """Run `repeats` conversations on each system, interleaved so drift hits both alike.
+
+    One bot and one stock app serve every conversation, each warmed up by a conversation of
+    its own first: turn 1 is then the first turn of a new conversation, not of a new process.
+    """
+    turns = max(MARKS)
+    config = load_flows(folder / "bot" / "flows.yaml")
+    with sqlite3.connect(folder / "stock.sqlite", check_same_thread=False) as conn:
+        app = stock_graph().compile(checkpointer=SqliteSaver(conn))
+        async with Bot.open(config, responders=[zero_latency_model()]) as bot:
+            await parley_turns(bot, 5, "warm-up")
+            stock_turns(app, 5, "warm-up")
+            parley_runs, stock_runs = [], []
+            for repeat in range(repeats):
+                parley_runs.append(await parley_turns(bot, turns, f"c{repeat}"))
+                stock_runs.append(stock_turns(app, turns, f"c{repeat}"))
+    return parley_runs, stock_runs
+
+
+def medians(runs: list[list[float]]) -> dict[str, float]:
+    return {f"turn{m}_ms": round(statistics.median(r[m - 1] for r in runs), 3) for m in MARKS}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9, help="conversations per system")
+    parser.add_argument("--json", type=Path, help="write the medians here")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="parley-bench-"))
+    try:
+        init_bot(folder / "bot")
+        parley_runs, stock_runs = asyncio.run(measure(folder, args.repeats))
+    finally:
+        shutil.rmtree(folder)
+    results = {"parley": medians(parley_runs), "stock": medians(stock_runs)}
+    table = Table(title=f"Per-turn time, median of {args.repeats} conversations (ms)")
+    table.add_column("system")
+    for mark in MARKS:
+        table.add_column(f"turn {mark}", justify="right")
+    table.add_column("turn 200 / turn 1", justify="right")
+    for name, row in results.items():
+        table.add_row(name, *(f"{row[f'turn{m}_ms']:.2f}" for m in MARKS),
+                      f"{row['turn200_ms'] / row['turn1_ms']:.2f}x")
+    Console().print(table)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

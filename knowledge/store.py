@@ -1,0 +1,111 @@
+"""Retrieval behind one small interface, so the embedded index can be swapped for a real
+vector database when a bot outgrows one machine.
+
+`KnowledgeStore` is the seam: anything with `search(query, k, sources)` returning passages
+works. `EmbeddedStore` (BM25 over the local index, fused with dense vectors when the bot says
+`retriever: hybrid`) is the default; `VectorStoreKnowledge`
+wraps any LangChain `VectorStore` (pgvector, Qdrant, Redis, …) whose documents carry the
+chunk fields in their metadata, as `chunk_metadata` writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from knowledge.bm25 import Bm25Index
+from knowledge.dense import FUSION_DEPTH, DenseIndex, fuse
+from knowledge.types import Chunk, Passage
+
+
+@runtime_checkable
+class KnowledgeStore(Protocol):
+    """What the bot needs from a knowledge index."""
+
+    def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
+        """The `k` passages most relevant to `query`, best first, from `sources` only
+        (all sources when None). An empty list means nothing relevant is known."""
+        ...
+
+
+class EmbeddedStore:
+    """BM25 over chunks held in memory; the default, offline, dependency-light store.
+
+    With a `DenseIndex` (one vector per chunk, same order) it is a hybrid: the BM25 and dense
+    rankings, each `FUSION_DEPTH` deep, are merged by `dense.fuse`.
+    """
+
+    def __init__(
+        self, chunks: Sequence[Chunk], bm25: Bm25Index, dense: DenseIndex | None = None
+    ) -> None:
+        self.chunks = list(chunks)
+        self._bm25 = bm25
+        self._dense = dense
+        self._source_of = np.array([c.source for c in self.chunks], dtype=object)
+        self._mask = lru_cache(maxsize=64)(self._build_mask)
+
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk]) -> EmbeddedStore:
+        return cls(chunks, Bm25Index.build([c.searchable for c in chunks]))
+
+    def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
+        mask = None if sources is None else self._mask(sources)
+        if self._dense is None:
+            hits = self._bm25.search(query, k, mask)
+        else:
+            depth = max(k, FUSION_DEPTH)
+            hits = fuse([self._bm25.search(query, depth, mask),
+                         self._dense.search(query, depth, mask)], k)
+        return [Passage(chunk=self.chunks[i], score=s) for i, s in hits]
+
+    def _build_mask(self, sources: frozenset[str]) -> np.ndarray:
+        return np.isin(self._source_of, list(sources)).astype(np.float32)
+
+    @property
+    def bm25(self) -> Bm25Index:
+        return self._bm25
+
+    @property
+    def dense(self) -> DenseIndex | None:
+        return self._dense
+
+
+def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
+    """The metadata to store beside a chunk's text in an external vector store."""
+    return chunk.model_dump(exclude={"text"}, mode="json")
+
+
+class VectorStoreKnowledge:
+    """Adapter: a LangChain `VectorStore` as a `KnowledgeStore`.
+
+    Load it with `store.add_texts([c.text ...], metadatas=[chunk_metadata(c) ...])`. Each store
+    spells metadata filters its own way, so `source_filter` builds that store's filter from a
+    set of source names (pgvector: `lambda s: {"source": {"$in": sorted(s)}}`); without it the
+    adapter over-fetches and filters the results itself.
+    """
+
+    def __init__(
+        self, store: Any, source_filter: Callable[[frozenset[str]], Any] | None = None
+    ) -> None:
+        self._store = store
+        self._source_filter = source_filter
+
+    def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
+        kwargs: dict[str, Any] = {}
+        fetch = k
+        if sources is not None and self._source_filter is not None:
+            kwargs["filter"] = self._source_filter(sources)
+        elif sources is not None:
+            fetch = k * 4
+        results = self._store.similarity_search_with_relevance_scores(query, k=fetch, **kwargs)
+        passages = []
+        for document, score in results:
+            meta = dict(document.metadata)
+            if sources is not None and meta.get("source") not in sources:
+                continue
+            meta["heading_path"] = tuple(meta.get("heading_path") or ())
+            passages.append(Passage(chunk=Chunk(text=document.page_content, **meta), score=score))
+        return passages[:k]

@@ -1,0 +1,124 @@
+"""The example bot end to end through the turn graph, with the extractive responder."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from agents.bot import Bot
+from agents.flowsfile import load_flows
+from channels.messages import InboundMessage
+from knowledge.types import Passage
+from tests.conftest import configure
+
+
+def ask(text: str, conversation: str = "c1") -> InboundMessage:
+    return InboundMessage(channel="api", conversation_id=conversation, text=text)
+
+
+async def test_answers_from_the_returns_document_and_cites_it(bot_dir: Path) -> None:
+    async with Bot.open(load_flows(bot_dir / "flows.yaml")) as bot:
+        reply = await bot.handle(ask("how long do I have to return boots?"))
+    assert "60 days" in reply.text
+    assert [c.uri for c in reply.citations] == ["returns.md"]
+    assert reply.citations[0].location == "Returns › Time limits"
+    assert reply.skill == "returns"
+    assert reply.usage is not None and reply.usage.model == "extractive"
+    assert not reply.fallback
+
+
+async def test_says_plainly_when_nothing_is_relevant(bot_dir: Path) -> None:
+    config = load_flows(bot_dir / "flows.yaml")
+    async with Bot.open(config) as bot:
+        reply = await bot.handle(ask("what is the weather like on mars?"))
+    assert reply.text == config.fallback_answer
+    assert reply.citations == ()
+
+
+async def test_routes_by_examples_and_applies_the_skill_template(bot_dir: Path) -> None:
+    config = configure(bot_dir, skills=[
+        {"name": "store_info", "examples": ["when are you open"],
+         "template": "{answer}\nAnything else?"},
+    ])
+    async with Bot.open(config) as bot:
+        reply = await bot.handle(ask("are you open on sunday?"))
+        other = await bot.handle(ask("how much does express shipping cost?"))
+    assert reply.skill == "store_info"
+    assert "Sunday from 10 am to 5 pm" in reply.text
+    assert reply.text.endswith("\nAnything else?")
+    assert other.skill is None and "$14.95" in other.text
+
+
+async def test_a_skill_answers_only_from_its_knowledge_sources(bot_dir: Path) -> None:
+    (bot_dir / "faq").mkdir()
+    (bot_dir / "faq" / "gift-cards.md").write_text(
+        "# Gift cards\n\nGift cards never expire and can be used online and in stores.\n"
+    )
+    config = configure(
+        bot_dir,
+        knowledge={"sources": [{"name": "docs", "path": "knowledge/docs"},
+                               {"name": "faq", "path": "faq"}]},
+        skills=[{"name": "returns", "examples": ["return an item", "gift cards"],
+                 "knowledge": ["docs"]}],
+    )
+    async with Bot.open(config) as bot:
+        routed = await bot.handle(ask("do gift cards expire?"))
+    assert routed.skill == "returns"
+    assert all(c.uri != "gift-cards.md" for c in routed.citations)
+    async with Bot.open(configure(bot_dir, skills=[])) as bot:
+        general = await bot.handle(ask("do gift cards expire?"))
+    assert [c.uri for c in general.citations] == ["gift-cards.md"]
+
+
+async def test_guard_refuses_empty_and_oversize_messages_without_keeping_them(
+    bot_dir: Path,
+) -> None:
+    config = configure(bot_dir, guard={"max_chars": 50})
+    async with Bot.open(config) as bot:
+        empty = await bot.handle(ask("   "))
+        long = await bot.handle(ask("boots " * 20))
+        state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
+    assert empty.text == "Please type your question."
+    assert "too long" in long.text and "119 characters" in long.text
+    assert state.values.get("messages", []) == []
+
+
+async def test_history_kept_in_state_is_bounded_by_the_window(bot_dir: Path) -> None:
+    config = configure(bot_dir, memory={"url": "sqlite:.parley/memory.sqlite",
+                                        "window_messages": 6})
+    async with Bot.open(config) as bot:
+        for i in range(10):
+            await bot.handle(ask(f"question {i} about shipping costs"))
+        state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
+        turns = await bot.conversation("c1")
+    messages = state.values["messages"]
+    assert len(messages) == 6
+    assert messages[0].content == "question 7 about shipping costs"
+    assert len(turns) == 10  # the transcript keeps every turn
+
+
+class BrokenStore:
+    """A knowledge store whose backend is down."""
+
+    def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
+        raise ConnectionError("vector database unreachable")
+
+
+async def test_a_failing_turn_is_answered_and_logged_and_the_next_turn_works(
+    bot_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_flows(bot_dir / "flows.yaml")
+    with caplog.at_level(logging.ERROR, logger="parley.bot"):
+        async with Bot.open(config, knowledge=BrokenStore()) as bot:
+            reply = await bot.handle(ask("how much is shipping?"))
+    async with Bot.open(config) as bot:
+        recovered = await bot.handle(ask("how much is express shipping?"))
+        turns = await bot.conversation("c1")
+    assert reply.text == config.error_answer and reply.fallback
+    assert "$14.95" in recovered.text and not recovered.fallback
+    assert [t.reply for t in turns] == [config.error_answer, recovered.text]
+    record = next(r for r in caplog.records if "turn failed" in r.getMessage())
+    assert "conversation=c1" in record.getMessage()
+    assert "vector database unreachable" in str(record.exc_info[1] if record.exc_info else "")

@@ -1,0 +1,91 @@
+"""flows.yaml loading: every problem reported at once, each with its line, column and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.errors import ConfigError
+from agents.flowsfile import load_flows, parse_flows
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_flows(text, Path("/bots/acme/flows.yaml"))
+    return [str(p).removeprefix("/bots/acme/") for p in caught.value.problems]
+
+
+def test_the_example_bot_loads_and_resolves_paths_against_its_folder() -> None:
+    config = load_flows(Path(__file__).parents[2] / "flows.yaml")
+    assert config.name == "Acme Outdoor assistant"
+    assert config.model.is_extractive
+    assert config.path("knowledge/docs") == Path(__file__).parents[2] / "knowledge" / "docs"
+
+
+def test_a_model_string_is_shorthand_for_its_name() -> None:
+    config = parse_flows("name: x\nmodel: openai:gpt-4o-mini\nfallback_models: [extractive]\n",
+                         Path("/b/flows.yaml"))
+    assert config.model.name == "openai:gpt-4o-mini" and config.model.timeout_s == 30
+    assert [m.name for m in config.models] == ["openai:gpt-4o-mini", "extractive"]
+
+
+def test_typo_wrong_type_and_bad_indentation_are_all_reported() -> None:
+    text = (
+        "name: Acme\n"
+        "modle: openai:gpt-4o\n"
+        "knowledge:\n"
+        "  top_k: lots\n"
+        "skills:\n"
+        "  - name: returns\n"
+        "    exampels: [a]\n"
+        "  - name: shipping\n"
+        "    description: Shipping\n"
+        "   examples: [b]\n"
+    )
+    assert problems(text) == [
+        "flows.yaml:2:1: modle: unknown key (did you mean 'model'?)",
+        "flows.yaml:4:10: knowledge.top_k: Input should be a valid integer, unable to parse "
+        "string as an integer (got 'lots')",
+        "flows.yaml:7:5: skills[0].exampels: unknown key (did you mean 'examples'?)",
+        "flows.yaml:10:4: YAML syntax: expected <block end>, but found '<block mapping start>' "
+        "(check the indentation of this line)",
+    ]
+
+
+def test_missing_required_and_cross_field_errors_name_the_place() -> None:
+    text = (
+        "persona: hi\n"
+        "model: gpt-4o\n"
+        "skills:\n"
+        "  - name: returns\n"
+        "    knowledge: [faq]\n"
+        "    template: '{answer} {user}'\n"
+    )
+    found = problems(text)
+    assert "flows.yaml:1:1: name: required field is missing" in found
+    assert ("flows.yaml:2:8: model.name: model 'gpt-4o' is neither 'extractive' nor "
+            "'provider:model' (e.g. 'openai:gpt-4o-mini')") in found
+    assert ("flows.yaml:6:15: skills[0].template: template may only use {answer}, "
+            "found ['user']") in found
+
+
+def test_unknown_knowledge_source_in_a_skill_lists_the_known_ones() -> None:
+    text = "name: x\nskills:\n  - name: returns\n    knowledge: [faq]\n"
+    assert problems(text) == [
+        "flows.yaml:1:1: skill 'returns' uses unknown knowledge source(s) ['faq'] "
+        "(known: ['docs'])"
+    ]
+
+
+def test_a_file_that_is_not_a_mapping_or_not_there_is_a_config_error(tmp_path: Path) -> None:
+    assert problems("- just\n- a list\n") == [
+        "flows.yaml:1:1: the file must be a mapping of settings"]
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_flows(tmp_path / "missing.yaml")
+
+
+def test_unclosed_quote_is_reported_not_raised_as_a_traceback() -> None:
+    found = problems('name: "Acme\npersona: hi\n')
+    assert len(found) >= 1 and found[0].startswith("flows.yaml:")
+    assert "YAML syntax" in found[0]

@@ -1,0 +1,119 @@
+"""The `parley` command, run as a separate process the way a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.utils.cli import PARLEY, free_port, parley
+
+BROKEN = """\
+name: Acme
+persona: hi
+modle: openai:gpt-4o-mini
+knowledge:
+  top_k: lots
+skills:
+  - name: returns
+    description: Returns
+   examples: [return, refund]
+"""
+
+EXPECTED = [
+    "flows.yaml:3:1: modle: unknown key (did you mean 'model'?)",
+    "flows.yaml:5:10: knowledge.top_k: Input should be a valid integer, unable to parse string "
+    "as an integer (got 'lots')",
+    "flows.yaml:9:4: YAML syntax: expected <block end>, but found '<block mapping start>' "
+    "(check the indentation of this line)",
+]
+
+
+def test_check_reports_every_problem_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "flows.yaml").write_text(BROKEN)
+    result = parley("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[:3] == EXPECTED
+    assert "3 problem(s) found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_an_invalid_file_with_the_same_message(tmp_path: Path) -> None:
+    (tmp_path / "flows.yaml").write_text(BROKEN)
+    result = parley("serve", "--port", str(free_port()), cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[:3] == EXPECTED
+
+
+def test_check_accepts_the_example_bot(bot_dir: Path) -> None:
+    result = parley("check", cwd=bot_dir)
+    assert result.returncode == 0, result.stderr
+    assert "ok" in result.stdout and "3 skill(s)" in result.stdout
+
+
+def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
+    result = parley("schema", cwd=tmp_path)
+    schema = json.loads(result.stdout)
+    assert schema["additionalProperties"] is False
+    assert {"name", "model", "skills", "knowledge", "memory"} <= schema["properties"].keys()
+    assert schema["required"] == ["name"]
+
+
+def test_init_then_piped_chat_answers_from_the_returns_document(tmp_path: Path) -> None:
+    created = parley("init", "mybot", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    bot = tmp_path / "mybot"
+    assert sorted(p.name for p in (bot / "knowledge" / "docs").iterdir()) == [
+        "returns.md", "shipping.md", "sizing.md", "store-hours.md", "warranty.md"]
+    result = parley("chat", cwd=bot, stdin="how long do I have to return boots?\n")
+    assert result.returncode == 0, result.stderr
+    assert "60 days" in result.stdout
+    assert "source: returns.md — Returns › Time limits" in result.stdout
+    again = parley("init", "mybot", cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_piped_chat_takes_one_turn_per_line(bot_dir: Path) -> None:
+    result = parley("chat", cwd=bot_dir,
+                    stdin="are you open on sunday?\n\nhow much is express shipping?\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("source:") == 2
+    assert "Sunday from 10 am to 5 pm" in result.stdout and "$14.95" in result.stdout
+
+
+def test_ingest_reports_what_changed(bot_dir: Path) -> None:
+    first = parley("ingest", cwd=bot_dir)
+    assert first.returncode == 0, first.stderr
+    assert "5 added, 0 updated, 0 unchanged" in first.stdout
+    returns = bot_dir / "knowledge" / "docs" / "returns.md"
+    returns.write_text(returns.read_text() + "\nGift cards cannot be returned.\n")
+    second = parley("ingest", cwd=bot_dir)
+    assert "0 added, 1 updated, 4 unchanged, 0 removed" in second.stdout
+    assert "indexed  docs:returns.md" in second.stdout
+
+
+def test_serve_answers_over_http(bot_dir: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen([PARLEY, "serve", "--port", str(port)], cwd=bot_dir,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "server did not start"
+            time.sleep(0.2)
+        reply = httpx.post(f"{base}/api/chat", json={"conversation_id": "x",
+                                                     "text": "what does the warranty cover?"})
+        assert reply.status_code == 200
+        assert reply.json()["citations"][0]["uri"] == "warranty.md"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

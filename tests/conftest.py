@@ -1,0 +1,54 @@
+"""Shared fixtures: a fresh copy of the example bot per test, and a stand-in model server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from agents.config import FlowsConfig
+from agents.flowsfile import load_flows
+from agents.scaffold import init_bot
+from tests.utils.openai_stub import OpenAIStub, start
+
+
+@pytest.fixture
+def bot_dir(tmp_path: Path) -> Path:
+    """A bot folder made by `parley init` from the example bot."""
+    target = tmp_path / "bot"
+    init_bot(target)
+    return target
+
+
+def configure(bot_dir: Path, **changes: Any) -> FlowsConfig:
+    """Rewrite top-level keys of the bot's flows.yaml and load it."""
+    yaml = YAML()
+    path = bot_dir / "flows.yaml"
+    data = yaml.load(path)
+    data.update(changes)
+    yaml.dump(data, path)
+    return load_flows(path)
+
+
+@pytest.fixture
+def openai_stub() -> Iterator[OpenAIStub]:
+    stub = OpenAIStub()
+    server = start(stub)
+    yield stub
+    stub.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def stub_model(stub: OpenAIStub, **extra: Any) -> dict[str, Any]:
+    """flows.yaml `model:` entry pointing the real OpenAI client at the stand-in server."""
+    return {"name": "openai:stub-model", "base_url": stub.base_url, "api_key_env": "STUB_KEY",
+            **extra}
+
+
+@pytest.fixture(autouse=True)
+def _stub_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUB_KEY", "sk-test")

@@ -1,0 +1,209 @@
+"""Fetching web sources from a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from threading import Thread
+
+import pytest
+
+from knowledge.web import USER_AGENT, PageError, WebFetcher
+from tests.knowledge.builders import CHROME_WORDS, html_page, pdf_bytes
+from tests.knowledge.conftest import Site
+
+RETURNS = html_page("Returns", '<h1>Returns</h1><p>Return unworn shoes within 60 days.</p>'
+                               '<h2 id="refunds">Refunds</h2><p>Refunds reach your card in '
+                               'five working days.</p>')
+SHIPPING = html_page("Shipping", "<h1>Shipping</h1><p>Standard delivery takes three days.</p>")
+
+
+@pytest.fixture
+def web() -> WebFetcher:
+    return WebFetcher(timeout=5)
+
+
+def test_sitemap_lists_its_pages_on_the_same_site(site: Site, web: WebFetcher) -> None:
+    site.write("/sitemap.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <url><loc>{site.url("/returns.html")}</loc><lastmod>2026-01-01</lastmod></url>
+  <url><loc> {site.url("/shipping.html#top")} </loc></url>
+  <url><loc>{site.url("/returns.html")}</loc></url>
+  <url><loc>https://elsewhere.example/phish.html</loc></url>
+</urlset>""")
+    with web:
+        urls = web.page_urls(site.url("/sitemap.xml"))
+    assert urls == [site.url("/returns.html"), site.url("/shipping.html")]
+    assert site.fetched() == ["/sitemap.xml"]  # listing fetches no page
+
+
+def test_sitemap_index_is_followed_one_level(site: Site, web: WebFetcher) -> None:
+    site.sitemap(["/returns.html"], name="/sitemap-help.xml")
+    site.sitemap(["/shipping.html", "/returns.html"], name="/sitemap-shop.xml")
+    site.write("/sitemap-deeper.xml", f"""<sitemapindex
+        xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+        <sitemap><loc>{site.url("/sitemap-help.xml")}</loc></sitemap></sitemapindex>""")
+    site.write("/sitemap_index.xml", f"""<?xml version="1.0"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>{site.url("/sitemap-help.xml")}</loc></sitemap>
+  <sitemap><loc>{site.url("/sitemap-deeper.xml")}</loc></sitemap>
+  <sitemap><loc>{site.url("/sitemap-shop.xml")}</loc></sitemap>
+</sitemapindex>""")
+    with web:
+        urls = web.page_urls(site.url("/sitemap_index.xml"))
+    assert urls == [site.url("/returns.html"), site.url("/shipping.html")]
+    assert "/sitemap-help.xml" in site.fetched() and "/sitemap-deeper.xml" in site.fetched()
+    assert site.fetched("/sitemap-help.xml") == ["/sitemap-help.xml"]  # not followed twice
+
+
+def test_gzipped_sitemap_is_read(site: Site, web: WebFetcher) -> None:
+    site.sitemap(["/returns.html"])
+    site.write("/sitemap.xml.gz", gzip.compress((site.root / "sitemap.xml").read_bytes()))
+    with web:
+        assert web.page_urls(site.url("/sitemap.xml.gz")) == [site.url("/returns.html")]
+
+
+def test_max_pages_bounds_a_sitemap(site: Site) -> None:
+    site.sitemap([f"/page-{n}.html" for n in range(30)])
+    with WebFetcher(max_pages=5) as web:
+        urls = web.page_urls(site.url("/sitemap.xml"))
+    assert urls == [site.url(f"/page-{n}.html") for n in range(5)]
+
+
+def test_a_page_url_is_its_own_list_and_is_fetched_once(site: Site, web: WebFetcher) -> None:
+    site.write("/returns.html", RETURNS)
+    with web:
+        assert web.page_urls(site.url("/returns.html")) == [site.url("/returns.html")]
+        document = web.load(site.url("/returns.html"), "help")
+    assert site.fetched() == ["/returns.html"]
+    assert document.title == "Returns"
+    assert document.source == "help"
+    assert document.uri == site.url("/returns.html")
+
+
+def test_a_page_is_parsed_without_its_chrome(site: Site, web: WebFetcher) -> None:
+    site.write("/returns.html", RETURNS)
+    with web:
+        document = web.load(site.url("/returns.html"), "help")
+    assert [(s.heading_path, s.anchor) for s in document.sections] == [
+        (("Returns",), "returns"), (("Returns", "Refunds"), "refunds")]
+    text = " ".join(s.text for s in document.sections)
+    assert "five working days" in text
+    for word in CHROME_WORDS:
+        assert word not in text, word
+
+
+def test_requests_name_parley_as_the_user_agent(site: Site, web: WebFetcher) -> None:
+    site.write("/returns.html", RETURNS)
+    with web:
+        web.load(site.url("/returns.html"), "help")
+    assert site.requests == [("/returns.html", USER_AGENT)]
+    assert USER_AGENT == "parley-ingest/0.1"
+
+
+def test_a_pdf_on_the_site_is_parsed_as_a_pdf(site: Site, web: WebFetcher) -> None:
+    site.write("/files/warranty.pdf", pdf_bytes(["Two-year warranty.", "Claims by email."]))
+    with web:
+        document = web.load(site.url("/files/warranty.pdf"), "help")
+    assert [s.page for s in document.sections] == [1, 2]
+
+
+def test_the_charset_header_wins_over_the_meta_tag() -> None:
+    body = html_page("Caf\u00e9", "<p>Cr\u00e8me br\u00fbl\u00e9e.</p>", charset="windows-1252")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            data = body.encode("utf-8")  # the meta tag is wrong; the header is right
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        with WebFetcher(timeout=5) as web:
+            document = web.load(f"http://127.0.0.1:{server.server_address[1]}/", "menu")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert document.title == "Caf\u00e9"
+    assert "Cr\u00e8me br\u00fbl\u00e9e." in document.sections[0].text
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "transient"),
+    [(404, "HTTP 404 Not Found", False), (410, "HTTP 410 Gone", False),
+     (503, "HTTP 503 Service Unavailable", True), (429, "HTTP 429 Too Many Requests", True)],
+)
+def test_http_errors_name_the_status(
+    site: Site, web: WebFetcher, status: int, reason: str, transient: bool
+) -> None:
+    site.write("/returns.html", RETURNS)
+    site.status["/returns.html"] = status
+    with web, pytest.raises(PageError) as caught:
+        web.load(site.url("/returns.html"), "help")
+    assert (caught.value.reason, caught.value.transient) == (reason, transient)
+    assert str(caught.value) == f"{site.url('/returns.html')}: {reason}"
+
+
+def test_a_closed_port_is_a_transient_connection_error(web: WebFetcher) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed when the block ends: nobody listens there
+    with web, pytest.raises(PageError) as caught:
+        web.page_urls(f"http://127.0.0.1:{port}/sitemap.xml")
+    assert caught.value.reason.startswith("connection failed")
+    assert caught.value.transient
+
+
+def test_a_slow_page_times_out(site: Site) -> None:
+    site.write("/slow.html", RETURNS)
+    site.slow["/slow.html"] = 1.5
+    with WebFetcher(timeout=0.3) as web, pytest.raises(PageError) as caught:
+        web.load(site.url("/slow.html"), "help")
+    assert (caught.value.reason, caught.value.transient) == ("timed out after 0.3s", True)
+
+
+def test_an_oversized_page_is_refused(site: Site) -> None:
+    site.write("/big.html", html_page("Big", "<p>" + "word " * 5000 + "</p>"))
+    with WebFetcher(max_bytes=10_000) as web, pytest.raises(PageError, match="larger than"):
+        web.load(site.url("/big.html"), "help")
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "reason"),
+    [
+        ("/sitemap.xml", "<urlset><url><loc>unclosed", "not a readable sitemap"),
+        ("/feed.xml", "<rss><channel/></rss>", "not a sitemap (root element <rss>)"),
+    ],
+)
+def test_a_broken_sitemap_is_refused(
+    site: Site, web: WebFetcher, path: str, content: str, reason: str
+) -> None:
+    site.write(path, content)
+    with web, pytest.raises(PageError) as caught:
+        web.page_urls(site.url(path))
+    assert caught.value.reason.startswith(reason)
+
+
+def test_an_unsupported_type_and_an_empty_page_are_refused(site: Site, web: WebFetcher) -> None:
+    site.write("/logo.png", b"\x89PNG\r\n\x1a\n")
+    site.write("/empty.html", html_page("Empty", ""))
+    with web:
+        with pytest.raises(PageError, match="unsupported content type 'image/png'"):
+            web.load(site.url("/logo.png"), "help")
+        with pytest.raises(PageError) as caught:
+            web.load(site.url("/empty.html"), "help")
+    assert caught.value.reason == "no text found (empty file?)"
+    assert not caught.value.transient
+
+
+def test_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_pages=0"):
+        WebFetcher(max_pages=0)

@@ -1,0 +1,112 @@
+"""A stand-in OpenAI-compatible server on 127.0.0.1 that speaks the real chat-completions
+wire format (JSON and SSE streaming, usage included), so the real `openai` client and
+`langchain-openai` are exercised end to end. It records every request it receives."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+Mode = Literal["ok", "error", "hang"]
+Reply = Callable[[dict[str, Any]], str]
+
+
+@dataclass
+class OpenAIStub:
+    """Controls and records of one running stand-in server."""
+
+    port: int = 0
+    mode: Mode = "ok"
+    reply: Reply = lambda request: "Stand-in answer [1]."
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def user_texts(self, request: dict[str, Any]) -> list[str]:
+        return [m["content"] for m in request["messages"] if m["role"] == "user"]
+
+
+def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            stub.requests.append(body)
+            if self.path != "/v1/chat/completions":
+                return self._json(404, {"error": {"message": "not found"}})
+            if stub.mode == "error":
+                return self._json(500, {"error": {"message": "stand-in failure",
+                                                  "type": "server_error"}})
+            if stub.mode == "hang":
+                stub.release.wait(30)
+                return self._json(504, {"error": {"message": "too late"}})
+            text = stub.reply(body)
+            usage = {"prompt_tokens": 42 + len(body["messages"]), "completion_tokens": 7,
+                     "total_tokens": 49 + len(body["messages"])}
+            if body.get("stream"):
+                return self._stream(body, text, usage)
+            return self._json(200, {
+                "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
+                "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": text}}],
+                "usage": usage,
+            })
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _stream(self, body: dict[str, Any], text: str, usage: dict[str, int]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in _events(body, text, usage):
+                self._chunk(f"data: {event}\n\n".encode())
+            self._chunk(b"")
+
+        def _chunk(self, data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+    return Handler
+
+
+def _events(body: dict[str, Any], text: str, usage: dict[str, int]) -> Iterator[str]:
+    base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": body["model"]}
+    yield json.dumps({**base, "choices": [
+        {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+    for start in range(0, len(text), 8):
+        yield json.dumps({**base, "choices": [
+            {"index": 0, "delta": {"content": text[start:start + 8]}, "finish_reason": None}]})
+    yield json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    if body.get("stream_options", {}).get("include_usage"):
+        yield json.dumps({**base, "choices": [], "usage": usage})
+    yield "[DONE]"
+
+
+def start(stub: OpenAIStub) -> ThreadingHTTPServer:
+    """Serve `stub` on a free port in a daemon thread; `stub.port` is set."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
+    server.daemon_threads = True
+    stub.port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
