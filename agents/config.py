@@ -21,6 +21,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def shorthand(key: str) -> Any:
+    """A 'before' validator that lets a bare string stand for `{key: string}` in flows.yaml."""
+
+    def expand(cls: type[BaseModel], value: Any) -> Any:
+        return {key: value} if isinstance(value, str) else value
+
+    return model_validator(mode="before")(classmethod(expand))  # type: ignore[arg-type]
+
+
 class ModelSpec(Strict):
     """One chat model. A bare string in flows.yaml is shorthand for `{name: ...}`."""
 
@@ -39,10 +48,7 @@ class ModelSpec(Strict):
     price_in_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
     price_out_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, value: Any) -> Any:
-        return {"name": value} if isinstance(value, str) else value
+    _from_string = shorthand("name")
 
     @field_validator("name")
     @classmethod
@@ -73,10 +79,7 @@ class MemoryConfig(Strict):
         40, ge=2, description="Messages kept in the conversation state; older ones are dropped."
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, value: Any) -> Any:
-        return {"url": value} if isinstance(value, str) else value
+    _from_string = shorthand("url")
 
     @field_validator("url")
     @classmethod

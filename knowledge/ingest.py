@@ -121,7 +121,7 @@ class Ingestor:
                     progress(done, len(items), item.uri)
         report.removed = sorted(old_docs.keys() - {i.key for i in items})
         store = EmbeddedStore(
-            chunks, Bm25Index.build([c.searchable for c in chunks]), self._dense(chunks)
+            chunks, Bm25Index.build([c.searchable for c in chunks]), self._dense(chunks, progress)
         )
         # a document that was indexed and now fails to load drops out without being 'removed'
         if report.changed or docs.keys() != old_docs.keys() or not self._complete():
@@ -137,11 +137,11 @@ class Ingestor:
             return EmbeddedStore(chunks, Bm25Index.load(self.folder / "bm25"), self._dense(chunks))
         return self.run(refetch=False)[0]
 
-    def _dense(self, chunks: list[Chunk]) -> DenseIndex | None:
+    def _dense(self, chunks: list[Chunk], progress: Progress | None = None) -> DenseIndex | None:
         """The chunks' vectors when the bot asks for `retriever: hybrid`, else None."""
         if self.config.retriever != "hybrid":
             return None
-        return DenseIndex.sync(self.folder, chunks)
+        return DenseIndex.sync(self.folder, chunks, progress=progress)
 
     def _visit(
         self,
@@ -154,7 +154,7 @@ class Ingestor:
         fast = [stat.st_size, stat.st_mtime_ns]
         if old is not None and old["stat"] == fast and _intact(old, old_chunks):
             report.unchanged.append(item.key)
-            return old, [old_chunks[c] for c in old["chunks"]]
+            return old, _chunks_of(old, old_chunks)
         try:
             document = load_file(item.path, item.source, item.uri)
         except KnowledgeError as exc:
@@ -172,13 +172,13 @@ class Ingestor:
     ) -> tuple[dict[str, Any] | None, list[Chunk]]:
         if not page.fetch and old is not None:
             report.unchanged.append(page.key)
-            return old, [old_chunks[c] for c in old["chunks"]]
+            return old, _chunks_of(old, old_chunks)
         try:
             document = web.load(page.uri, page.source)
         except PageError as exc:
             report.skipped.append((page.key, exc.reason))
             if exc.transient and old is not None and _intact(old, old_chunks):
-                return old, [old_chunks[c] for c in old["chunks"]]  # until the site answers
+                return old, _chunks_of(old, old_chunks)  # until the site answers
             return None, []
         return self._index(page.key, document, old, old_chunks, report, None)
 
@@ -195,7 +195,7 @@ class Ingestor:
         content hash changed. `stat` is [size, mtime_ns] for a file, None for a web page."""
         if old is not None and old["hash"] == document.content_hash and _intact(old, old_chunks):
             report.unchanged.append(key)
-            return {**old, "stat": stat}, [old_chunks[c] for c in old["chunks"]]
+            return {**old, "stat": stat}, _chunks_of(old, old_chunks)
         (report.updated if old is not None else report.added).append(key)
         chunks = chunk_document(document, self.config.chunk_tokens, self.config.chunk_overlap)
         entry = {"source": document.source, "uri": document.uri, "hash": document.content_hash,
@@ -300,6 +300,11 @@ class Ingestor:
         )
         manifest = {"settings": self._settings(), "documents": docs}
         (self.folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+
+
+def _chunks_of(entry: dict[str, Any], chunks: dict[str, Chunk]) -> list[Chunk]:
+    """The stored chunks a manifest entry names, in document order."""
+    return [chunks[c] for c in entry["chunks"]]
 
 
 def _intact(entry: dict[str, Any], chunks: dict[str, Chunk]) -> bool:
