@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from langchain_core.vectorstores import VectorStore
 
 from knowledge.bm25 import Bm25Index
 from knowledge.dense import FUSION_DEPTH, DenseIndex, fuse
@@ -84,11 +85,12 @@ class VectorStoreKnowledge:
     Load it with `store.add_texts([c.text ...], metadatas=[chunk_metadata(c) ...])`. Each store
     spells metadata filters its own way, so `source_filter` builds that store's filter from a
     set of source names (pgvector: `lambda s: {"source": {"$in": sorted(s)}}`); without it the
-    adapter over-fetches and filters the results itself.
+    adapter over-fetches and filters the results itself. Passages keep the store's order and
+    its own score (a similarity for some stores, a distance for others).
     """
 
     def __init__(
-        self, store: Any, source_filter: Callable[[frozenset[str]], Any] | None = None
+        self, store: VectorStore, source_filter: Callable[[frozenset[str]], Any] | None = None
     ) -> None:
         self._store = store
         self._source_filter = source_filter
@@ -100,7 +102,7 @@ class VectorStoreKnowledge:
             kwargs["filter"] = self._source_filter(sources)
         elif sources is not None:
             fetch = k * 4
-        results = self._store.similarity_search_with_relevance_scores(query, k=fetch, **kwargs)
+        results = self._store.similarity_search_with_score(query, k=fetch, **kwargs)
         passages = []
         for document, score in results:
             meta = dict(document.metadata)
