@@ -1,8 +1,10 @@
 """The route node: pick the skill whose example utterances best match the message.
 
 BM25 over every skill's examples, name and description, with the same analyzer as the
-knowledge index; a match must also cover half the subject words of the message, so a
-question no skill describes gets the general answer instead of a wrong skill.
+knowledge index. A candidate must also overlap the message both ways: the mean of the share
+of the message's subject words it holds and the share of its own words the message holds is
+at least one half. A question no skill describes gets the general answer, not a wrong skill,
+and one shared word ('size') does not pull a backpack question into 'exchange for a size'.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 from agents.config import Skill
 from agents.state import Node, TurnState
 from knowledge.bm25 import Bm25Index
-from knowledge.text import content_terms, terms
+from knowledge.text import content_terms
 
-MIN_COVERAGE = 0.5
+MIN_OVERLAP = 0.5
 
 
 class SkillRouter:
@@ -34,8 +36,9 @@ class SkillRouter:
         if not wanted:
             return None
         for position, _score in self._index.search(text, k=5):
-            covered = len(wanted & set(terms(self._texts[position]))) / len(wanted)
-            if covered >= MIN_COVERAGE:
+            offered = content_terms(self._texts[position])
+            shared = len(wanted & offered)
+            if offered and (shared / len(wanted) + shared / len(offered)) / 2 >= MIN_OVERLAP:
                 return self._owners[position]
         return None
 
