@@ -6,7 +6,7 @@ the real responder. Stock: a `StateGraph` of three trivial nodes over `add_messa
 `SqliteSaver`, the way a LangGraph chatbot is usually written. Both run in this process, on
 the same machine, in the same run; each figure is the median over `--repeats` conversations.
 
-    python bench/turn_overhead.py [--repeats 9] [--turns 200] [--json FILE]
+    python bench/turn_overhead.py [--repeats 25] [--json FILE]
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def medians(runs: list[list[float]]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=9, help="conversations per system")
+    parser.add_argument("--repeats", type=int, default=25, help="conversations per system")
     parser.add_argument("--json", type=Path, help="write the medians here")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="parley-bench-"))

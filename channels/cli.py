@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +27,8 @@ from agents.scaffold import init_bot
 
 app = typer.Typer(help="parley: business chatbots for Slack, WhatsApp and the web.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-out = Console(soft_wrap=True)
+# Piped output keeps one line per line (for scripts); a terminal gets word wrap.
+out = Console(soft_wrap=not sys.stdout.isatty())
 err = Console(stderr=True, soft_wrap=True)
 
 FlowsOption = Annotated[Path, typer.Option("--flows", "-f", help="The bot's flows.yaml.")]
@@ -88,8 +90,6 @@ def chat(
     conversation: Annotated[str, typer.Option(help="Conversation id to continue.")] = "terminal",
 ) -> None:
     """Chat in the terminal; with piped input, each line is one turn."""
-    import sys
-
     from agents.bot import Bot
     from channels.terminal import chat as run_chat
 
