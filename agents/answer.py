@@ -12,7 +12,7 @@ import logging
 
 from langgraph.config import get_stream_writer
 
-from agents.config import FlowsConfig, Skill
+from agents.config import FlowsConfig
 from agents.extractive import ExtractiveResponder
 from agents.models import Generation, Prompt, Responder
 from agents.prompt import build_messages
@@ -24,15 +24,11 @@ from knowledge.types import Passage
 log = logging.getLogger("parley.answer")
 
 
-def skill_named(config: FlowsConfig, name: str | None) -> Skill | None:
-    return next((s for s in config.skills if s.name == name), None)
-
-
 def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
     """Build the retrieve node: the top passages, limited to the skill's sources."""
 
     async def retrieve(state: TurnState) -> TurnState:
-        skill = skill_named(config, state.get("skill"))
+        skill = config.skill(state.get("skill"))
         sources = frozenset(skill.knowledge) if skill and skill.knowledge is not None else None
         text = state["inbound"].text
         # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
@@ -49,7 +45,7 @@ def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
     async def generate(state: TurnState) -> TurnState:
         inbound = state["inbound"]
         passages = state.get("passages", [])
-        skill = skill_named(config, state.get("skill"))
+        skill = config.skill(state.get("skill"))
         history = state.get("messages", [])[:-1]
         prompt = Prompt(build_messages(config, skill, history, inbound.text, passages),
                         inbound.text, passages)

@@ -56,8 +56,8 @@ class Bot:
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
         """
-        if knowledge is None:
-            knowledge = Ingestor(config.knowledge, config.root).open()
+        if knowledge is None:  # parsing, fetching and embedding: off the event loop
+            knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
         if responders is None:
             responders = build_responders(config.models)
         async with open_memory(config) as memory:
@@ -118,8 +118,9 @@ class Bot:
                 usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
                 at=message.received_at,
             ))
+            await self._memory.end_turn(message.conversation_id)
         except Exception:  # the user still gets the reply; the gap is in the log
-            log.exception("transcript write failed (conversation=%s event=%s)",
+            log.exception("saving the turn failed (conversation=%s event=%s)",
                           message.conversation_id, message.event_id)
 
     async def conversation(self, conversation_id: str) -> list[Turn]:

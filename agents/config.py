@@ -1,18 +1,38 @@
 """The flows.yaml schema: one pydantic model per section, unknown keys rejected.
 
-Paths in the file are relative to the file's own folder; `FlowsConfig.resolve` turns them
-into absolute paths once, at load time, so nothing later depends on the working directory.
+Paths in the file are relative to the file's own folder: the loader anchors the config there
+(`FlowsConfig.at`) and `FlowsConfig.path` resolves against it, so nothing depends on the
+working directory. Checks that span fields raise `FieldError`, which names the field the
+loader should point at.
 """
 
 from __future__ import annotations
 
 import string
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 EXTRACTIVE = "extractive"
+
+
+Loc = tuple[str | int, ...]
+
+
+class FieldError(ValueError):
+    """Cross-field checks failed; each of `errors` names its field, relative to the model."""
+
+    def __init__(self, errors: list[tuple[Loc, str]]) -> None:
+        super().__init__("; ".join(message for _, message in errors))
+        self.errors = errors
+
+
+def check(errors: list[tuple[Loc, str]]) -> None:
+    """Raise every collected cross-field error at once, if there are any."""
+    if errors:
+        raise FieldError(errors)
 
 
 class Strict(BaseModel):
@@ -127,8 +147,8 @@ class KnowledgeConfig(Strict):
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError("chunk_overlap must be smaller than chunk_tokens")
         names = [s.name for s in self.sources]
-        if len(set(names)) != len(names):
-            raise ValueError(f"knowledge source names must be unique, got {names}")
+        check([(("sources", i, "name"), f"knowledge source {name!r} is defined twice")
+               for i, name in enumerate(names) if name in names[:i]])
         return self
 
 
@@ -233,17 +253,17 @@ class FlowsConfig(Strict):
 
     @model_validator(mode="after")
     def _skills_reference_sources(self) -> FlowsConfig:
-        known = {s.name for s in self.knowledge.sources}
+        known = [s.name for s in self.knowledge.sources]
         names = [s.name for s in self.skills]
-        if len(set(names)) != len(names):
-            raise ValueError(f"skill names must be unique, got {names}")
-        for skill in self.skills:
-            unknown = set(skill.knowledge or []) - known
+        errors: list[tuple[Loc, str]] = []
+        for i, skill in enumerate(self.skills):
+            if skill.name in names[:i]:
+                errors.append((("skills", i, "name"), f"skill {skill.name!r} is defined twice"))
+            unknown = sorted(set(skill.knowledge or []) - set(known))
             if unknown:
-                raise ValueError(
-                    f"skill {skill.name!r} uses unknown knowledge source(s) {sorted(unknown)} "
-                    f"(known: {sorted(known)})"
-                )
+                errors.append((("skills", i, "knowledge"),
+                               f"unknown knowledge source(s) {unknown} (known: {known})"))
+        check(errors)
         return self
 
     @property
@@ -252,7 +272,7 @@ class FlowsConfig(Strict):
         return self._root
 
     def at(self, root: Path) -> FlowsConfig:
-        """Return this config anchored at `root` (the folder its file was read from)."""
+        """Anchor this config (in place) at `root`, the folder its file was read from."""
         self._root = root.resolve()
         return self
 
@@ -260,6 +280,14 @@ class FlowsConfig(Strict):
         """Resolve a path written in flows.yaml against the file's folder."""
         candidate = Path(relative)
         return candidate if candidate.is_absolute() else self._root / candidate
+
+    @cached_property
+    def skills_by_name(self) -> dict[str, Skill]:
+        return {skill.name: skill for skill in self.skills}
+
+    def skill(self, name: str | None) -> Skill | None:
+        """The skill called `name`; None for None (the general answer) or an unknown name."""
+        return self.skills_by_name.get(name) if name is not None else None
 
     @property
     def models(self) -> list[ModelSpec]:

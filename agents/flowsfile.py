@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from agents.config import FlowsConfig, Strict
+from agents.config import FieldError, FlowsConfig, Strict
 from agents.errors import ConfigError, Problem
 
 _MAX_SYNTAX_ERRORS = 20
@@ -57,7 +57,7 @@ def parse_flows(text: str, file: Path) -> FlowsConfig:
     except ValidationError as exc:
         # After a syntax error a line is gone, so "missing" would only echo that error.
         errors = [e for e in exc.errors() if not (problems and e["type"] == "missing")]
-        problems.extend(_locate(error, document, name) for error in errors)
+        problems.extend(p for error in errors for p in _locate_all(error, document, name))
         raise ConfigError(problems) from exc
     if problems:
         raise ConfigError(problems)
@@ -100,6 +100,15 @@ def _plain(node: Any) -> Any:
     if isinstance(node, CommentedSeq):
         return [_plain(v) for v in node]
     return node
+
+
+def _locate_all(error: Any, document: CommentedMap, name: str) -> list[Problem]:
+    """Problems for one pydantic error; a `FieldError` may carry several, each with its field."""
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, FieldError):
+        return [_locate({**error, "loc": (*error["loc"], *loc), "msg": message}, document, name)
+                for loc, message in cause.errors]
+    return [_locate(error, document, name)]
 
 
 def _locate(error: Any, document: CommentedMap, name: str) -> Problem:

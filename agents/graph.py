@@ -3,9 +3,9 @@
     START → guard ─┬─ refused ───────────────────────────┐
                    └→ route → retrieve → generate → respond → END
 
-`route` picks a skill; the skill's kind picks the node that follows it ('answer' skills and
-the general answer go to retrieve → generate). New skill kinds add their nodes here and a
-branch in `_after_route`.
+`route` picks a skill. Every skill is an 'answer' skill for now (retrieve → generate); the
+skill kinds still to come (form, agent, hand-off) turn the route → retrieve edge into a
+branch on the chosen skill's kind.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def build_graph(
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "guard")
     graph.add_conditional_edges("guard", _after_guard, ["route", "respond"])
-    graph.add_conditional_edges("route", _after_route, ["retrieve"])
+    graph.add_edge("route", "retrieve")
     graph.add_edge("retrieve", "generate")
     graph.add_edge("generate", "respond")
     graph.add_edge("respond", END)
@@ -53,6 +53,3 @@ def build_graph(
 def _after_guard(state: TurnState) -> str:
     return "respond" if state.get("draft") is not None else "route"
 
-
-def _after_route(state: TurnState) -> str:
-    return "retrieve"  # every skill is an 'answer' skill until other kinds exist

@@ -3,17 +3,18 @@
 Both live in one store, so a second process (or a restarted one) sees the same
 conversations. The checkpointer holds the bounded recent history the graph needs; the
 transcript keeps every turn, append-only, for `GET /api/conversations/{id}`, evaluation and
-exporting conversations as few-shot or fine-tuning data.
+exporting conversations as few-shot or fine-tuning data. Since the transcript has every
+turn, a conversation needs only its latest checkpoint: older ones are pruned after each turn,
+so the store grows with the transcript, not with checkpoints of ~16 KB a turn.
 
     sqlite:PATH   one local file (default: .parley/memory.sqlite), WAL mode
-    memory:       in this process only (tests, benchmarks)
+    memory:       in this process only, never pruned (tests, benchmarks)
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,7 +88,35 @@ class SqliteTranscript:
             "SELECT turn FROM parley_turns WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         ) as cursor:
-            return [Turn.model_validate(json.loads(row[0])) async for row in cursor]
+            return [Turn.model_validate_json(row[0]) async for row in cursor]
+
+
+_DELETE = "DELETE FROM {table} WHERE thread_id = ?"
+_KEEP_LATEST = (
+    "DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id < ("
+    " SELECT MAX(c.checkpoint_id) FROM checkpoints AS c"
+    " WHERE c.thread_id = {table}.thread_id AND c.checkpoint_ns = {table}.checkpoint_ns)"
+)
+
+
+class PrunedSqliteSaver(AsyncSqliteSaver):
+    """`AsyncSqliteSaver` with `aprune`, which langgraph-checkpoint-sqlite leaves unimplemented.
+
+    parley's graph has no `DeltaChannel`, so every checkpoint is whole and "keep_latest" may
+    drop all older checkpoints and their writes.
+    """
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """Keep only each thread's latest checkpoint per namespace ("keep_latest"), or none
+        ("delete")."""
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(f"unknown prune strategy {strategy!r}")
+        query = _DELETE if strategy == "delete" else _KEEP_LATEST
+        async with self.lock:
+            for thread_id in thread_ids:
+                for table in ("writes", "checkpoints"):
+                    await self.conn.execute(query.format(table=table), (str(thread_id),))
+            await self.conn.commit()
 
 
 @dataclass(frozen=True)
@@ -96,6 +125,11 @@ class Memory:
 
     checkpointer: BaseCheckpointSaver[str]
     transcript: Transcript
+
+    async def end_turn(self, conversation_id: str) -> None:
+        """Drop the conversation's superseded checkpoints (the transcript keeps every turn)."""
+        if isinstance(self.checkpointer, PrunedSqliteSaver):
+            await self.checkpointer.aprune([conversation_id])
 
 
 def serializer() -> JsonPlusSerializer:
@@ -115,7 +149,7 @@ async def open_memory(config: FlowsConfig) -> AsyncIterator[Memory]:
     async with aiosqlite.connect(path) as conn:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
-        saver = AsyncSqliteSaver(conn, serde=serializer())
+        saver = PrunedSqliteSaver(conn, serde=serializer())
         await saver.setup()
         transcript = SqliteTranscript(conn)
         await transcript.setup()

@@ -27,7 +27,7 @@ from knowledge.types import Passage
 
 OnDelta = Callable[[str], None]
 
-_EXTRAS = {"anthropic": "anthropic", "ollama": "ollama", "google_genai": "google"}
+_EXTRAS = {"anthropic": "anthropic", "ollama": "ollama"}  # providers with a parley[extra]
 _CITE = re.compile(r"\[(\d{1,2})\]")
 
 
@@ -100,13 +100,14 @@ class ChatResponder:
 
 
 def _cited(text: str, count: int) -> tuple[int, ...]:
-    """Passages the answer refers to as [n], in order of first mention; the first if none."""
+    """Passages the answer refers to as [n], in order of first mention. An answer that cites
+    nothing cites nothing: 'the sources don't say' must not point at a source."""
     seen: dict[int, None] = {}
     for match in _CITE.finditer(text):
         number = int(match.group(1))
         if 1 <= number <= count:
             seen[number - 1] = None
-    return tuple(seen) or ((0,) if count else ())
+    return tuple(seen)
 
 
 def chat_model(spec: ModelSpec) -> BaseChatModel:
@@ -135,7 +136,11 @@ def chat_model(spec: ModelSpec) -> BaseChatModel:
         model: BaseChatModel = init_chat_model(spec.name, **kwargs)
         return model
     except ImportError as exc:
-        raise MissingExtraError(f"model {spec.name!r}", _EXTRAS.get(provider, provider)) from exc
+        if provider in _EXTRAS:
+            raise MissingExtraError(f"model {spec.name!r}", _EXTRAS[provider]) from exc
+        package = "langchain-" + provider.replace("_", "-")
+        raise ModelError(f"model {spec.name!r} needs its integration package: "
+                         f"pip install {package}") from exc
     except Exception as exc:  # providers validate keys and options in their constructors
         raise _setup_error(spec, str(exc)) from exc
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage, RemoveMessage
 
-from agents.answer import skill_named
 from agents.config import FlowsConfig
 from agents.state import Node, TurnState
 from channels.messages import OutboundMessage
@@ -17,7 +16,7 @@ def respond_node(config: FlowsConfig) -> Node:
     async def respond(state: TurnState) -> TurnState:
         draft = state["draft"]
         assert draft is not None, "every path to respond sets a draft"
-        skill = skill_named(config, state.get("skill"))
+        skill = config.skill(state.get("skill"))
         text = draft.text
         if not draft.refused and skill is not None and skill.template:
             text = skill.template.format(answer=text)

@@ -27,7 +27,7 @@ class SkillRouter:
             for example in [*skill.examples, f"{skill.name.replace('_', ' ')} {skill.description}"]:
                 self._owners.append(skill.name)
                 texts.append(example)
-        self._texts = texts
+        self._offered = [content_terms(text) for text in texts]
         self._index = Bm25Index.build(texts)
 
     def route(self, text: str) -> str | None:
@@ -36,7 +36,7 @@ class SkillRouter:
         if not wanted:
             return None
         for position, _score in self._index.search(text, k=5):
-            offered = content_terms(self._texts[position])
+            offered = self._offered[position]
             shared = len(wanted & offered)
             if offered and (shared / len(wanted) + shared / len(offered)) / 2 >= MIN_OVERLAP:
                 return self._owners[position]

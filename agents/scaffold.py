@@ -26,17 +26,23 @@ def init_bot(target: Path) -> list[Path]:
         The files and folders created.
 
     Raises:
-        ParleyError: `target` already holds a flows.yaml (nothing is overwritten).
+        ParleyError: `target` is a file, or already holds any file the example would write
+            (nothing is overwritten).
     """
-    if (target / "flows.yaml").exists():
-        raise ParleyError(f"{target / 'flows.yaml'} already exists; not overwriting it")
+    if target.exists() and not target.is_dir():
+        raise ParleyError(f"{target} exists and is not a folder")
     source = example_bot()
+    clashes = [target / f.relative_to(source) for name in _COPIED for f in _files(source / name)
+               if (target / f.relative_to(source)).exists()]
+    if clashes:
+        raise ParleyError(f"{clashes[0]} already exists; not overwriting it "
+                          f"({len(clashes)} file(s) would be)")
     created: list[Path] = []
     for name in _COPIED:
         src, dst = source / name, target / name
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, dst, dirs_exist_ok=True)
+            shutil.copytree(src, dst, dirs_exist_ok=True)  # checked above: adds, never replaces
         else:
             shutil.copy2(src, dst)
         created.append(dst)
@@ -44,3 +50,7 @@ def init_bot(target: Path) -> list[Path]:
     tools.mkdir(exist_ok=True)
     created.append(tools)
     return created
+
+
+def _files(path: Path) -> list[Path]:
+    return [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else [path]

@@ -39,7 +39,8 @@ from knowledge.dense import FUSION_DEPTH
 from knowledge.ingest import Ingestor
 from knowledge.types import Chunk, Passage
 
-DEFAULT_DATA = Path("/work/shared/data/scifact")
+# The shared data folder sits beside the repository (never copied into it).
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 K = 10
 T = TypeVar("T")
 # nDCG@10 on SciFact, from the dataset's README (BEIR paper, Pyserini, bm25s, SBERT).
@@ -223,6 +224,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--no-dense", action="store_true", help="BM25 only")
     args = parser.parse_args()
+    if not (args.data / "corpus.jsonl").is_file():
+        parser.error(f"no BEIR dataset at {args.data} (corpus.jsonl missing); pass --data DIR")
     results = run(args.data, dense=not args.no_dense)
     show(results, Console())
     if args.json:

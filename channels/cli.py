@@ -1,7 +1,8 @@
 """The `parley` command: check, schema, chat, serve, ingest, init.
 
-Every command takes `--flows PATH`. Errors are printed as messages with exit code 1, never
-as tracebacks; `--debug` shows the traceback too.
+Commands that read a bot take `--flows PATH`. Errors are printed as messages with exit code
+1, never as tracebacks. Anything interpolated into output (file names, reasons, messages) is
+printed without rich markup, so '[embeddings]' or '[draft].md' survive as written.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from agents.config import FlowsConfig
-from agents.errors import ConfigError, ParleyError
+from agents.errors import ConfigError, KnowledgeError, ParleyError
 from agents.flowsfile import load_flows
 from agents.scaffold import init_bot
+from channels.messages import MAX_CONVERSATION_ID
 
 app = typer.Typer(help="parley: business chatbots for Slack, WhatsApp and the web.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -45,8 +48,8 @@ def _errors() -> Iterator[None]:
             err.print(str(problem), markup=False, highlight=False)
         err.print(f"[red]{len(exc.problems)} problem(s) found[/]")
         raise typer.Exit(1) from None
-    except ParleyError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+    except (ParleyError, OSError) as exc:
+        err.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -65,10 +68,22 @@ def _setup(debug: Annotated[bool, typer.Option(help="Verbose logs.")] = False) -
 
 @app.command()
 def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
-    """Validate flows.yaml; print every problem as FILE:LINE:COL: field: message."""
+    """Validate flows.yaml; print every problem as FILE:LINE:COL: field: message.
+
+    Beyond the schema: every knowledge folder exists and every model can be set up (its
+    provider package installed, its key variable set). Nothing is sent over the network.
+    """
+    from agents.models import build_responders
+
     config = _load(flows)
+    with _errors():
+        for source in config.knowledge.sources:
+            if source.path is not None and not config.path(source.path).exists():
+                raise KnowledgeError(f"knowledge source {source.name!r}: "
+                                     f"{config.path(source.path)} does not exist")
+        build_responders(config.models)
     out.print(f"{flows}: ok — {config.name!r}, {len(config.skills)} skill(s), "
-              f"model {config.model.name}")
+              f"model {config.model.name}", markup=False)
 
 
 @app.command()
@@ -80,14 +95,22 @@ def schema(
     if output is None:
         print(text)
     else:
-        output.write_text(text + "\n")
-        out.print(f"wrote {output}")
+        with _errors():
+            output.write_text(text + "\n")
+        out.print(f"wrote {output}", markup=False)
+
+
+def _conversation_id(value: str) -> str:
+    if not 1 <= len(value) <= MAX_CONVERSATION_ID:
+        raise typer.BadParameter(f"must be 1 to {MAX_CONVERSATION_ID} characters")
+    return value
 
 
 @app.command()
 def chat(
     flows: FlowsOption = DEFAULT_FLOWS,
-    conversation: Annotated[str, typer.Option(help="Conversation id to continue.")] = "terminal",
+    conversation: Annotated[str, typer.Option(
+        help="Conversation id to continue.", callback=_conversation_id)] = "terminal",
 ) -> None:
     """Chat in the terminal; with piped input, each line is one turn."""
     from agents.bot import Bot
@@ -100,7 +123,10 @@ def chat(
             await run_chat(bot, conversation, sys.stdin, out)
 
     with _errors():
-        asyncio.run(main())
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
 
 
 @app.command()
@@ -114,12 +140,14 @@ def serve(
 
     from agents.models import build_responders
     from channels.server import create_app
+    from knowledge.ingest import Ingestor
 
     config = _load(flows)
-    with _errors():
+    with _errors():  # fail here, with a message, rather than inside the server's start-up
         responders = build_responders(config.models)
-    uvicorn.run(create_app(config, responders=responders), host=host, port=port,
-                log_level="info")
+        knowledge = Ingestor(config.knowledge, config.root).open()
+    app = create_app(config, responders=responders, knowledge=knowledge)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -129,7 +157,7 @@ def ingest(flows: FlowsOption = DEFAULT_FLOWS) -> None:
 
     config = _load(flows)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("[dim]{task.fields[uri]}"))
+               TextColumn("{task.fields[uri]}", style="dim", markup=False))
     with _errors(), Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("indexing", total=None, uri="")
 
@@ -143,11 +171,12 @@ def ingest(flows: FlowsOption = DEFAULT_FLOWS) -> None:
         f"{len(report.skipped)} skipped — {report.chunks} chunks in {report.seconds:.2f} s"
     )
     for key in report.added + report.updated:
-        out.print(f"  indexed  {key}", highlight=False)
+        out.print(f"  indexed  {key}", markup=False, highlight=False)
     for key in report.removed:
-        out.print(f"  removed  {key}", highlight=False)
+        out.print(f"  removed  {key}", markup=False, highlight=False)
     for key, reason in report.skipped:
-        err.print(f"  [yellow]skipped[/]  {key}: {reason}", highlight=False)
+        err.print(Text.assemble("  ", ("skipped", "yellow"), f"  {key}: {reason}"),
+                  highlight=False)
 
 
 @app.command()
@@ -156,8 +185,8 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder for the new bot.
     with _errors():
         created = init_bot(directory)
     for path in created:
-        out.print(f"  created  {path}", highlight=False)
-    out.print(f"\nNext: cd {directory} && parley chat")
+        out.print(f"  created  {path}", markup=False, highlight=False)
+    out.print(f"\nNext: cd {directory} && parley chat", markup=False)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ChannelName = Literal["terminal", "api", "web", "slack", "whatsapp", "eval"]
+MAX_CONVERSATION_ID = 256
 
 
 class Frozen(BaseModel):
@@ -28,7 +29,7 @@ class InboundMessage(Frozen):
     """One user turn, as every channel hands it to the bot."""
 
     channel: ChannelName
-    conversation_id: str = Field(..., min_length=1, max_length=256)
+    conversation_id: str = Field(..., min_length=1, max_length=MAX_CONVERSATION_ID)
     user_id: str = "anonymous"
     text: str = ""
     attachments: tuple[Attachment, ...] = ()
@@ -80,7 +81,9 @@ class OutboundMessage(Frozen):
     buttons: tuple[Button, ...] = ()
     skill: str | None = None
     usage: Usage | None = None
-    fallback: bool = Field(False, description="True when the configured model failed.")
+    fallback: bool = Field(
+        False, description="True when the configured model failed, or the turn itself did."
+    )
 
     def as_text(self) -> str:
         """The reply for channels that show only text: buttons and sources as plain lines."""

@@ -15,11 +15,18 @@ from pydantic import BaseModel, Field
 
 from agents.bot import Bot
 from agents.config import FlowsConfig
-from channels.messages import Button, Citation, InboundMessage, Turn, Usage
+from channels.messages import (
+    MAX_CONVERSATION_ID,
+    Button,
+    Citation,
+    InboundMessage,
+    Turn,
+    Usage,
+)
 
 
 class ChatRequest(BaseModel):
-    conversation_id: str = Field(..., min_length=1, max_length=256)
+    conversation_id: str = Field(..., min_length=1, max_length=MAX_CONVERSATION_ID)
     text: str = Field(..., max_length=100_000)
     user_id: str = "api"
 
@@ -73,13 +80,9 @@ def create_app(config: FlowsConfig, **bot_options: Any) -> FastAPI:
             channel="api", conversation_id=body.conversation_id, user_id=body.user_id,
             text=body.text,
         ))
-        return ChatResponse(
-            conversation_id=reply.conversation_id, reply=reply.text,
-            citations=list(reply.citations), buttons=list(reply.buttons), skill=reply.skill,
-            usage=reply.usage, fallback=reply.fallback,
-        )
+        return ChatResponse(reply=reply.text, **reply.model_dump(exclude={"text"}))
 
-    @app.get("/api/conversations/{conversation_id}")
+    @app.get("/api/conversations/{conversation_id:path}")  # ids may hold '/' (Slack threads)
     async def conversation(conversation_id: str, bot: BotDep) -> ConversationResponse:
         turns = await bot.conversation(conversation_id)
         if not turns:

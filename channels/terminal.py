@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TextIO
 
 from rich.console import Console
@@ -13,7 +12,7 @@ from channels.messages import InboundMessage, OutboundMessage
 PROMPT = "you> "
 
 
-async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console) -> int:
+async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console) -> None:
     """Talk to `bot` until `source` ends (or 'exit'/'quit' at a prompt).
 
     Args:
@@ -22,23 +21,21 @@ async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console)
         source: where user lines come from; a terminal gets a prompt, a pipe does not.
         console: where replies go.
 
-    Returns:
-        How many turns were taken.
+    Lines are read on the event loop's own thread: the terminal has one user, nothing else
+    runs while they type, and Ctrl-C reaches the prompt at once.
     """
     interactive = source.isatty()
     if interactive:
         console.print(f"[bold]{bot.config.name}[/] — type 'exit' to leave.")
-    turns = 0
     while True:
-        line = await asyncio.to_thread(_read, source, interactive)
+        line = _read(source, interactive)
         if line is None or (interactive and line.strip() in {"exit", "quit"}):
-            return turns
+            return
         if not line.strip():
             continue
         message = InboundMessage(channel="terminal", conversation_id=conversation_id,
                                  user_id="terminal", text=line)
         render(await bot.handle(message), console)
-        turns += 1
 
 
 def _read(source: TextIO, interactive: bool) -> str | None:
@@ -52,9 +49,5 @@ def _read(source: TextIO, interactive: bool) -> str | None:
 
 
 def render(reply: OutboundMessage, console: Console) -> None:
-    """Print a reply as text, with its buttons and sources on their own lines."""
-    console.print(reply.text, markup=False, highlight=False)
-    if reply.buttons:
-        console.print(" | ".join(f"[{b.label}]" for b in reply.buttons), markup=False)
-    for citation in reply.citations:
-        console.print(f"  source: {citation.label}", style="dim", markup=False, highlight=False)
+    """Print a reply in its plain-text form (buttons and sources as text lines)."""
+    console.print(reply.as_text() + "\n", markup=False, highlight=False)

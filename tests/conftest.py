@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from agents.config import FlowsConfig
 from agents.flowsfile import load_flows
 from agents.scaffold import init_bot
-from tests.utils.openai_stub import OpenAIStub, start
+from tests.utils.openai_stub import OpenAIStub, serving
 
 
 @pytest.fixture
@@ -35,12 +35,8 @@ def configure(bot_dir: Path, **changes: Any) -> FlowsConfig:
 
 @pytest.fixture
 def openai_stub() -> Iterator[OpenAIStub]:
-    stub = OpenAIStub()
-    server = start(stub)
-    yield stub
-    stub.release.set()
-    server.shutdown()
-    server.server_close()
+    with serving(OpenAIStub()) as stub:
+        yield stub
 
 
 def stub_model(stub: OpenAIStub, **extra: Any) -> dict[str, Any]:

@@ -9,18 +9,14 @@ import pytest
 
 from agents.bot import Bot
 from agents.flowsfile import load_flows
-from channels.messages import InboundMessage
 from knowledge.types import Passage
 from tests.conftest import configure
-
-
-def ask(text: str, conversation: str = "c1") -> InboundMessage:
-    return InboundMessage(channel="api", conversation_id=conversation, text=text)
+from tests.utils.messages import inbound
 
 
 async def test_answers_from_the_returns_document_and_cites_it(bot_dir: Path) -> None:
     async with Bot.open(load_flows(bot_dir / "flows.yaml")) as bot:
-        reply = await bot.handle(ask("how long do I have to return boots?"))
+        reply = await bot.handle(inbound("how long do I have to return boots?"))
     assert "60 days" in reply.text
     assert [c.uri for c in reply.citations] == ["returns.md"]
     assert reply.citations[0].location == "Returns › Time limits"
@@ -32,7 +28,7 @@ async def test_answers_from_the_returns_document_and_cites_it(bot_dir: Path) -> 
 async def test_says_plainly_when_nothing_is_relevant(bot_dir: Path) -> None:
     config = load_flows(bot_dir / "flows.yaml")
     async with Bot.open(config) as bot:
-        reply = await bot.handle(ask("what is the weather like on mars?"))
+        reply = await bot.handle(inbound("what is the weather like on mars?"))
     assert reply.text == config.fallback_answer
     assert reply.citations == ()
 
@@ -43,8 +39,8 @@ async def test_routes_by_examples_and_applies_the_skill_template(bot_dir: Path) 
          "template": "{answer}\nAnything else?"},
     ])
     async with Bot.open(config) as bot:
-        reply = await bot.handle(ask("are you open on sunday?"))
-        other = await bot.handle(ask("how much does express shipping cost?"))
+        reply = await bot.handle(inbound("are you open on sunday?"))
+        other = await bot.handle(inbound("how much does express shipping cost?"))
     assert reply.skill == "store_info"
     assert "Sunday from 10 am to 5 pm" in reply.text
     assert reply.text.endswith("\nAnything else?")
@@ -64,11 +60,11 @@ async def test_a_skill_answers_only_from_its_knowledge_sources(bot_dir: Path) ->
                  "knowledge": ["docs"]}],
     )
     async with Bot.open(config) as bot:
-        routed = await bot.handle(ask("do gift cards expire?"))
+        routed = await bot.handle(inbound("do gift cards expire?"))
     assert routed.skill == "returns"
     assert all(c.uri != "gift-cards.md" for c in routed.citations)
     async with Bot.open(configure(bot_dir, skills=[])) as bot:
-        general = await bot.handle(ask("do gift cards expire?"))
+        general = await bot.handle(inbound("do gift cards expire?"))
     assert [c.uri for c in general.citations] == ["gift-cards.md"]
 
 
@@ -77,8 +73,8 @@ async def test_guard_refuses_empty_and_oversize_messages_without_keeping_them(
 ) -> None:
     config = configure(bot_dir, guard={"max_chars": 50})
     async with Bot.open(config) as bot:
-        empty = await bot.handle(ask("   "))
-        long = await bot.handle(ask("boots " * 20))
+        empty = await bot.handle(inbound("   "))
+        long = await bot.handle(inbound("boots " * 20))
         state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
     assert empty.text == "Please type your question."
     assert "too long" in long.text and "119 characters" in long.text
@@ -90,7 +86,7 @@ async def test_history_kept_in_state_is_bounded_by_the_window(bot_dir: Path) -> 
                                         "window_messages": 6})
     async with Bot.open(config) as bot:
         for i in range(10):
-            await bot.handle(ask(f"question {i} about shipping costs"))
+            await bot.handle(inbound(f"question {i} about shipping costs"))
         state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
         turns = await bot.conversation("c1")
     messages = state.values["messages"]
@@ -112,9 +108,9 @@ async def test_a_failing_turn_is_answered_and_logged_and_the_next_turn_works(
     config = load_flows(bot_dir / "flows.yaml")
     with caplog.at_level(logging.ERROR, logger="parley.bot"):
         async with Bot.open(config, knowledge=BrokenStore()) as bot:
-            reply = await bot.handle(ask("how much is shipping?"))
+            reply = await bot.handle(inbound("how much is shipping?"))
     async with Bot.open(config) as bot:
-        recovered = await bot.handle(ask("how much is express shipping?"))
+        recovered = await bot.handle(inbound("how much is express shipping?"))
         turns = await bot.conversation("c1")
     assert reply.text == config.error_answer and reply.fallback
     assert "$14.95" in recovered.text and not recovered.fallback

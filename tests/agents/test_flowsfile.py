@@ -70,11 +70,21 @@ def test_missing_required_and_cross_field_errors_name_the_place() -> None:
             "found ['user']") in found
 
 
-def test_unknown_knowledge_source_in_a_skill_lists_the_known_ones() -> None:
-    text = "name: x\nskills:\n  - name: returns\n    knowledge: [faq]\n"
+def test_cross_field_errors_point_at_the_field_they_are_about() -> None:
+    text = (
+        "name: x\n"
+        "knowledge:\n"
+        "  sources:\n"
+        "    - {name: docs, path: a}\n"
+        "    - {name: docs, path: b}\n"
+    )
     assert problems(text) == [
-        "flows.yaml:1:1: skill 'returns' uses unknown knowledge source(s) ['faq'] "
-        "(known: ['docs'])"
+        "flows.yaml:5:14: knowledge.sources[1].name: knowledge source 'docs' is defined twice"]
+    text = "name: x\nskills:\n  - name: returns\n    knowledge: [faq]\n  - name: returns\n"
+    assert problems(text) == [
+        "flows.yaml:4:16: skills[0].knowledge: unknown knowledge source(s) ['faq'] "
+        "(known: ['docs'])",
+        "flows.yaml:5:11: skills[1].name: skill 'returns' is defined twice",
     ]
 
 
@@ -86,6 +96,7 @@ def test_a_file_that_is_not_a_mapping_or_not_there_is_a_config_error(tmp_path: P
 
 
 def test_unclosed_quote_is_reported_not_raised_as_a_traceback() -> None:
-    found = problems('name: "Acme\npersona: hi\n')
-    assert len(found) >= 1 and found[0].startswith("flows.yaml:")
-    assert "YAML syntax" in found[0]
+    assert problems('name: "Acme\npersona: hi\n') == [
+        "flows.yaml:1:7: YAML syntax: while scanning a quoted scalar: found unexpected end of "
+        "stream"
+    ]

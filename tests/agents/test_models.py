@@ -10,13 +10,10 @@ import pytest
 from agents.bot import Bot
 from agents.errors import ModelError
 from agents.models import build_responders
-from channels.messages import InboundMessage, OutboundMessage, StreamChunk
+from channels.messages import OutboundMessage, StreamChunk
 from tests.conftest import configure, stub_model
-from tests.utils.openai_stub import OpenAIStub, start
-
-
-def ask(text: str, conversation: str = "c1") -> InboundMessage:
-    return InboundMessage(channel="api", conversation_id=conversation, text=text, event_id="ev-1")
+from tests.utils.messages import inbound
+from tests.utils.openai_stub import OpenAIStub, serving
 
 
 async def test_model_reply_is_streamed_cited_and_its_usage_recorded(
@@ -25,7 +22,8 @@ async def test_model_reply_is_streamed_cited_and_its_usage_recorded(
     openai_stub.reply = lambda request: "Boots can go back within 60 days [1]."
     config = configure(bot_dir, model=stub_model(openai_stub, price_in_per_mtok=1000.0))
     async with Bot.open(config) as bot:
-        items = [item async for item in bot.stream(ask("how long do I have to return boots?"))]
+        question = inbound("how long do I have to return boots?")
+        items = [item async for item in bot.stream(question)]
         turns = await bot.conversation("c1")
     chunks = [i.delta for i in items if isinstance(i, StreamChunk)]
     reply = items[-1]
@@ -53,7 +51,8 @@ async def test_dead_or_hanging_model_falls_back_to_the_extractive_answer(
     config = configure(bot_dir, model=stub_model(openai_stub, timeout_s=1))
     with caplog.at_level(logging.WARNING, logger="parley.answer"):
         async with Bot.open(config) as bot:
-            reply = await bot.handle(ask("how long do I have to return boots?"))
+            reply = await bot.handle(
+                inbound("how long do I have to return boots?", event_id="ev-1"))
     assert len(openai_stub.requests) == 1  # tried once, no retries hiding the failure
     assert reply.fallback
     assert "60 days" in reply.text
@@ -67,17 +66,12 @@ async def test_dead_or_hanging_model_falls_back_to_the_extractive_answer(
 
 
 async def test_fallback_models_are_tried_in_order(bot_dir: Path, openai_stub: OpenAIStub) -> None:
-    backup = OpenAIStub(reply=lambda request: "From the backup model [1].")
-    server = start(backup)
-    try:
-        openai_stub.mode = "error"
+    openai_stub.mode = "error"
+    with serving(OpenAIStub(reply=lambda request: "From the backup model [1].")) as backup:
         config = configure(bot_dir, model=stub_model(openai_stub),
                            fallback_models=[stub_model(backup)])
         async with Bot.open(config) as bot:
-            reply = await bot.handle(ask("how much is express shipping?"))
-    finally:
-        server.shutdown()
-        server.server_close()
+            reply = await bot.handle(inbound("how much is express shipping?"))
     assert reply.text == "From the backup model [1]."
     assert reply.fallback
     assert len(openai_stub.requests) == 1 and len(backup.requests) == 1
@@ -91,7 +85,7 @@ async def test_history_sent_to_the_model_stays_within_the_token_budget(
                                "window_messages": 200})
     async with Bot.open(config) as bot:
         for i in range(30):
-            await bot.handle(ask(f"turn {i}: tell me about the warranty on backpacks please"))
+            await bot.handle(inbound(f"turn {i}: tell me about the warranty on backpacks please"))
     sizes = [len(r["messages"]) for r in openai_stub.requests]
     assert sizes[1] > sizes[0]  # history is sent ...
     assert max(sizes) == sizes[-1] < 16  # ... but bounded, so cost per turn stops growing
@@ -106,3 +100,14 @@ def test_an_unset_api_key_variable_is_a_clear_setup_error(
     config = configure(bot_dir, model=stub_model(openai_stub))
     with pytest.raises(ModelError, match="environment variable STUB_KEY is not set"):
         build_responders(config.models)
+
+
+async def test_an_answer_that_cites_nothing_gets_no_citation(
+    bot_dir: Path, openai_stub: OpenAIStub
+) -> None:
+    openai_stub.reply = lambda request: "Our help pages don't say, sorry."
+    config = configure(bot_dir, model=stub_model(openai_stub))
+    async with Bot.open(config) as bot:
+        reply = await bot.handle(inbound("can I return boots I bought in 1999?"))
+    assert reply.text == "Our help pages don't say, sorry."
+    assert reply.citations == ()

@@ -56,6 +56,7 @@ def test_check_accepts_the_example_bot(bot_dir: Path) -> None:
 
 def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
     result = parley("schema", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     assert schema["additionalProperties"] is False
     assert {"name", "model", "skills", "knowledge", "memory"} <= schema["properties"].keys()
@@ -71,16 +72,45 @@ def test_init_then_piped_chat_answers_from_the_returns_document(tmp_path: Path) 
     result = parley("chat", cwd=bot, stdin="how long do I have to return boots?\n")
     assert result.returncode == 0, result.stderr
     assert "60 days" in result.stdout
-    assert "source: returns.md — Returns › Time limits" in result.stdout
-    again = parley("init", "mybot", cwd=tmp_path)
-    assert again.returncode == 1 and "already exists" in again.stderr
+    assert "Sources: returns.md — Returns › Time limits" in result.stdout
+
+
+
+def test_init_never_overwrites_a_file(tmp_path: Path) -> None:
+    docs = tmp_path / "mybot" / "knowledge" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "returns.md").write_text("# Our own returns policy\n")
+    result = parley("init", "mybot", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "returns.md already exists; not overwriting it" in result.stderr
+    assert (docs / "returns.md").read_text() == "# Our own returns policy\n"
+    assert not (tmp_path / "mybot" / "flows.yaml").exists()
+
+
+def test_check_finds_what_would_stop_the_bot_and_keeps_brackets(bot_dir: Path) -> None:
+    flows = bot_dir / "flows.yaml"
+    flows.write_text(flows.read_text().replace("model: extractive", "model: anthropic:claude"))
+    result = parley("check", cwd=bot_dir)
+    assert result.returncode == 1
+    assert "pip install 'parley[anthropic]'" in result.stderr  # not eaten as rich markup
+    flows.write_text(flows.read_text().replace("model: anthropic:claude", "model: extractive")
+                     .replace("path: knowledge/docs", "path: knowledge/missing"))
+    result = parley("check", cwd=bot_dir)
+    assert result.returncode == 1
+    assert "knowledge source 'docs'" in result.stderr and "does not exist" in result.stderr
+
+
+def test_bad_conversation_id_is_a_usage_error(bot_dir: Path) -> None:
+    result = parley("chat", "--conversation", "", cwd=bot_dir, stdin="hi\n")
+    assert result.returncode == 2
+    assert "must be 1 to 256 characters" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_piped_chat_takes_one_turn_per_line(bot_dir: Path) -> None:
     result = parley("chat", cwd=bot_dir,
                     stdin="are you open on sunday?\n\nhow much is express shipping?\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("source:") == 2
+    assert result.stdout.count("Sources:") == 2
     assert "Sunday from 10 am to 5 pm" in result.stdout and "$14.95" in result.stdout
 
 
@@ -90,9 +120,14 @@ def test_ingest_reports_what_changed(bot_dir: Path) -> None:
     assert "5 added, 0 updated, 0 unchanged" in first.stdout
     returns = bot_dir / "knowledge" / "docs" / "returns.md"
     returns.write_text(returns.read_text() + "\nGift cards cannot be returned.\n")
+    (bot_dir / "knowledge" / "docs" / "[draft] notes.md").write_text("# Notes\n\nDraft.\n")
+    (bot_dir / "knowledge" / "docs" / "scan.pdf").write_bytes(b"%PDF-1.4 garbage")
     second = parley("ingest", cwd=bot_dir)
-    assert "0 added, 1 updated, 4 unchanged, 0 removed" in second.stdout
+    assert second.returncode == 0, second.stderr
+    assert "1 added, 1 updated, 4 unchanged, 0 removed, 1 skipped" in second.stdout
     assert "indexed  docs:returns.md" in second.stdout
+    assert "indexed  docs:[draft] notes.md" in second.stdout
+    assert "skipped  docs:scan.pdf:" in second.stderr
 
 
 def test_serve_answers_over_http(bot_dir: Path) -> None:

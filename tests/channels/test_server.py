@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,7 +33,9 @@ def test_chat_answers_with_citations_and_the_conversation_is_stored(client: Test
     assert "60 days" in body["reply"]
     assert body["citations"][0]["uri"] == "returns.md"
     assert body["skill"] == "returns" and body["fallback"] is False
-    client.post("/api/chat", json={"conversation_id": "web-1", "text": "and sizing of boots?"})
+    second = client.post("/api/chat", json={"conversation_id": "web-1",
+                                            "text": "and sizing of boots?"})
+    assert second.status_code == 200
 
     history = client.get("/api/conversations/web-1")
     assert history.status_code == 200
@@ -40,6 +43,15 @@ def test_chat_answers_with_citations_and_the_conversation_is_stored(client: Test
     assert [t["user_text"] for t in turns] == ["how long do I have to return boots?",
                                                "and sizing of boots?"]
     assert turns[0]["reply"] == body["reply"]
+
+
+def test_conversation_ids_may_hold_slashes_and_any_script(client: TestClient) -> None:
+    conversation = "slack/T01/C02/1700000000.000100 ü 🙂"
+    assert client.post("/api/chat", json={"conversation_id": conversation,
+                                          "text": "when are you open?"}).status_code == 200
+    history = client.get(f"/api/conversations/{quote(conversation)}")
+    assert history.status_code == 200
+    assert history.json()["conversation_id"] == conversation
 
 
 def test_unknown_conversation_is_404(client: TestClient) -> None:

@@ -4,10 +4,12 @@ wire format (JSON and SSE streaming, usage included), so the real `openai` clien
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
@@ -51,7 +53,9 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                                                   "type": "server_error"}})
             if stub.mode == "hang":
                 stub.release.wait(30)
-                return self._json(504, {"error": {"message": "too late"}})
+                with contextlib.suppress(ConnectionError):  # the client gave up long ago
+                    self._json(504, {"error": {"message": "too late"}})
+                return None
             text = stub.reply(body)
             usage = {"prompt_tokens": 42 + len(body["messages"]), "completion_tokens": 7,
                      "total_tokens": 49 + len(body["messages"])}
@@ -103,10 +107,16 @@ def _events(body: dict[str, Any], text: str, usage: dict[str, int]) -> Iterator[
     yield "[DONE]"
 
 
-def start(stub: OpenAIStub) -> ThreadingHTTPServer:
-    """Serve `stub` on a free port in a daemon thread; `stub.port` is set."""
+@contextmanager
+def serving(stub: OpenAIStub) -> Iterator[OpenAIStub]:
+    """Serve `stub` on a free port for the life of the block; `stub.port` is set."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
     server.daemon_threads = True
     stub.port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    try:
+        yield stub
+    finally:
+        stub.release.set()
+        server.shutdown()
+        server.server_close()
