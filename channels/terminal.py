@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from typing import TextIO
 
 from rich.console import Console
+from rich.text import Text
 
 from agents.bot import Bot
 from channels.messages import InboundMessage, OutboundMessage
@@ -20,15 +24,12 @@ async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console)
         conversation_id: the conversation to continue; memory keeps it across runs.
         source: where user lines come from; a terminal gets a prompt, a pipe does not.
         console: where replies go.
-
-    Lines are read on the event loop's own thread: the terminal has one user, nothing else
-    runs while they type, and Ctrl-C reaches the prompt at once.
     """
     interactive = source.isatty()
     if interactive:
-        console.print(f"[bold]{bot.config.name}[/] — type 'exit' to leave.")
+        console.print(Text.assemble((bot.config.name, "bold"), " — type 'exit' to leave."))
     while True:
-        line = _read(source, interactive)
+        line = await _next_line(source, interactive)
         if line is None or (interactive and line.strip() in {"exit", "quit"}):
             return
         if not line.strip():
@@ -36,6 +37,26 @@ async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console)
         message = InboundMessage(channel="terminal", conversation_id=conversation_id,
                                  user_id="terminal", text=line)
         render(await bot.handle(message), console)
+
+
+async def _next_line(source: TextIO, interactive: bool) -> str | None:
+    """Read one line in a daemon thread. Blocking the loop would keep Ctrl-C from reaching the
+    prompt (asyncio handles SIGINT by cancelling the task), and a thread-pool worker stuck in
+    `input()` would be joined at exit, so the user would have to press Enter to quit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(line: str | None) -> None:
+        if not future.done():
+            future.set_result(line)
+
+    def read() -> None:
+        line = _read(source, interactive)
+        with contextlib.suppress(RuntimeError):  # the loop closed while the user was typing
+            loop.call_soon_threadsafe(deliver, line)
+
+    threading.Thread(target=read, name="terminal-input", daemon=True).start()
+    return await future
 
 
 def _read(source: TextIO, interactive: bool) -> str | None:
