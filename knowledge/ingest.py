@@ -8,9 +8,14 @@ Layout under the index folder (`.parley/knowledge/` by default):
     embeddings.npy  `retriever: hybrid` only: one vector per chunk; embeddings.json lists
                     their chunk ids, and only chunks not listed there are embedded
 
+`knowledge.manifest` reads and writes the first three; an index that is damaged or half from
+another write is rebuilt, never a crash.
+
 A file whose size and mtime are unchanged is not even read; one that was touched but hashes
-the same is not re-parsed. BM25 itself is rebuilt from the stored chunks each time: it takes
-about a second for 5,000 documents, far less than re-reading them.
+the same is not re-parsed. A file that fails to load is recorded with its reason and not read
+again until it changes. A file deleted while an ingest runs is treated as deleted before it.
+BM25 itself is rebuilt from the stored chunks each time: it takes about a second for 5,000
+documents, far less than re-reading them.
 
 Pages of `url:` sources have no stat to trust: `run` fetches them every time (their manifest
 `stat` is null) and re-chunks only those whose content hash changed. A page that fails with a
@@ -20,24 +25,22 @@ nothing for a web source the index already holds pages of.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from agents.config import KnowledgeConfig, KnowledgeSource
 from agents.errors import KnowledgeError
-from knowledge.bm25 import Bm25Index
+from knowledge import manifest
 from knowledge.chunking import chunk_document
 from knowledge.dense import DenseIndex
 from knowledge.loaders import PARSERS, load_file
+from knowledge.manifest import Entry, SavedIndex
 from knowledge.store import EmbeddedStore
 from knowledge.types import Chunk, Document
 from knowledge.web import PageError, WebFetcher
 
-MANIFEST_VERSION = 1
 Progress = Callable[[int, int, str], None]
 
 
@@ -49,7 +52,10 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    """Indexed before and gone now: deleted (even while this run was going), or no longer
+    listed by the site."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(key, reason) for what failed to load, whether it was indexed before or not."""
     chunks: int = 0
     seconds: float = 0.0
 
@@ -80,8 +86,7 @@ class Ingestor:
     def __init__(self, config: KnowledgeConfig, root: Path) -> None:
         self.config = config
         self.root = root
-        index_dir = config.index_dir
-        self.folder = index_dir if index_dir.is_absolute() else root / index_dir
+        self.folder = self._resolve(config.index_dir)
 
     def run(
         self, progress: Progress | None = None, *, refetch: bool = True
@@ -96,14 +101,30 @@ class Ingestor:
         Returns:
             The store, and a report of what was added, updated, removed and skipped (and why).
         """
+        return self._ingest(progress, refetch=refetch, rewrite=False)
+
+    def open(self) -> EmbeddedStore:
+        """The store as last written, or a fresh ingest when it is missing, stale or damaged."""
+        saved = manifest.read(self.folder)
+        if saved is None or self._stale(saved):
+            return self.run(refetch=False)[0]
+        bm25 = manifest.load_bm25(self.folder, saved)
+        if bm25 is None:
+            return self._ingest(None, refetch=False, rewrite=True)[0]
+        return EmbeddedStore(saved.chunks, bm25, self._dense(saved.chunks))
+
+    def _ingest(
+        self, progress: Progress | None, *, refetch: bool, rewrite: bool
+    ) -> tuple[EmbeddedStore, IngestReport]:
+        """`run`; `rewrite` saves the whole index even when the saved one looks current."""
         started = time.perf_counter()
-        manifest = self._read_manifest()
-        old_docs: dict[str, dict[str, Any]] = manifest.get("documents", {})
-        if manifest.get("settings") != self._settings():
-            old_docs = {}  # chunking changed: every document must be cut again
-        old_chunks = self._read_chunks() if old_docs else {}
+        saved = manifest.read(self.folder)
+        if saved is not None and saved.settings != self._settings():
+            saved = None  # cut differently: every document is cut again
+        old_docs = saved.documents if saved else {}
+        old_chunks = {c.id: c for c in saved.chunks} if saved else {}
         report = IngestReport()
-        docs: dict[str, dict[str, Any]] = {}
+        docs: dict[str, Entry] = {}
         chunks: list[Chunk] = []
         with WebFetcher() as web:
             items: list[_File | _Page] = [*self._files()]
@@ -119,23 +140,24 @@ class Ingestor:
                     chunks.extend(item_chunks)
                 if progress:
                     progress(done, len(items), item.uri)
-        report.removed = sorted(old_docs.keys() - {i.key for i in items})
-        store = EmbeddedStore(
-            chunks, Bm25Index.build([c.searchable for c in chunks]), self._dense(chunks, progress)
-        )
-        # a document that was indexed and now fails to load drops out without being 'removed'
-        if report.changed or docs.keys() != old_docs.keys() or not self._complete():
-            self._write(docs, store)
+        failed = {key for key, _ in report.skipped}
+        report.removed = sorted(old_docs.keys() - docs.keys() - failed)
+        store = EmbeddedStore.build(chunks, dense=self._dense(chunks, progress))
+        self._save(saved, docs, store, rewrite)
         report.chunks = len(chunks)
         report.seconds = time.perf_counter() - started
         return store, report
 
-    def open(self) -> EmbeddedStore:
-        """The store as last written, or a fresh ingest when it is missing or stale."""
-        if self._complete() and not self._stale():
-            chunks = list(self._read_chunks().values())
-            return EmbeddedStore(chunks, Bm25Index.load(self.folder / "bm25"), self._dense(chunks))
-        return self.run(refetch=False)[0]
+    def _save(
+        self, saved: SavedIndex | None, docs: dict[str, Entry], store: EmbeddedStore,
+        rewrite: bool,
+    ) -> None:
+        """Write what differs from the saved index: everything when the chunks changed, only
+        the manifest when just an entry did (a touched file's mtime, a file that fails)."""
+        if rewrite or saved is None or [c.id for c in store.chunks] != [c.id for c in saved.chunks]:
+            manifest.write(self.folder, self._settings(), docs, store.chunks, store.bm25)
+        elif docs != saved.documents:
+            manifest.write_manifest(self.folder, self._settings(), docs)
 
     def _dense(self, chunks: list[Chunk], progress: Progress | None = None) -> DenseIndex | None:
         """The chunks' vectors when the bot asks for `retriever: hybrid`, else None."""
@@ -146,30 +168,41 @@ class Ingestor:
     def _visit(
         self,
         item: _File,
-        old: dict[str, Any] | None,
+        old: Entry | None,
         old_chunks: dict[str, Chunk],
         report: IngestReport,
-    ) -> tuple[dict[str, Any] | None, list[Chunk]]:
-        stat = item.path.stat()
-        fast = [stat.st_size, stat.st_mtime_ns]
-        if old is not None and old["stat"] == fast and _intact(old, old_chunks):
-            report.unchanged.append(item.key)
-            return old, _chunks_of(old, old_chunks)
+    ) -> tuple[Entry | None, list[Chunk]]:
+        """A file's entry and chunks: kept when its size and mtime are unchanged, else read.
+        None when it was deleted since it was listed."""
+        stat = _stat(item.path)
+        if stat is None:
+            return None, []
+        if old is not None and old["stat"] == stat:
+            if old["skipped"] is not None:
+                report.skipped.append((item.key, old["skipped"]))
+                return old, []
+            if _intact(old, old_chunks):
+                report.unchanged.append(item.key)
+                return old, _chunks_of(old, old_chunks)
         try:
             document = load_file(item.path, item.source, item.uri)
         except KnowledgeError as exc:
-            report.skipped.append((item.key, str(exc).removeprefix(f"{item.uri}: ")))
-            return None, []
-        return self._index(item.key, document, old, old_chunks, report, fast)
+            if not item.path.exists():
+                return None, []
+            reason = str(exc).removeprefix(f"{item.uri}: ")
+            report.skipped.append((item.key, reason))
+            return Entry(source=item.source, uri=item.uri, hash=None, stat=stat, chunks=[],
+                         skipped=reason), []
+        return self._index(item.key, document, old, old_chunks, report, stat)
 
     def _visit_page(
         self,
         web: WebFetcher,
         page: _Page,
-        old: dict[str, Any] | None,
+        old: Entry | None,
         old_chunks: dict[str, Chunk],
         report: IngestReport,
-    ) -> tuple[dict[str, Any] | None, list[Chunk]]:
+    ) -> tuple[Entry | None, list[Chunk]]:
         if not page.fetch and old is not None:
             report.unchanged.append(page.key)
             return old, _chunks_of(old, old_chunks)
@@ -186,20 +219,21 @@ class Ingestor:
         self,
         key: str,
         document: Document,
-        old: dict[str, Any] | None,
+        old: Entry | None,
         old_chunks: dict[str, Chunk],
         report: IngestReport,
         stat: list[int] | None,
-    ) -> tuple[dict[str, Any], list[Chunk]]:
+    ) -> tuple[Entry, list[Chunk]]:
         """The manifest entry and chunks of a freshly read document; re-chunked only when its
         content hash changed. `stat` is [size, mtime_ns] for a file, None for a web page."""
         if old is not None and old["hash"] == document.content_hash and _intact(old, old_chunks):
             report.unchanged.append(key)
             return {**old, "stat": stat}, _chunks_of(old, old_chunks)
-        (report.updated if old is not None else report.added).append(key)
+        indexed = old is not None and old["skipped"] is None
+        (report.updated if indexed else report.added).append(key)
         chunks = chunk_document(document, self.config.chunk_tokens, self.config.chunk_overlap)
-        entry = {"source": document.source, "uri": document.uri, "hash": document.content_hash,
-                 "stat": stat, "chunks": [c.id for c in chunks]}
+        entry = Entry(source=document.source, uri=document.uri, hash=document.content_hash,
+                      stat=stat, chunks=[c.id for c in chunks], skipped=None)
         return entry, chunks
 
     def _files(self) -> Iterator[_File]:
@@ -210,13 +244,14 @@ class Ingestor:
     def _pages(
         self,
         web: WebFetcher,
-        old_docs: dict[str, dict[str, Any]],
+        old_docs: dict[str, Entry],
         old_chunks: dict[str, Chunk],
         refetch: bool,
         report: IngestReport,
     ) -> Iterator[_Page]:
         """The pages of every `url:` source. A source whose page or sitemap cannot be fetched
-        is reported skipped and keeps its indexed pages if the error was transient."""
+        is reported skipped and keeps its indexed pages if the error was transient; so does
+        one child sitemap of a sitemap index, for the indexed pages no other child lists."""
         for source in self.config.sources:
             if source.url is None:
                 continue
@@ -227,18 +262,24 @@ class Ingestor:
             if held and not refetch:
                 yield from held
                 continue
+            failed: list[PageError] = []
             try:
-                urls = web.page_urls(source.url)
+                urls = web.page_urls(source.url, failed)
             except PageError as exc:
                 report.skipped.append((f"{source.name}:{source.url}", exc.reason))
                 if exc.transient:
                     yield from held
                 continue
-            yield from (_Page(f"{source.name}:{url}", url, source.name, True) for url in urls)
+            report.skipped.extend((f"{source.name}:{exc.url}", exc.reason) for exc in failed)
+            pages = [_Page(f"{source.name}:{url}", url, source.name, True) for url in urls]
+            yield from pages
+            if any(exc.transient for exc in failed):  # a child sitemap will answer again
+                listed = {page.key for page in pages}
+                yield from (page for page in held if page.key not in listed)
 
     def _source_files(self, source: KnowledgeSource) -> Iterator[_File]:
         assert source.path is not None
-        base = source.path if source.path.is_absolute() else self.root / source.path
+        base = self._resolve(source.path)
         if base.is_file():
             yield _File(f"{source.name}:{base.name}", base.name, base, source.name)
             return
@@ -252,61 +293,43 @@ class Ingestor:
                     uri = path.relative_to(base).as_posix()
                     yield _File(f"{source.name}:{uri}", uri, path, source.name)
 
-    def _stale(self) -> bool:
+    def _stale(self, saved: SavedIndex) -> bool:
         """Whether the settings changed, a file was added, removed or touched, or a web source
         has no pages in the index yet. Indexed web pages are not fetched to find out."""
-        manifest = self._read_manifest()
-        if manifest.get("settings") != self._settings():
+        if saved.settings != self._settings():
             return True
-        docs: dict[str, dict[str, Any]] = manifest.get("documents", {})
-        files = {key: entry for key, entry in docs.items() if entry["stat"] is not None}
+        files = {key: entry for key, entry in saved.documents.items() if entry["stat"] is not None}
         current = {f.key: f for f in self._files()}
         if current.keys() != files.keys():
             return True
-        for key, item in current.items():
-            stat = item.path.stat()
-            if files[key]["stat"] != [stat.st_size, stat.st_mtime_ns]:
-                return True
-        fetched = {entry["source"] for entry in docs.values() if entry["stat"] is None}
+        if any(files[key]["stat"] != _stat(item.path) for key, item in current.items()):
+            return True
+        fetched = {e["source"] for e in saved.documents.values() if e["stat"] is None}
         return any(s.url is not None and s.name not in fetched for s in self.config.sources)
 
-    def _settings(self) -> dict[str, Any]:
-        return {"version": MANIFEST_VERSION, "chunk_tokens": self.config.chunk_tokens,
+    def _settings(self) -> dict[str, int]:
+        return {"version": manifest.FORMAT, "chunk_tokens": self.config.chunk_tokens,
                 "chunk_overlap": self.config.chunk_overlap}
 
-    def _complete(self) -> bool:
-        return all((self.folder / n).exists() for n in ("manifest.json", "chunks.jsonl", "bm25"))
-
-    def _read_manifest(self) -> dict[str, Any]:
-        try:
-            data = json.loads((self.folder / "manifest.json").read_text())
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def _read_chunks(self) -> dict[str, Chunk]:
-        try:
-            lines = (self.folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return {}
-        chunks = (Chunk.model_validate_json(line) for line in lines if line)
-        return {c.id: c for c in chunks}
-
-    def _write(self, docs: dict[str, dict[str, Any]], store: EmbeddedStore) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        store.bm25.save(self.folder / "bm25")
-        (self.folder / "chunks.jsonl").write_text(
-            "".join(c.model_dump_json() + "\n" for c in store.chunks), encoding="utf-8"
-        )
-        manifest = {"settings": self._settings(), "documents": docs}
-        (self.folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    def _resolve(self, path: Path) -> Path:
+        """A path from flows.yaml: relative to the bot folder unless absolute."""
+        return path if path.is_absolute() else self.root / path
 
 
-def _chunks_of(entry: dict[str, Any], chunks: dict[str, Chunk]) -> list[Chunk]:
+def _stat(path: Path) -> list[int] | None:
+    """[size, mtime_ns] of a file, what tells whether it changed; None once it is gone."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _chunks_of(entry: Entry, chunks: dict[str, Chunk]) -> list[Chunk]:
     """The stored chunks a manifest entry names, in document order."""
     return [chunks[c] for c in entry["chunks"]]
 
 
-def _intact(entry: dict[str, Any], chunks: dict[str, Chunk]) -> bool:
+def _intact(entry: Entry, chunks: dict[str, Chunk]) -> bool:
     """Whether every chunk a manifest entry names is still in the chunk file."""
     return all(c in chunks for c in entry["chunks"])

@@ -49,8 +49,14 @@ class EmbeddedStore:
         self._mask = lru_cache(maxsize=64)(self._build_mask)
 
     @classmethod
-    def build(cls, chunks: Sequence[Chunk]) -> EmbeddedStore:
-        return cls(chunks, Bm25Index.build([c.searchable for c in chunks]))
+    def build(cls, chunks: Sequence[Chunk], dense: DenseIndex | None = None) -> EmbeddedStore:
+        """A store over `chunks`, indexing them for BM25 now.
+
+        Args:
+            chunks: what to search, in the order `dense` (if any) has their vectors.
+            dense: their vectors, for a hybrid store.
+        """
+        return cls(chunks, Bm25Index.build([c.searchable for c in chunks]), dense)
 
     def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
         mask = None if sources is None else self._mask(sources)

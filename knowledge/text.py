@@ -10,8 +10,34 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+
+def _lowercase_letters() -> str:
+    """Every lowercase letter as character-class ranges ('a-z...'): `re` has no \\p{Ll}. All
+    cased scripts lie below U+20000, so the scan stops there (about 10 ms, once)."""
+    ranges: list[list[int]] = []
+    for code in range(0x20000):
+        if chr(code).islower():
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "")
+                   for a, b in ranges)
+
+
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n{2,}|\n(?=\s*(?:[-*•]|\d+\.)\s)")
+# Where a sentence ends, one alternative a line:
+#  - `.`, `!` or `?`, then whitespace, then anything but a lowercase letter of any script:
+#    'morgen. Über' and 'late? 30 days' split, 'e.g. this' and 'vital. école' do not;
+#  - the CJK terminators 。！？, which need no space after them, unless a closing quote
+#    or bracket follows (「はい。」 stays whole);
+#  - a blank line; a line break before a list item ('- ', '* ', '• ', '1. ').
+_SENTENCE = re.compile(
+    rf"(?<=[.!?])\s+(?=[^\s{_lowercase_letters()}])"
+    r"|(?<=[。！？])(?![」』）〉》】\"”’])\s*"
+    r"|\n{2,}"
+    r"|\n(?=\s*(?:[-*•]|\d+\.)\s)"
+)
 _STOPWORDS = frozenset(STOPWORDS_EN)
 _stemmer = Stemmer.Stemmer("english")
 

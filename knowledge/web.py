@@ -1,6 +1,7 @@
 """Fetch the pages of a `url:` knowledge source: one page, or every page a sitemap lists.
 
-A sitemap index is followed one level down. As the sitemaps protocol requires, only pages on
+A sitemap index is followed one level down; a child sitemap that cannot be read is left out
+(and reported), the others still count. As the sitemaps protocol requires, only pages on
 the sitemap's own host are taken, at most `max_pages` of them, each at most `max_bytes`. A
 page is parsed by its content type (HTML, PDF, Word, Markdown, plain text), else by the suffix
 of its URL. Sitemaps are read with the standard library's expat parser, which fetches no
@@ -104,11 +105,17 @@ class WebFetcher:
             self._client = None
         self._pending.clear()
 
-    def page_urls(self, url: str) -> list[str]:
+    def page_urls(self, url: str, failed: list[PageError] | None = None) -> list[str]:
         """The pages of a source: those its sitemap (or sitemap index) lists, or `[url]`.
 
+        Args:
+            url: a page, a sitemap, or a sitemap index.
+            failed: where the errors of child sitemaps that cannot be fetched or read are
+                appended (they are logged either way); the pages of the other children are
+                still returned.
+
         Raises:
-            PageError: `url`, or a sitemap it leads to, cannot be fetched or read.
+            PageError: `url` itself cannot be fetched or read.
         """
         response = self._get(url)
         if not _is_sitemap(response):
@@ -116,20 +123,29 @@ class WebFetcher:
             return [url]
         kind, locations = self._sitemap(response)
         if kind == "sitemapindex":
-            pages: dict[str, None] = {}
-            for child in locations:
-                if len(pages) >= self.max_pages:
-                    break
-                child_kind, child_pages = self._sitemap(self._get(child))
-                if child_kind == "sitemapindex":
-                    log.warning("%s: nested sitemap index %s not followed", url, child)
-                    continue
-                pages.update(dict.fromkeys(child_pages))
-            locations = list(pages)
+            locations = self._children(url, locations, [] if failed is None else failed)
         if len(locations) > self.max_pages:
             log.warning("%s lists %d pages; only the first %d are indexed",
                         url, len(locations), self.max_pages)
         return locations[: self.max_pages]
+
+    def _children(self, url: str, sitemaps: list[str], failed: list[PageError]) -> list[str]:
+        """The pages the child sitemaps of index `url` list, in order, without repeats."""
+        pages: dict[str, None] = {}
+        for child in sitemaps:
+            if len(pages) >= self.max_pages:
+                break
+            try:
+                child_kind, child_pages = self._sitemap(self._get(child))
+            except PageError as exc:
+                log.warning("%s: sitemap %s left out: %s", url, child, exc.reason)
+                failed.append(exc)
+                continue
+            if child_kind == "sitemapindex":
+                log.warning("%s: nested sitemap index %s not followed", url, child)
+                continue
+            pages.update(dict.fromkeys(child_pages))
+        return list(pages)
 
     def load(self, url: str, source: str) -> Document:
         """Fetch and parse one page; its uri is the URL it was served from (after redirects).

@@ -40,6 +40,11 @@ class Site:
         self.write(name, '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns='
                          f'"http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>')
 
+    def sitemap_index(self, children: list[str], name: str = "/sitemap_index.xml") -> None:
+        entries = "".join(f"<sitemap><loc>{self.url(c)}</loc></sitemap>" for c in children)
+        self.write(name, '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns='
+                         f'"http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>')
+
     def fetched(self, path: str | None = None) -> list[str]:
         return [p for p, _ in self.requests if path is None or p == path]
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.bot import Bot
-from channels.messages import InboundMessage, OutboundMessage
 from tests.conftest import configure
 from tests.knowledge.builders import docx_bytes, html_page, pdf_bytes
 from tests.knowledge.conftest import Site
-
-
-async def ask(bot: Bot, text: str) -> OutboundMessage:
-    return await bot.handle(InboundMessage(channel="api", conversation_id="c", text=text))
+from tests.utils.messages import inbound
 
 
 async def test_answers_cite_pdf_pages_docx_headings_html_sections_and_web_pages(
@@ -41,11 +37,11 @@ async def test_answers_cite_pdf_pages_docx_headings_html_sections_and_web_pages(
     ]})
 
     async with Bot.open(config) as bot:
-        kayak = await ask(bot, "how much does a kayak rental cost?")
-        gift = await ask(bot, "do gift cards expire?")
-        trail = await ask(bot, "is the Flatirons trail closed because of snow?")
-        clinic = await ask(bot, "when is the avalanche safety clinic?")
-        zipper = await ask(bot, "how long do zipper repairs take?")
+        kayak = await bot.handle(inbound("how much does a kayak rental cost?"))
+        gift = await bot.handle(inbound("do gift cards expire?"))
+        trail = await bot.handle(inbound("is the Flatirons trail closed because of snow?"))
+        clinic = await bot.handle(inbound("when is the avalanche safety clinic?"))
+        zipper = await bot.handle(inbound("how long do zipper repairs take?"))
 
     assert "35 dollars per day" in kayak.text
     assert [(c.uri, c.location, c.link) for c in kayak.citations] == [

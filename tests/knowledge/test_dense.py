@@ -127,6 +127,32 @@ def test_only_new_or_changed_chunks_are_embedded(bot: Path, counting: CountingEm
     assert uris(store, QUESTION)[0] == "shipping.md"
 
 
+@pytest.mark.parametrize(
+    "damage", ["embeddings.npy of the write before", "embeddings.json of the write before",
+               "embeddings.npy torn"])
+def test_vectors_that_disagree_with_their_ids_are_embedded_again(
+    bot: Path, counting: CountingEmbedder, damage: str
+) -> None:
+    ingestor = Ingestor(config(), bot)
+    ingestor.run()
+    name = damage.split()[0]
+    before = (ingestor.folder / name).read_bytes()
+    (bot / "docs" / "hours.md").write_text("# Opening hours\n\nWe open at ten on Sundays.\n")
+    ingestor.run()  # as many vectors as before; one of them new
+    after = (ingestor.folder / name).read_bytes()
+    torn = after[: len(after) // 2]
+    (ingestor.folder / name).write_bytes(torn if damage.endswith("torn") else before)
+    counting.seen.clear()
+
+    store = ingestor.open()
+
+    assert sorted(counting.seen) == sorted(c.searchable for c in store.chunks)
+    assert uris(store, QUESTION)[0] == "shipping.md"
+    counting.seen.clear()
+    Ingestor(config(), bot).open()
+    assert counting.seen == []
+
+
 def test_switching_a_bm25_index_to_hybrid_embeds_it_once(
     bot: Path, counting: CountingEmbedder
 ) -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
+import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from agents.config import KnowledgeConfig, KnowledgeSource
 from knowledge.ingest import Ingestor
+from knowledge.loaders import load_file
 from knowledge.store import EmbeddedStore
+from knowledge.types import Document
 from tests.knowledge.builders import docx_bytes, html_page, pdf_bytes
 from tests.knowledge.conftest import Site
 
@@ -66,6 +72,26 @@ def all_text(store: EmbeddedStore) -> str:
     return "\n".join(c.text for c in store.chunks)
 
 
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often each file (by uri) was read and parsed: the real `load_file` runs, and each
+    call the ingest module makes is counted."""
+    seen: Counter[str] = Counter()
+
+    def counting_load_file(path: Path, source: str, uri: str) -> Document:
+        seen[uri] += 1
+        return load_file(path, source, uri)
+
+    monkeypatch.setattr("knowledge.ingest.load_file", counting_load_file)
+    return seen
+
+
+def touch(path: Path) -> None:
+    """Move the file's mtime a second on, leaving its bytes alone."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
 # --- folders ------------------------------------------------------------------------------
 
 
@@ -81,19 +107,44 @@ def test_a_folder_of_every_format_is_indexed_and_searchable(tmp_path: Path, docs
     assert top(store, "gift card expiry") == ("notes/gift-cards.txt", (), None)
 
 
-def test_a_second_run_reads_nothing_and_writes_nothing(tmp_path: Path, docs: Path) -> None:
+def test_a_second_run_reads_nothing_and_writes_nothing(
+    tmp_path: Path, docs: Path, parses: Counter[str]
+) -> None:
     ingest = ingestor(tmp_path, folder_source(docs))
     ingest.run()
     manifest = tmp_path / "index" / "manifest.json"
     written = manifest.stat().st_mtime_ns
-    os.utime(docs / "returns.md")  # touched, same bytes: read, hashed, not re-chunked
+    parses.clear()
 
     store, report = ingest.run()
 
+    assert parses == {}
     assert sorted(report.unchanged) == KEYS
     assert not report.changed
     assert manifest.stat().st_mtime_ns == written
     assert top(store, "are refurbished units covered") == ("warranty.pdf", (), 2)
+
+
+def test_a_touched_file_is_read_once_and_not_rechunked(
+    tmp_path: Path, docs: Path, parses: Counter[str]
+) -> None:
+    ingest = ingestor(tmp_path, folder_source(docs))
+    ingest.run()
+    chunks = tmp_path / "index" / "chunks.jsonl"
+    written = chunks.stat().st_mtime_ns
+    touch(docs / "returns.md")  # same bytes: read and hashed, not re-chunked
+    parses.clear()
+
+    _, report = ingest.run()
+
+    assert parses == {"returns.md": 1}
+    assert sorted(report.unchanged) == KEYS and not report.changed
+    assert chunks.stat().st_mtime_ns == written  # only the manifest learnt the new mtime
+
+    parses.clear()
+    ingest.run()
+    ingest.open()
+    assert parses == {}
 
 
 def test_editing_one_document_reindexes_only_that_one(tmp_path: Path, docs: Path) -> None:
@@ -165,6 +216,227 @@ def test_changing_chunk_settings_rechunks_everything(tmp_path: Path, docs: Path)
     assert max(len(c.text.split()) for c in store.chunks) <= 25
 
 
+def test_skipped_files_are_remembered_until_they_change(
+    tmp_path: Path, docs: Path, parses: Counter[str]
+) -> None:
+    (docs / "broken.pdf").write_bytes(os.urandom(2048))
+    (docs / "empty.md").write_text("\n\n")
+    ingest = ingestor(tmp_path, folder_source(docs))
+    _, first = ingest.run()
+    manifest = tmp_path / "index" / "manifest.json"
+    written = manifest.stat().st_mtime_ns
+    parses.clear()
+
+    ingest.open()  # bot start: the index is not stale
+    _, report = ingest.run()
+
+    assert parses == {}
+    assert report.skipped == first.skipped == [
+        ("docs:empty.md", "no text found (empty file?)"),
+        ("docs:broken.pdf", "not a PDF file (no %PDF- header)"),
+    ]
+    assert not report.changed and manifest.stat().st_mtime_ns == written
+
+    (docs / "broken.pdf").write_bytes(pdf_bytes(["Kettles have a one-year warranty."]))
+    store, report = ingest.run()
+
+    assert parses == {"broken.pdf": 1}
+    assert report.added == ["docs:broken.pdf"]
+    assert report.skipped == [("docs:empty.md", "no text found (empty file?)")]
+    assert top(store, "kettle warranty") == ("broken.pdf", (), 1)
+
+
+@pytest.mark.parametrize("indexed_before", [False, True])
+def test_a_file_deleted_during_ingest_is_left_out(
+    tmp_path: Path, docs: Path, indexed_before: bool
+) -> None:
+    ingest = ingestor(tmp_path, folder_source(docs))
+    if indexed_before:
+        ingest.run()
+    visited: list[str] = []
+
+    def delete_warranty_early(done: int, total: int, uri: str) -> None:
+        visited.append(uri)
+        if done == 1:
+            (docs / "warranty.pdf").unlink()  # files are visited by pattern: *.pdf comes later
+
+    store, report = ingest.run(delete_warranty_early)
+
+    assert visited[0] == "returns.md" and "warranty.pdf" in visited
+    assert report.skipped == []
+    assert report.removed == (["docs:warranty.pdf"] if indexed_before else [])
+    assert "docs:warranty.pdf" not in report.added + report.unchanged
+    assert top(store, "are refurbished units covered") is None
+    assert top(ingest.open(), "are refurbished units covered") is None
+
+
+def test_the_same_file_in_two_sources_is_indexed_twice(tmp_path: Path) -> None:
+    for name in ("help", "staff"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "faq.md").write_text(RETURNS_MD)
+    ingest = ingestor(tmp_path, KnowledgeSource(name="help", path=Path("help")),
+                      KnowledgeSource(name="staff", path=Path("staff")))
+    ingest.run()
+
+    store = ingest.open()
+
+    assert len({c.id for c in store.chunks}) == len(store.chunks) == 4
+    assert sorted(p.chunk.source for p in store.search("refund card", k=5)) == ["help", "staff"]
+    only_staff = store.search("refund card", k=5, sources=frozenset({"staff"}))
+    assert [p.chunk.source for p in only_staff] == ["staff"]
+
+
+# --- a damaged index ----------------------------------------------------------------------
+
+
+def _cut_in_half(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _drop_second_line(path: Path) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:1] + lines[2:]))
+
+
+def _drop_a_field(path: Path) -> None:
+    manifest = json.loads(path.read_text())
+    del manifest["documents"]["docs:returns.md"]["stat"]
+    path.write_text(json.dumps(manifest))
+
+
+DAMAGE = {
+    "chunks torn mid-line": ("chunks.jsonl", _cut_in_half),
+    "a chunk missing": ("chunks.jsonl", _drop_second_line),
+    "manifest torn": ("manifest.json", _cut_in_half),
+    "manifest entry without stat": ("manifest.json", _drop_a_field),
+    "bm25 folder missing": ("bm25", shutil.rmtree),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+@pytest.mark.parametrize("entry", ["open", "run"])
+def test_a_damaged_index_is_rebuilt_not_a_crash(
+    tmp_path: Path, docs: Path, parses: Counter[str], damage: str, entry: str
+) -> None:
+    ingest = ingestor(tmp_path, folder_source(docs))
+    ingest.run()
+    name, harm = DAMAGE[damage]
+    harm(tmp_path / "index" / name)
+
+    store = ingest.open() if entry == "open" else ingest.run()[0]
+
+    assert top(store, "are refurbished units covered") == ("warranty.pdf", (), 2)
+    docs_only = store.search("staff lockers", k=3, sources=frozenset({"docs"}))
+    assert docs_only[0].chunk.uri == "handbook.docx"
+    parses.clear()
+    assert top(ingest.open(), "where are staff lockers") == ("handbook.docx", ("Lockers",), None)
+    assert parses == {}  # repaired on disk: the next start reads nothing
+
+
+def test_a_damaged_bm25_file_is_rebuilt_at_open(tmp_path: Path, docs: Path) -> None:
+    ingest = ingestor(tmp_path, folder_source(docs))
+    ingest.run()
+    (tmp_path / "index" / "bm25" / "params.index.json").write_text("{")
+
+    assert top(ingest.open(), "are refurbished units covered") == ("warranty.pdf", (), 2)
+    assert top(ingest.open(), "where are staff lockers") == ("handbook.docx", ("Lockers",), None)
+
+
+def test_a_bm25_folder_from_another_write_is_not_trusted(tmp_path: Path) -> None:
+    bots = {"gifts": "Gift cards never expire.", "tents": "Tents are waterproof."}
+    for bot, text in bots.items():
+        (tmp_path / bot / "docs").mkdir(parents=True)
+        (tmp_path / bot / "docs" / "faq.txt").write_text(text)
+        ingestor(tmp_path / bot, KnowledgeSource(name="docs", path=Path("docs"))).run()
+    shutil.rmtree(tmp_path / "gifts" / "index" / "bm25")  # one chunk each: same size
+    shutil.copytree(tmp_path / "tents" / "index" / "bm25", tmp_path / "gifts" / "index" / "bm25")
+
+    store = ingestor(tmp_path / "gifts", KnowledgeSource(name="docs", path=Path("docs"))).open()
+
+    assert top(store, "do gift cards expire") == ("faq.txt", (), None)
+
+
+def test_a_reader_keeps_the_whole_old_index_while_it_is_rewritten(
+    tmp_path: Path, docs: Path
+) -> None:
+    ingest = ingestor(tmp_path, folder_source(docs))
+    ingest.run()
+    folder = tmp_path / "index"
+    names = ["manifest.json", "chunks.jsonl", "bm25/vocab.index.json"]
+    before = {name: (folder / name).read_bytes() for name in names}
+    handles = {name: (folder / name).open("rb") for name in names}  # a bot reading the index
+    try:
+        (docs / "returns.md").write_text(RETURNS_MD + "\nExchanges are free.\n")
+        ingest.run()
+        assert {name: handle.read() for name, handle in handles.items()} == before
+    finally:
+        for handle in handles.values():
+            handle.close()
+    assert "Exchanges are free." in (folder / "chunks.jsonl").read_text()
+    assert sorted(p.name for p in folder.iterdir()) == ["bm25", "chunks.jsonl", "manifest.json"]
+
+
+def test_an_index_of_the_previous_format_is_cut_again(
+    tmp_path: Path, docs: Path, parses: Counter[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    ingest = ingestor(tmp_path, folder_source(docs))
+    ingest.run()
+    path = tmp_path / "index" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["settings"]["version"] = 1
+    for entry in manifest["documents"].values():
+        del entry["skipped"]  # format 1 had no such field
+    path.write_text(json.dumps(manifest))
+    parses.clear()
+
+    store = ingest.open()
+
+    assert sorted(parses) == sorted(key.removeprefix("docs:") for key in KEYS)
+    assert top(store, "are refurbished units covered") == ("warranty.pdf", (), 2)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_two_ingests_and_a_reader_at_once_never_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for n in range(20):
+        (folder / f"page-{n}.md").write_text(f"# Page {n}\n\nTopic {n} is about tents.\n")
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def ingest(rounds: int) -> None:
+        try:
+            for n in range(rounds):
+                long = " ".join(f"Sentence {k} says the lockers are upstairs." for k in range(n))
+                (folder / "lockers.md").write_text(f"# Lockers\n\n{long}\n")
+                ingestor(tmp_path, folder_source(folder)).run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                store = ingestor(tmp_path, folder_source(folder)).open()
+                store.search("tents", k=3, sources=frozenset({"docs"}))
+        except BaseException as exc:
+            errors.append(exc)
+
+    writers = [threading.Thread(target=ingest, args=(12,)) for _ in range(2)]
+    reader = threading.Thread(target=read)
+    for thread in [*writers, reader]:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    stop.set()
+    reader.join()
+
+    assert errors == []
+    store = ingestor(tmp_path, folder_source(folder)).open()
+    assert len(store.chunks) == store.bm25.size
+    assert top(store, "where are the lockers") == ("lockers.md", ("Lockers",), None)
+
+
 # --- web sites ----------------------------------------------------------------------------
 
 
@@ -225,6 +497,31 @@ def test_page_failures_are_skipped_without_stopping(tmp_path: Path, shop: Site) 
     text = all_text(store)
     assert "Unworn shoes" in text
     assert "three working days" not in text and "Gift wrap" not in text
+
+
+def test_a_broken_child_sitemap_leaves_out_only_its_pages(tmp_path: Path, shop: Site) -> None:
+    shop.sitemap(["/returns.html"], name="/sitemap-help.xml")
+    shop.sitemap(["/shipping.html"], name="/sitemap-shop.xml")
+    shop.sitemap_index(["/sitemap-help.xml", "/sitemap-shop.xml"])
+    ingest = ingestor(tmp_path, KnowledgeSource(name="shop", url=shop.url("/sitemap_index.xml")))
+    returns, shipping = f"shop:{shop.url('/returns.html')}", f"shop:{shop.url('/shipping.html')}"
+    child = f"shop:{shop.url('/sitemap-shop.xml')}"
+    shop.status["/sitemap-shop.xml"] = 404
+
+    store, report = ingest.run()
+
+    assert report.added == [returns]
+    assert report.skipped == [(child, "HTTP 404 Not Found")]
+    assert "Unworn shoes" in all_text(store)
+
+    del shop.status["/sitemap-shop.xml"]
+    ingest.run()
+    shop.status["/sitemap-shop.xml"] = 503  # transient: the pages it listed stay
+    store, report = ingest.run()
+
+    assert report.skipped == [(child, "HTTP 503 Service Unavailable")]
+    assert report.removed == [] and sorted(report.unchanged) == [returns, shipping]
+    assert "three working days" in all_text(store)
 
 
 def test_an_unreachable_site_keeps_its_pages(tmp_path: Path, shop: Site, docs: Path) -> None:

@@ -12,11 +12,11 @@ from langchain_core.vectorstores import InMemoryVectorStore
 
 from agents.bot import Bot
 from agents.config import KnowledgeConfig, KnowledgeSource
-from channels.messages import InboundMessage
 from knowledge.dense import default_embedder
 from knowledge.ingest import Ingestor
 from knowledge.store import VectorStoreKnowledge, chunk_metadata
 from tests.conftest import configure
+from tests.utils.messages import inbound
 
 
 class MiniLM(Embeddings):
@@ -46,8 +46,7 @@ async def test_a_bot_answers_and_cites_from_a_langchain_vector_store(bot_dir: Pa
     knowledge = VectorStoreKnowledge(load_store(bot_dir))
     config = configure(bot_dir, skills=[])
     async with Bot.open(config, knowledge=knowledge) as bot:
-        reply = await bot.handle(InboundMessage(
-            channel="api", conversation_id="c", text="how long do I have to return boots?"))
+        reply = await bot.handle(inbound("how long do I have to return boots?"))
     assert "60 days" in reply.text
     assert [(c.uri, c.location) for c in reply.citations] == [
         ("returns.md", "Returns › Time limits")]

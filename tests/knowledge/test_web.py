@@ -9,7 +9,7 @@ from threading import Thread
 
 import pytest
 
-from knowledge.web import USER_AGENT, PageError, WebFetcher
+from knowledge.web import PageError, WebFetcher
 from tests.knowledge.builders import CHROME_WORDS, html_page, pdf_bytes
 from tests.knowledge.conftest import Site
 
@@ -57,6 +57,22 @@ def test_sitemap_index_is_followed_one_level(site: Site, web: WebFetcher) -> Non
     assert site.fetched("/sitemap-help.xml") == ["/sitemap-help.xml"]  # not followed twice
 
 
+def test_a_broken_child_sitemap_is_left_out_and_reported(site: Site, web: WebFetcher) -> None:
+    site.sitemap(["/returns.html"], name="/sitemap-help.xml")
+    site.write("/sitemap-torn.xml", "<urlset><url><loc>unclosed")
+    site.sitemap(["/shipping.html"], name="/sitemap-shop.xml")
+    site.status["/sitemap-shop.xml"] = 503
+    site.sitemap_index(["/sitemap-torn.xml", "/sitemap-shop.xml", "/sitemap-help.xml"])
+    failed: list[PageError] = []
+    with web:
+        urls = web.page_urls(site.url("/sitemap_index.xml"), failed)
+    assert urls == [site.url("/returns.html")]
+    assert [(e.url, e.reason.split(" (")[0], e.transient) for e in failed] == [
+        (site.url("/sitemap-torn.xml"), "not a readable sitemap", False),
+        (site.url("/sitemap-shop.xml"), "HTTP 503 Service Unavailable", True),
+    ]
+
+
 def test_gzipped_sitemap_is_read(site: Site, web: WebFetcher) -> None:
     site.sitemap(["/returns.html"])
     site.write("/sitemap.xml.gz", gzip.compress((site.root / "sitemap.xml").read_bytes()))
@@ -96,10 +112,11 @@ def test_a_page_is_parsed_without_its_chrome(site: Site, web: WebFetcher) -> Non
 
 def test_requests_name_parley_as_the_user_agent(site: Site, web: WebFetcher) -> None:
     site.write("/returns.html", RETURNS)
+    site.sitemap(["/returns.html"])
     with web:
-        web.load(site.url("/returns.html"), "help")
-    assert site.requests == [("/returns.html", USER_AGENT)]
-    assert USER_AGENT == "parley-ingest/0.1"
+        web.load(web.page_urls(site.url("/sitemap.xml"))[0], "help")
+    assert [path for path, _ in site.requests] == ["/sitemap.xml", "/returns.html"]
+    assert all(agent.startswith("parley-ingest/") for _, agent in site.requests), site.requests
 
 
 def test_a_pdf_on_the_site_is_parsed_as_a_pdf(site: Site, web: WebFetcher) -> None:
