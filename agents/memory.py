@@ -27,7 +27,6 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from agents.config import FlowsConfig
-from agents.state import CHECKPOINT_TYPES
 from channels.messages import Turn
 
 
@@ -133,8 +132,9 @@ class Memory:
 
 
 def serializer() -> JsonPlusSerializer:
-    """The checkpoint serializer, told which parley types it may rebuild."""
-    return JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES)
+    """The checkpoint serializer, strict: checkpoints hold only LangChain messages (the turn's
+    own keys are never checkpointed), so no other class may be rebuilt from one."""
+    return JsonPlusSerializer(allowed_msgpack_modules=None)
 
 
 @asynccontextmanager

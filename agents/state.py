@@ -1,8 +1,9 @@
 """The state of one conversation as the turn graph sees it.
 
-`messages` is the only key that lives across turns: the recent history, bounded by
-`memory.window_messages` (the respond node removes older messages), so a turn costs the same
-at message 400 as at message 2. Every other key is set afresh by each turn's input.
+`messages` is the only key that lives across turns, and the only one checkpointed: the recent
+history, bounded by `memory.window_messages` (the respond node removes older messages), so a
+turn costs the same at message 400 as at message 2. Every other key is set afresh by each
+turn's input.
 """
 
 from __future__ import annotations
@@ -11,18 +12,12 @@ from collections.abc import Awaitable
 from typing import Annotated, Protocol, TypedDict
 
 from langchain_core.messages import BaseMessage
+from langgraph.channels import UntrackedValue
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, ConfigDict
 
-from channels.messages import (
-    Attachment,
-    Button,
-    Citation,
-    InboundMessage,
-    OutboundMessage,
-    Usage,
-)
-from knowledge.types import Chunk, Passage
+from channels.messages import Button, Citation, InboundMessage, OutboundMessage, Usage
+from knowledge.types import Passage
 
 
 class Draft(BaseModel):
@@ -40,29 +35,25 @@ class Draft(BaseModel):
 
 
 class TurnState(TypedDict, total=False):
-    """One turn's state. Nodes return only the keys they change."""
+    """One turn's state. Nodes return only the keys they change.
+
+    Only `messages` is checkpointed; the per-turn keys are `UntrackedValue` channels, so a
+    checkpoint holds the history window and nothing else, and loading it stays cheap.
+    """
 
     messages: Annotated[list[BaseMessage], add_messages]
     """Recent history (user and assistant), merged by id; the only key kept across turns."""
-    inbound: InboundMessage
+    inbound: Annotated[InboundMessage, UntrackedValue(InboundMessage)]
     """This turn's message, as the channel delivered it."""
-    skill: str | None
+    skill: Annotated[str | None, UntrackedValue(str)]
     """The skill the router chose; None means a general answer over all knowledge."""
-    passages: list[Passage]
+    passages: Annotated[list[Passage], UntrackedValue(list)]
     """What retrieval found for this turn, best first."""
-    draft: Draft | None
+    draft: Annotated[Draft | None, UntrackedValue(Draft)]
     """The answer so far; set by a skill node, or by the guard when it refuses a message."""
-    reply: OutboundMessage | None
+    reply: Annotated[OutboundMessage | None, UntrackedValue(OutboundMessage)]
     """The finished reply, set by the respond node."""
 
-
-# Types that appear in checkpoints; LangGraph only deserializes classes it is told about.
-CHECKPOINT_TYPES: list[tuple[str, str]] = [
-    (cls.__module__, cls.__name__)
-    for cls in (
-        InboundMessage, Attachment, OutboundMessage, Citation, Button, Usage, Passage, Chunk, Draft
-    )
-]
 
 class Node(Protocol):
     """A graph node: the state in, the keys it changes out. Built by a factory that injects
