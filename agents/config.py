@@ -96,7 +96,7 @@ class MemoryConfig(Strict):
         2000, gt=0, description="Token budget of past messages sent to the model each turn."
     )
     window_messages: int = Field(
-        40, ge=2, description="Messages kept in the conversation state; older ones are dropped."
+        20, ge=2, description="Messages kept in the conversation state; older ones are dropped."
     )
 
     _from_string = shorthand("url")

@@ -4,8 +4,8 @@ Both live in one store, so a second process (or a restarted one) sees the same
 conversations. The checkpointer holds the bounded recent history the graph needs; the
 transcript keeps every turn, append-only, for `GET /api/conversations/{id}`, evaluation and
 exporting conversations as few-shot or fine-tuning data. Since the transcript has every
-turn, a conversation needs only its latest checkpoint: older ones are pruned after each turn,
-so the store grows with the transcript, not with checkpoints of ~16 KB a turn.
+turn, a conversation needs only its latest checkpoint: older ones are pruned as turns go
+by, so the store grows with the transcript, not with a checkpoint a turn.
 
     sqlite:PATH   one local file (default: .parley/memory.sqlite), WAL mode
     memory:       in this process only, never pruned (tests, benchmarks)
@@ -13,10 +13,11 @@ so the store grows with the transcript, not with checkpoints of ~16 KB a turn.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -118,16 +119,23 @@ class PrunedSqliteSaver(AsyncSqliteSaver):
             await self.conn.commit()
 
 
+PRUNE_EVERY = 16
+
+
 @dataclass(frozen=True)
 class Memory:
     """The store of one bot: graph checkpoints plus the transcript."""
 
     checkpointer: BaseCheckpointSaver[str]
     transcript: Transcript
+    _turns: Iterator[int] = field(default_factory=itertools.count)
 
     async def end_turn(self, conversation_id: str) -> None:
-        """Drop the conversation's superseded checkpoints (the transcript keeps every turn)."""
-        if isinstance(self.checkpointer, PrunedSqliteSaver):
+        """Every `PRUNE_EVERY`th turn, drop the conversation's superseded checkpoints (the
+        transcript keeps every turn). Pruning on every turn would add a delete and a commit
+        to each; this way a conversation keeps about `PRUNE_EVERY` old checkpoints at most."""
+        if next(self._turns) % PRUNE_EVERY == 0 and isinstance(self.checkpointer,
+                                                               PrunedSqliteSaver):
             await self.checkpointer.aprune([conversation_id])
 
 

@@ -6,8 +6,9 @@ the real responder. Stock: a `StateGraph` of three trivial nodes over `add_messa
 `SqliteSaver`, the way a LangGraph chatbot is usually written. Both run in this process, on
 the same machine, in the same run, conversations interleaved.
 
-Each figure is a median over `--repeats` conversations. Turn 1 is every conversation's first
-turn; turns 50 and 200 pool the turns within two of the mark (48-52, 198-200). Python's
+Each figure is a median over `--repeats` conversations of 200 turns. Turn 1 is the first turn
+of those and of `FIRSTS` more one-turn conversations per repeat; turns 50 and 200 pool the
+turns within two of the mark (48-52, 198-200). Python's
 garbage collector runs after a fixed number of allocations, so in conversations that all
 allocate alike a full collection lands on the same turn index every time; a single index
 then measures the collector, not the turn: with it on, single indexes swung by 20% from
@@ -105,6 +106,8 @@ async def measure(folder: Path, repeats: int) -> tuple[list[list[float]], list[l
 
     One bot and one stock app serve every conversation, each warmed up by a conversation of
     its own first: turn 1 is then the first turn of a new conversation, not of a new process.
+    Each repeat adds `FIRSTS` one-turn conversations too, since a conversation has only one
+    first turn and a median of few single turns is noisy.
     """
     turns = max(MARKS)
     config = load_flows(folder / "bot" / "flows.yaml")
@@ -117,10 +120,14 @@ async def measure(folder: Path, repeats: int) -> tuple[list[list[float]], list[l
             for repeat in range(repeats):
                 parley_runs.append(await parley_turns(bot, turns, f"c{repeat}"))
                 stock_runs.append(stock_turns(app, turns, f"c{repeat}"))
+                for first in range(FIRSTS):
+                    parley_runs.append(await parley_turns(bot, 1, f"c{repeat}-{first}"))
+                    stock_runs.append(stock_turns(app, 1, f"c{repeat}-{first}"))
     return parley_runs, stock_runs
 
 
 WINDOW = 2  # turns either side of a mark that are pooled with it
+FIRSTS = 8  # extra one-turn conversations per repeat, for the turn-1 figure
 
 
 def medians(runs: list[list[float]]) -> dict[str, float]:
@@ -130,7 +137,8 @@ def medians(runs: list[list[float]]) -> dict[str, float]:
         if mark == 1:  # only a first turn is a first turn
             samples = [run[0] for run in runs]
         else:
-            samples = [t for run in runs for t in run[mark - 1 - WINDOW:mark + WINDOW]]
+            samples = [t for run in runs if len(run) >= mark
+                       for t in run[mark - 1 - WINDOW:mark + WINDOW]]
         figures[f"turn{mark}_ms"] = round(statistics.median(samples), 3)
     return figures
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agents.bot import Bot
-from agents.memory import open_memory
+from agents.memory import PRUNE_EVERY, open_memory
 from channels.messages import Citation, Turn
 from tests.conftest import configure
 from tests.utils.messages import inbound
@@ -50,18 +50,22 @@ async def test_history_window_and_conversations_stay_apart(bot_dir: Path, url: s
     assert y.values["messages"][0].content == "returns question"
 
 
-async def test_sqlite_keeps_only_the_latest_checkpoint_of_a_conversation(bot_dir: Path) -> None:
+def checkpoints(bot_dir: Path) -> dict[str, int]:
+    with sqlite3.connect(bot_dir / ".parley" / "memory.sqlite") as db:
+        return dict(db.execute(
+            "SELECT thread_id, COUNT(*) FROM checkpoints GROUP BY thread_id").fetchall())
+
+
+async def test_sqlite_prunes_superseded_checkpoints_as_turns_go_by(bot_dir: Path) -> None:
     config = configure(bot_dir, memory={"url": "sqlite:.parley/memory.sqlite"})
     async with Bot.open(config) as bot:
-        for i in range(6):
+        for i in range(3 * PRUNE_EVERY):
             await bot.handle(inbound(f"question {i} about warranty", conversation="w"))
-        await bot.handle(inbound("store hours?", conversation="h"))
-    with sqlite3.connect(bot_dir / ".parley" / "memory.sqlite") as db:
-        rows = dict(db.execute(
-            "SELECT thread_id, COUNT(*) FROM checkpoints GROUP BY thread_id").fetchall())
-        turns = db.execute("SELECT COUNT(*) FROM parley_turns").fetchone()[0]
-    assert rows == {"w": 1, "h": 1}
-    assert turns == 7
+        turns = await bot.conversation("w")
+        assert 1 <= checkpoints(bot_dir)["w"] <= PRUNE_EVERY  # not one per turn
+        await bot._memory.checkpointer.aprune(["w"])
+        assert checkpoints(bot_dir)["w"] == 1
+    assert len(turns) == 3 * PRUNE_EVERY  # the transcript keeps every turn
     async with Bot.open(config) as bot:  # the kept checkpoint still carries the history
         state = await bot._graph.aget_state({"configurable": {"thread_id": "w"}})
-    assert len(state.values["messages"]) == 12
+    assert state.values["messages"][-2].content == f"question {3 * PRUNE_EVERY - 1} about warranty"
