@@ -46,7 +46,7 @@ def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
         inbound = state["inbound"]
         passages = state.get("passages", [])
         skill = config.skill(state.get("skill"))
-        history = state.get("messages", [])[:-1]
+        history = state.get("history", [])
         prompt = Prompt(build_messages(config, skill, history, inbound.text, passages),
                         inbound.text, passages)
         write = get_stream_writer()

@@ -5,8 +5,6 @@ Refusals are answered directly (the graph skips to respond) and are not kept in 
 
 from __future__ import annotations
 
-from langchain_core.messages import HumanMessage
-
 from agents.config import Guard
 from agents.state import Draft, Node, TurnState
 
@@ -24,6 +22,6 @@ def guard_node(settings: Guard) -> Node:
                      f"{settings.max_chars:,}). Could you shorten it?",
                 refused=True,
             )}
-        return {"messages": [HumanMessage(text)]}
+        return {}
 
     return guard

@@ -140,8 +140,8 @@ class Memory:
 
 
 def serializer() -> JsonPlusSerializer:
-    """The checkpoint serializer, strict: checkpoints hold only LangChain messages (the turn's
-    own keys are never checkpointed), so no other class may be rebuilt from one."""
+    """The checkpoint serializer, strict: checkpoints hold only plain data (the history as
+    text; the turn's own keys are never checkpointed), so no class may be rebuilt from one."""
     return JsonPlusSerializer(allowed_msgpack_modules=None)
 
 

@@ -3,17 +3,17 @@ few-shot examples, recent history within a token budget, the question."""
 
 from __future__ import annotations
 
-from langchain_core.messages import (
-    AIMessage,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
-    trim_messages,
-)
-from langchain_core.messages.utils import count_tokens_approximately
+from collections.abc import Iterable, Sequence
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from agents.config import FlowsConfig, Skill
+from agents.state import Exchange
 from knowledge.types import Passage
+
+# Token estimate of langchain's count_tokens_approximately: 4 characters a token, 3 tokens of
+# overhead a message. Applied to the plain text, so only exchanges that fit become messages.
+_CHARS_PER_TOKEN, _TOKENS_PER_MESSAGE = 4, 3
 
 _RULES = (
     "Answer from the numbered sources below and cite each fact with its number, like [1]. "
@@ -24,7 +24,7 @@ _RULES = (
 def build_messages(
     config: FlowsConfig,
     skill: Skill | None,
-    history: list[BaseMessage],
+    history: Sequence[Exchange],
     question: str,
     passages: list[Passage],
 ) -> list[BaseMessage]:
@@ -33,7 +33,8 @@ def build_messages(
     Args:
         config: the bot (persona, history budget).
         skill: the routed skill, whose instructions and few-shot examples are added.
-        history: earlier messages of the conversation, oldest first, not including `question`.
+        history: earlier exchanges of the conversation, oldest first; the newest that fit
+            `memory.history_tokens` are sent.
         question: this turn's user text.
         passages: retrieved sources, numbered [1].. in the system prompt.
     """
@@ -43,17 +44,27 @@ def build_messages(
     system.append(_RULES)
     system.append("Sources:\n" + ("\n\n".join(_source(i, p) for i, p in enumerate(passages, 1))
                                   or "(none found)"))
-    shots: list[BaseMessage] = []
-    for shot in skill.few_shot if skill is not None else []:
-        shots += [HumanMessage(shot.user), AIMessage(shot.assistant)]
-    recent = trim_messages(
-        history,
-        max_tokens=config.memory.history_tokens,
-        token_counter=count_tokens_approximately,
-        strategy="last",
-        start_on="human",
-    )
+    shots = _messages((s.user, s.assistant) for s in (skill.few_shot if skill else []))
+    fitting = _within(history, config.memory.history_tokens)
+    recent = _messages((e["user"], e["bot"]) for e in fitting)
     return [SystemMessage("\n\n".join(system)), *shots, *recent, HumanMessage(question)]
+
+
+def _within(history: Sequence[Exchange], budget: int) -> list[Exchange]:
+    """The newest exchanges whose estimated tokens fit `budget`, oldest first."""
+    kept: list[Exchange] = []
+    for exchange in reversed(history):
+        chars = len(exchange["user"]) + len(exchange["bot"])
+        budget -= -(-chars // _CHARS_PER_TOKEN) + 2 * _TOKENS_PER_MESSAGE
+        if budget < 0:
+            break
+        kept.append(exchange)
+    return kept[::-1]
+
+
+def _messages(pairs: Iterable[tuple[str, str]]) -> list[BaseMessage]:
+    """(user, assistant) pairs as alternating chat messages."""
+    return [m for user, bot in pairs for m in (HumanMessage(user), AIMessage(bot))]
 
 
 def _source(number: int, passage: Passage) -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from langchain_core.messages import AIMessage, RemoveMessage
-
 from agents.config import FlowsConfig
-from agents.state import Node, TurnState
+from agents.state import Exchange, Node, TurnState
 from channels.messages import OutboundMessage
 
 
 def respond_node(config: FlowsConfig) -> Node:
     """Build the respond node for this bot's templates and memory window."""
-    window = config.memory.window_messages
+    keep = max(config.memory.window_messages // 2, 1)  # two messages an exchange
 
     async def respond(state: TurnState) -> TurnState:
         draft = state["draft"]
@@ -29,11 +27,9 @@ def respond_node(config: FlowsConfig) -> Node:
             usage=draft.usage,
             fallback=draft.fallback,
         )
-        history = state.get("messages", [])
         if draft.refused:
             return {"reply": reply}
-        excess = len(history) + 1 - window
-        drop = [RemoveMessage(id=m.id) for m in history[:excess] if m.id] if excess > 0 else []
-        return {"reply": reply, "messages": [*drop, AIMessage(text)]}
+        exchange = Exchange(user=state["inbound"].text.strip(), bot=text)
+        return {"reply": reply, "history": [*state.get("history", []), exchange][-keep:]}
 
     return respond

@@ -1,9 +1,11 @@
 """The state of one conversation as the turn graph sees it.
 
-`messages` is the only key that lives across turns, and the only one checkpointed: the recent
-history, bounded by `memory.window_messages` (the respond node removes older messages), so a
-turn costs the same at message 400 as at message 2. Every other key is set afresh by each
-turn's input.
+`history` is the only key that lives across turns, and the only one checkpointed: the recent
+exchanges as plain text, bounded by `memory.window_messages`, so a turn costs the same at
+message 400 as at message 2. Plain text rather than LangChain message objects: rebuilding
+those from every checkpoint was most of what a long conversation added to a turn, and only
+the exchanges that fit the model's token budget ever become messages (`agents.prompt`).
+Every other key is set afresh by each turn's input.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Annotated, Protocol, TypedDict
 
-from langchain_core.messages import BaseMessage
 from langgraph.channels import UntrackedValue
-from langgraph.graph.message import add_messages
 from pydantic import BaseModel, ConfigDict
 
 from channels.messages import Button, Citation, InboundMessage, OutboundMessage, Usage
@@ -34,15 +34,24 @@ class Draft(BaseModel):
     """True when the guard turned the message away: no template, nothing added to history."""
 
 
+class Exchange(TypedDict):
+    """One finished exchange of a conversation."""
+
+    user: str
+    """What the user said."""
+    bot: str
+    """What the bot answered."""
+
+
 class TurnState(TypedDict, total=False):
     """One turn's state. Nodes return only the keys they change.
 
-    Only `messages` is checkpointed; the per-turn keys are `UntrackedValue` channels, so a
+    Only `history` is checkpointed; the per-turn keys are `UntrackedValue` channels, so a
     checkpoint holds the history window and nothing else, and loading it stays cheap.
     """
 
-    messages: Annotated[list[BaseMessage], add_messages]
-    """Recent history (user and assistant), merged by id; the only key kept across turns."""
+    history: list[Exchange]
+    """Recent exchanges, oldest first; replaced whole by the respond node."""
     inbound: Annotated[InboundMessage, UntrackedValue(InboundMessage)]
     """This turn's message, as the channel delivered it."""
     skill: Annotated[str | None, UntrackedValue(str)]

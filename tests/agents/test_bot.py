@@ -78,7 +78,7 @@ async def test_guard_refuses_empty_and_oversize_messages_without_keeping_them(
         state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
     assert empty.text == "Please type your question."
     assert "too long" in long.text and "119 characters" in long.text
-    assert state.values.get("messages", []) == []
+    assert state.values.get("history", []) == []
 
 
 async def test_history_kept_in_state_is_bounded_by_the_window(bot_dir: Path) -> None:
@@ -89,9 +89,9 @@ async def test_history_kept_in_state_is_bounded_by_the_window(bot_dir: Path) -> 
             await bot.handle(inbound(f"question {i} about shipping costs"))
         state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
         turns = await bot.conversation("c1")
-    messages = state.values["messages"]
-    assert len(messages) == 6
-    assert messages[0].content == "question 7 about shipping costs"
+    history = state.values["history"]
+    assert [e["user"] for e in history] == [f"question {i} about shipping costs" for i in (7, 8, 9)]
+    assert "$6.95" in history[-1]["bot"]
     assert len(turns) == 10  # the transcript keeps every turn
 
 
