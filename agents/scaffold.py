@@ -32,8 +32,8 @@ def init_bot(target: Path) -> list[Path]:
     if target.exists() and not target.is_dir():
         raise ParleyError(f"{target} exists and is not a folder")
     source = example_bot()
-    clashes = [target / f.relative_to(source) for name in _COPIED for f in _files(source / name)
-               if (target / f.relative_to(source)).exists()]
+    clashes = [dst for name in _COPIED for f in _files(source / name)
+               if (dst := target / f.relative_to(source)).exists()]
     if clashes:
         raise ParleyError(f"{clashes[0]} already exists; not overwriting it "
                           f"({len(clashes)} file(s) would be)")

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
 from agents.config import FlowsConfig
-from agents.errors import ConfigError, KnowledgeError, ParleyError
+from agents.errors import ConfigError, ParleyError
 from agents.flowsfile import load_flows
 from agents.scaffold import init_bot
 from channels.messages import MAX_CONVERSATION_ID
@@ -74,13 +74,11 @@ def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     provider package installed, its key variable set). Nothing is sent over the network.
     """
     from agents.models import build_responders
+    from knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():
-        for source in config.knowledge.sources:
-            if source.path is not None and not config.path(source.path).exists():
-                raise KnowledgeError(f"knowledge source {source.name!r}: "
-                                     f"{config.path(source.path)} does not exist")
+        Ingestor(config.knowledge, config.root).check_sources()
         build_responders(config.models)
     out.print(f"{flows}: ok — {config.name!r}, {len(config.skills)} skill(s), "
               f"model {config.model.name}", markup=False)

@@ -277,14 +277,26 @@ class Ingestor:
                 listed = {page.key for page in pages}
                 yield from (page for page in held if page.key not in listed)
 
-    def _source_files(self, source: KnowledgeSource) -> Iterator[_File]:
-        assert source.path is not None
+    def check_sources(self) -> None:
+        """Raise `KnowledgeError` for a `path:` source that does not exist; reads no file."""
+        for source in self.config.sources:
+            self._location(source)
+
+    def _location(self, source: KnowledgeSource) -> Path | None:
+        """The file or folder of a `path:` source (None for a `url:` source)."""
+        if source.path is None:
+            return None
         base = self._resolve(source.path)
+        if not base.exists():
+            raise KnowledgeError(f"knowledge source {source.name!r}: {base} does not exist")
+        return base
+
+    def _source_files(self, source: KnowledgeSource) -> Iterator[_File]:
+        base = self._location(source)
+        assert base is not None
         if base.is_file():
             yield _File(f"{source.name}:{base.name}", base.name, base, source.name)
             return
-        if not base.is_dir():
-            raise KnowledgeError(f"knowledge source {source.name!r}: {base} does not exist")
         seen: set[Path] = set()
         for pattern in source.include:
             for path in sorted(base.glob(pattern)):
