@@ -12,14 +12,14 @@ import logging
 
 from langgraph.config import get_stream_writer
 
-from agents.config import FlowsConfig
-from agents.extractive import ExtractiveResponder
-from agents.models import Generation, Prompt, Responder
-from agents.prompt import build_messages
-from agents.state import Draft, Node, TurnState
-from channels.messages import Citation, StreamChunk
-from knowledge.store import KnowledgeStore
-from knowledge.types import Passage
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.extractive import ExtractiveResponder
+from parley_bot.agents.models import Generation, Prompt, Responder
+from parley_bot.agents.prompt import build_messages
+from parley_bot.agents.state import Draft, Node, TurnState
+from parley_bot.channels.messages import Citation, StreamChunk
+from parley_bot.knowledge.store import KnowledgeStore
+from parley_bot.knowledge.types import Passage
 
 log = logging.getLogger("parley.answer")
 

@@ -18,14 +18,14 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 
-from agents.config import FlowsConfig
-from agents.graph import TurnGraph, build_graph
-from agents.memory import Memory, open_memory
-from agents.models import Responder, build_responders
-from agents.state import TurnState
-from channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
-from knowledge.ingest import Ingestor
-from knowledge.store import KnowledgeStore
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.graph import TurnGraph, build_graph
+from parley_bot.agents.memory import Memory, open_memory
+from parley_bot.agents.models import Responder, build_responders
+from parley_bot.agents.state import TurnState
+from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
+from parley_bot.knowledge.ingest import Ingestor
+from parley_bot.knowledge.store import KnowledgeStore
 
 log = logging.getLogger("parley.bot")
 

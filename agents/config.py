@@ -138,7 +138,7 @@ class KnowledgeConfig(Strict):
     chunk_overlap: int = Field(30, ge=0, description="Words repeated between adjacent chunks.")
     top_k: int = Field(4, ge=1, le=50, description="Passages retrieved per question.")
     retriever: Literal["bm25", "hybrid"] = Field(
-        "bm25", description="'hybrid' fuses BM25 with dense embeddings (parley[embeddings])."
+        "bm25", description="'hybrid' fuses BM25 with dense embeddings (parley-bot[embeddings])."
     )
     index_dir: Path = Field(Path(".parley/knowledge"), description="Where the index is kept.")
 

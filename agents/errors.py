@@ -43,7 +43,7 @@ class MissingExtraError(ParleyError):
     """An optional dependency is missing; the message names the install line."""
 
     def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(f"{feature} needs an optional extra: pip install 'parley[{extra}]'")
+        super().__init__(f"{feature} needs an optional extra: pip install 'parley-bot[{extra}]'")
 
 
 class ModelError(ParleyError):

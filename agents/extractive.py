@@ -4,10 +4,10 @@ the answer of last resort when the configured models fail."""
 
 from __future__ import annotations
 
-from agents.models import Generation, OnDelta, Prompt
-from channels.messages import Usage
-from knowledge.text import content_terms, sentences, terms
-from knowledge.types import Passage
+from parley_bot.agents.models import Generation, OnDelta, Prompt
+from parley_bot.channels.messages import Usage
+from parley_bot.knowledge.text import content_terms, sentences, terms
+from parley_bot.knowledge.types import Passage
 
 # A passage is relevant when it holds at least this share of the question's subject words.
 MIN_COVERAGE = 0.5

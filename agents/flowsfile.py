@@ -17,8 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from agents.config import FieldError, FlowsConfig, Strict
-from agents.errors import ConfigError, Problem
+from parley_bot.agents.config import FieldError, FlowsConfig, Strict
+from parley_bot.agents.errors import ConfigError, Problem
 
 _MAX_SYNTAX_ERRORS = 20
 

@@ -16,14 +16,14 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from agents.answer import generate_node, retrieve_node
-from agents.config import FlowsConfig
-from agents.guard import guard_node
-from agents.models import Responder
-from agents.respond import respond_node
-from agents.router import SkillRouter, route_node
-from agents.state import TurnState
-from knowledge.store import KnowledgeStore
+from parley_bot.agents.answer import generate_node, retrieve_node
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.guard import guard_node
+from parley_bot.agents.models import Responder
+from parley_bot.agents.respond import respond_node
+from parley_bot.agents.router import SkillRouter, route_node
+from parley_bot.agents.state import TurnState
+from parley_bot.knowledge.store import KnowledgeStore
 
 TurnGraph = CompiledStateGraph[TurnState, Any, TurnState, TurnState]
 

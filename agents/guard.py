@@ -5,8 +5,8 @@ Refusals are answered directly (the graph skips to respond) and are not kept in 
 
 from __future__ import annotations
 
-from agents.config import Guard
-from agents.state import Draft, Node, TurnState
+from parley_bot.agents.config import Guard
+from parley_bot.agents.state import Draft, Node, TurnState
 
 
 def guard_node(settings: Guard) -> Node:

@@ -27,8 +27,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from agents.config import FlowsConfig
-from channels.messages import Turn
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.channels.messages import Turn
 
 
 class Transcript(Protocol):

@@ -20,14 +20,14 @@ from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 
-from agents.config import ModelSpec
-from agents.errors import MissingExtraError, ModelError
-from channels.messages import Usage
-from knowledge.types import Passage
+from parley_bot.agents.config import ModelSpec
+from parley_bot.agents.errors import MissingExtraError, ModelError
+from parley_bot.channels.messages import Usage
+from parley_bot.knowledge.types import Passage
 
 OnDelta = Callable[[str], None]
 
-_EXTRAS = {"anthropic": "anthropic", "ollama": "ollama"}  # providers with a parley[extra]
+_EXTRAS = {"anthropic": "anthropic", "ollama": "ollama"}  # providers with a parley-bot[extra]
 _CITE = re.compile(r"\[(\d{1,2})\]")
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from agents.config import FlowsConfig, Skill
-from agents.state import Exchange
-from knowledge.types import Passage
+from parley_bot.agents.config import FlowsConfig, Skill
+from parley_bot.agents.state import Exchange
+from parley_bot.knowledge.types import Passage
 
 # Token estimate of langchain's count_tokens_approximately: 4 characters a token, 3 tokens of
 # overhead a message. Applied to the plain text, so only exchanges that fit become messages.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agents.config import FlowsConfig
-from agents.state import Exchange, Node, TurnState
-from channels.messages import OutboundMessage
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.state import Exchange, Node, TurnState
+from parley_bot.channels.messages import OutboundMessage
 
 
 def respond_node(config: FlowsConfig) -> Node:

@@ -9,10 +9,10 @@ and one shared word ('size') does not pull a backpack question into 'exchange fo
 
 from __future__ import annotations
 
-from agents.config import Skill
-from agents.state import Node, TurnState
-from knowledge.bm25 import Bm25Index
-from knowledge.text import content_terms
+from parley_bot.agents.config import Skill
+from parley_bot.agents.state import Node, TurnState
+from parley_bot.knowledge.bm25 import Bm25Index
+from parley_bot.knowledge.text import content_terms
 
 MIN_OVERLAP = 0.5
 

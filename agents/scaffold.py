@@ -5,18 +5,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from agents.errors import ParleyError
+from parley_bot.agents.errors import ParleyError
 
 # What a bot folder holds; `tools/` starts empty, for the bot's own Python tools.
 _COPIED = ("flows.yaml", "knowledge/docs", "evals")
 
 
 def example_bot() -> Path:
-    """The example bot's folder: the source checkout, or the copy packed into the wheel."""
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / "flows.yaml").is_file():
-        return checkout
-    return Path(__file__).resolve().parent / "example"
+    """The example bot's folder, inside the installed package."""
+    # parley_bot/example: links to the checkout's own bot, or their copy in a wheel.
+    return Path(__file__).parents[1] / "example"
 
 
 def init_bot(target: Path) -> list[Path]:

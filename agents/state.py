@@ -16,8 +16,8 @@ from typing import Annotated, Protocol, TypedDict
 from langgraph.channels import UntrackedValue
 from pydantic import BaseModel, ConfigDict
 
-from channels.messages import Button, Citation, InboundMessage, OutboundMessage, Usage
-from knowledge.types import Passage
+from parley_bot.channels.messages import Button, Citation, InboundMessage, OutboundMessage, Usage
+from parley_bot.knowledge.types import Passage
 
 
 class Draft(BaseModel):

@@ -8,7 +8,7 @@ whole, then `store.search` per query. A document split into several chunks would
 best chunk. Reported: nDCG@10 and Recall@10 (BEIR definitions, binary qrels, only the queries
 that have qrels), p50/p95 latency of one `search`, and the ingest time. Beside them: plain
 `bm25s` on the same texts, measured in the same run, and the published reference figures.
-Dense and hybrid rows need `pip install 'parley[embeddings]'`.
+Dense and hybrid rows need `pip install 'parley-bot[embeddings]'`.
 
 A markdown file's `# title` is both its title and its first heading, so `Chunk.searchable` holds
 the title twice; on SciFact that lifts BM25 from bm25s' 0.676 to 0.681 (same analyzer, title
@@ -32,12 +32,12 @@ import Stemmer
 from rich.console import Console
 from rich.table import Table
 
-from agents.config import KnowledgeConfig
-from agents.errors import MissingExtraError
-from knowledge.bm25 import K1, B
-from knowledge.dense import FUSION_DEPTH
-from knowledge.ingest import Ingestor
-from knowledge.types import Chunk, Passage
+from parley_bot.agents.config import KnowledgeConfig
+from parley_bot.agents.errors import MissingExtraError
+from parley_bot.knowledge.bm25 import K1, B
+from parley_bot.knowledge.dense import FUSION_DEPTH
+from parley_bot.knowledge.ingest import Ingestor
+from parley_bot.knowledge.types import Chunk, Passage
 
 # The shared data folder sits beside the repository (never copied into it).
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"

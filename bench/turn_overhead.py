@@ -39,12 +39,12 @@ from langgraph.graph.message import add_messages
 from rich.console import Console
 from rich.table import Table
 
-from agents.bot import Bot
-from agents.config import ModelSpec
-from agents.flowsfile import load_flows
-from agents.models import ChatResponder
-from agents.scaffold import init_bot
-from channels.messages import InboundMessage
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.config import ModelSpec
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.models import ChatResponder
+from parley_bot.agents.scaffold import init_bot
+from parley_bot.channels.messages import InboundMessage
 
 QUESTIONS = ["how long do I have to return boots?", "how much is express shipping?",
              "are you open on sunday?", "what does the warranty cover?"]

@@ -22,11 +22,11 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
-from agents.config import FlowsConfig
-from agents.errors import ConfigError, ParleyError
-from agents.flowsfile import load_flows
-from agents.scaffold import init_bot
-from channels.messages import MAX_CONVERSATION_ID
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.errors import ConfigError, ParleyError
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.scaffold import init_bot
+from parley_bot.channels.messages import MAX_CONVERSATION_ID
 
 app = typer.Typer(help="parley: business chatbots for Slack, WhatsApp and the web.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -58,8 +58,20 @@ def _load(flows: Path) -> FlowsConfig:
         return load_flows(flows)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from parley_bot import __version__
+
+        print(f"parley {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _setup(debug: Annotated[bool, typer.Option(help="Verbose logs.")] = False) -> None:
+def _setup(
+    debug: Annotated[bool, typer.Option(help="Verbose logs.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
+) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s",
                         handlers=[RichHandler(console=err, show_path=False)])
     for noisy in ("httpx", "httpcore", "openai", "aiosqlite"):
@@ -73,8 +85,8 @@ def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     Beyond the schema: every knowledge folder exists and every model can be set up (its
     provider package installed, its key variable set). Nothing is sent over the network.
     """
-    from agents.models import build_responders
-    from knowledge.ingest import Ingestor
+    from parley_bot.agents.models import build_responders
+    from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():
@@ -111,8 +123,8 @@ def chat(
         help="Conversation id to continue.", callback=_conversation_id)] = "terminal",
 ) -> None:
     """Chat in the terminal; with piped input, each line is one turn."""
-    from agents.bot import Bot
-    from channels.terminal import chat as run_chat
+    from parley_bot.agents.bot import Bot
+    from parley_bot.channels.terminal import chat as run_chat
 
     config = _load(flows)
 
@@ -136,9 +148,9 @@ def serve(
     """Serve the bot over HTTP: /healthz, /api/chat, /api/conversations/{id}."""
     import uvicorn
 
-    from agents.models import build_responders
-    from channels.server import create_app
-    from knowledge.ingest import Ingestor
+    from parley_bot.agents.models import build_responders
+    from parley_bot.channels.server import create_app
+    from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():  # fail here, with a message, rather than inside the server's start-up
@@ -151,7 +163,7 @@ def serve(
 @app.command()
 def ingest(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     """Index the knowledge sources, re-reading only what changed."""
-    from knowledge.ingest import Ingestor
+    from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

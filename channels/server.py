@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from agents.bot import Bot
-from agents.config import FlowsConfig
-from channels.messages import (
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.channels.messages import (
     MAX_CONVERSATION_ID,
     Button,
     Citation,

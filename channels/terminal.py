@@ -10,8 +10,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from agents.bot import Bot
-from channels.messages import InboundMessage, OutboundMessage
+from parley_bot.agents.bot import Bot
+from parley_bot.channels.messages import InboundMessage, OutboundMessage
 
 PROMPT = "you> "
 

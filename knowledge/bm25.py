@@ -12,7 +12,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from knowledge.text import terms
+from parley_bot.knowledge.text import terms
 
 K1, B = 0.9, 0.4
 

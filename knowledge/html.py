@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from knowledge.outline import Outline, Parsed, title_from_name
+from parley_bot.knowledge.outline import Outline, Parsed, title_from_name
 
 _SKIP = frozenset({
     "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",

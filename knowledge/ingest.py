@@ -30,16 +30,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.config import KnowledgeConfig, KnowledgeSource
-from agents.errors import KnowledgeError
-from knowledge import manifest
-from knowledge.chunking import chunk_document
-from knowledge.dense import DenseIndex
-from knowledge.loaders import PARSERS, load_file
-from knowledge.manifest import Entry, SavedIndex
-from knowledge.store import EmbeddedStore
-from knowledge.types import Chunk, Document
-from knowledge.web import PageError, WebFetcher
+from parley_bot.agents.config import KnowledgeConfig, KnowledgeSource
+from parley_bot.agents.errors import KnowledgeError
+from parley_bot.knowledge import manifest
+from parley_bot.knowledge.chunking import chunk_document
+from parley_bot.knowledge.dense import DenseIndex
+from parley_bot.knowledge.loaders import PARSERS, load_file
+from parley_bot.knowledge.manifest import Entry, SavedIndex
+from parley_bot.knowledge.store import EmbeddedStore
+from parley_bot.knowledge.types import Chunk, Document
+from parley_bot.knowledge.web import PageError, WebFetcher
 
 Progress = Callable[[int, int, str], None]
 

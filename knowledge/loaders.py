@@ -10,9 +10,9 @@ import importlib
 import re
 from pathlib import Path
 
-from agents.errors import KnowledgeError
-from knowledge.outline import Outline, Parsed, Parser, title_from_name
-from knowledge.types import Document, Section, content_hash
+from parley_bot.agents.errors import KnowledgeError
+from parley_bot.knowledge.outline import Outline, Parsed, Parser, title_from_name
+from parley_bot.knowledge.types import Document, Section, content_hash
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -62,10 +62,10 @@ PARSERS: dict[str, Parser] = {
     ".md": parse_markdown,
     ".markdown": parse_markdown,
     ".txt": parse_text,
-    ".html": _lazy("knowledge.html", "parse_html"),
-    ".htm": _lazy("knowledge.html", "parse_html"),
-    ".pdf": _lazy("knowledge.formats", "parse_pdf"),
-    ".docx": _lazy("knowledge.formats", "parse_docx"),
+    ".html": _lazy("parley_bot.knowledge.html", "parse_html"),
+    ".htm": _lazy("parley_bot.knowledge.html", "parse_html"),
+    ".pdf": _lazy("parley_bot.knowledge.formats", "parse_pdf"),
+    ".docx": _lazy("parley_bot.knowledge.formats", "parse_docx"),
 }
 
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from pydantic import TypeAdapter
 from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from 3.12
 
-from knowledge.atomic import replace_folder, write_file
-from knowledge.bm25 import Bm25Index
-from knowledge.types import Chunk
+from parley_bot.knowledge.atomic import replace_folder, write_file
+from parley_bot.knowledge.bm25 import Bm25Index
+from parley_bot.knowledge.types import Chunk
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from knowledge.types import Section
+from parley_bot.knowledge.types import Section
 
 Parsed = tuple[str, list[Section]]
 """What a parser returns: the document's title and its sections."""

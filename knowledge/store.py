@@ -17,9 +17,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from langchain_core.vectorstores import VectorStore
 
-from knowledge.bm25 import Bm25Index
-from knowledge.dense import FUSION_DEPTH, DenseIndex, fuse
-from knowledge.types import Chunk, Passage
+from parley_bot.knowledge.bm25 import Bm25Index
+from parley_bot.knowledge.dense import FUSION_DEPTH, DenseIndex, fuse
+from parley_bot.knowledge.types import Chunk, Passage
 
 
 @runtime_checkable

@@ -23,9 +23,9 @@ from xml.etree import ElementTree
 
 import httpx
 
-from agents.errors import KnowledgeError
-from knowledge.loaders import PARSERS, parse_bytes
-from knowledge.types import Document
+from parley_bot.agents.errors import KnowledgeError
+from parley_bot.knowledge.loaders import PARSERS, parse_bytes
+from parley_bot.knowledge.types import Document
 
 log = logging.getLogger(__name__)
 

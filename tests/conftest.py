@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from agents.config import FlowsConfig
-from agents.flowsfile import load_flows
-from agents.scaffold import init_bot
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.scaffold import init_bot
 from tests.utils.openai_stub import OpenAIStub, serving
 
 

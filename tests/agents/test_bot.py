@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.bot import Bot
-from agents.flowsfile import load_flows
-from knowledge.types import Passage
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.knowledge.types import Passage
 from tests.conftest import configure
 from tests.utils.messages import inbound
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.errors import ConfigError
-from agents.flowsfile import load_flows, parse_flows
+from parley_bot.agents.errors import ConfigError
+from parley_bot.agents.flowsfile import load_flows, parse_flows
 
 
 def problems(text: str) -> list[str]:

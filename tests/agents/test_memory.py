@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.bot import Bot
-from agents.flowsfile import load_flows
-from channels.messages import InboundMessage
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.channels.messages import InboundMessage
 from tests.conftest import configure, stub_model
 from tests.utils.cli import parley
 from tests.utils.openai_stub import OpenAIStub

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.bot import Bot
-from agents.memory import PRUNE_EVERY, open_memory
-from channels.messages import Citation, Turn
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.memory import PRUNE_EVERY, open_memory
+from parley_bot.channels.messages import Citation, Turn
 from tests.conftest import configure
 from tests.utils.messages import inbound
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.bot import Bot
-from agents.errors import ModelError
-from agents.models import build_responders
-from channels.messages import OutboundMessage, StreamChunk
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.errors import ModelError
+from parley_bot.agents.models import build_responders
+from parley_bot.channels.messages import OutboundMessage, StreamChunk
 from tests.conftest import configure, stub_model
 from tests.utils.messages import inbound
 from tests.utils.openai_stub import OpenAIStub, serving

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.config import Skill
-from agents.flowsfile import load_flows
-from agents.router import SkillRouter
+from parley_bot.agents.config import Skill
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.router import SkillRouter
 
 EXAMPLE_BOT = Path(__file__).parents[2] / "flows.yaml"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -46,6 +47,12 @@ def test_serve_refuses_an_invalid_file_with_the_same_message(tmp_path: Path) -> 
     result = parley("serve", "--port", str(free_port()), cwd=tmp_path, timeout=60)
     assert result.returncode == 1
     assert result.stderr.splitlines()[:3] == EXPECTED
+
+
+def test_version_names_the_installed_distribution(tmp_path: Path) -> None:
+    result = parley("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == f"parley {version('parley-bot')}\n"
 
 
 def test_check_accepts_the_example_bot(bot_dir: Path) -> None:
@@ -92,7 +99,7 @@ def test_check_finds_what_would_stop_the_bot_and_keeps_brackets(bot_dir: Path) -
     flows.write_text(flows.read_text().replace("model: extractive", "model: anthropic:claude"))
     result = parley("check", cwd=bot_dir)
     assert result.returncode == 1
-    assert "pip install 'parley[anthropic]'" in result.stderr  # not eaten as rich markup
+    assert "pip install 'parley-bot[anthropic]'" in result.stderr  # not eaten as rich markup
     flows.write_text(flows.read_text().replace("model: anthropic:claude", "model: extractive")
                      .replace("path: knowledge/docs", "path: knowledge/missing"))
     result = parley("check", cwd=bot_dir)

@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from agents.flowsfile import load_flows
-from channels.server import create_app
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.channels.server import create_app
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.bot import Bot
+from parley_bot.agents.bot import Bot
 from tests.conftest import configure
 from tests.knowledge.builders import docx_bytes, html_page, pdf_bytes
 from tests.knowledge.conftest import Site

@@ -1,4 +1,4 @@
-"""Dense retrieval and the hybrid store, with the real MiniLM model from parley[embeddings]."""
+"""Dense retrieval and the hybrid store, with the real MiniLM model from parley-bot[embeddings]."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agents.config import KnowledgeConfig
-from agents.errors import MissingExtraError
-from knowledge.dense import DenseIndex, Embedder, default_embedder, fuse
-from knowledge.ingest import Ingestor
-from knowledge.store import EmbeddedStore
+from parley_bot.agents.config import KnowledgeConfig
+from parley_bot.agents.errors import MissingExtraError
+from parley_bot.knowledge.dense import DenseIndex, Embedder, default_embedder, fuse
+from parley_bot.knowledge.ingest import Ingestor
+from parley_bot.knowledge.store import EmbeddedStore
 
 # No word of QUESTION is in SHIPPING, once stop words are dropped and words stemmed.
 QUESTION = "When will my package be delivered?"
@@ -65,7 +65,7 @@ class CountingEmbedder(Embedder):
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> CountingEmbedder:
     embedder = CountingEmbedder()
-    monkeypatch.setattr("knowledge.dense.default_embedder", lambda: embedder)
+    monkeypatch.setattr("parley_bot.knowledge.dense.default_embedder", lambda: embedder)
     return embedder
 
 
@@ -185,7 +185,7 @@ def test_bm25_only_bots_never_import_torch(bot: Path) -> None:
 
 def test_missing_extra_names_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import fails
-    with pytest.raises(MissingExtraError, match=r"pip install 'parley\[embeddings\]'"):
+    with pytest.raises(MissingExtraError, match=r"pip install 'parley-bot\[embeddings\]'"):
         Embedder().encode(["hello"])
 
 
@@ -193,7 +193,7 @@ def test_hybrid_ingest_without_the_extra_fails_with_the_install_line(
     bot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
-    monkeypatch.setattr("knowledge.dense.default_embedder", Embedder)
+    monkeypatch.setattr("parley_bot.knowledge.dense.default_embedder", Embedder)
     with pytest.raises(MissingExtraError, match=r"dense retrieval needs an optional extra"):
         Ingestor(config(), bot).run()
 

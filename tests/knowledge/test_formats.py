@@ -11,12 +11,12 @@ import pytest
 from docx.enum.style import WD_STYLE_TYPE
 from fpdf import FPDF
 
-from agents.errors import KnowledgeError
-from knowledge.chunking import chunk_document
-from knowledge.formats import parse_docx, parse_pdf
-from knowledge.html import parse_html
-from knowledge.loaders import PARSERS, load_file, parse_bytes
-from knowledge.store import EmbeddedStore
+from parley_bot.agents.errors import KnowledgeError
+from parley_bot.knowledge.chunking import chunk_document
+from parley_bot.knowledge.formats import parse_docx, parse_pdf
+from parley_bot.knowledge.html import parse_html
+from parley_bot.knowledge.loaders import PARSERS, load_file, parse_bytes
+from parley_bot.knowledge.store import EmbeddedStore
 from tests.knowledge.builders import CHROME_WORDS, docx_bytes, html_page, pdf_bytes
 
 WARRANTY = [

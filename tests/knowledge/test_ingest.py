@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.config import KnowledgeConfig, KnowledgeSource
-from knowledge.ingest import Ingestor
-from knowledge.loaders import load_file
-from knowledge.store import EmbeddedStore
-from knowledge.types import Document
+from parley_bot.agents.config import KnowledgeConfig, KnowledgeSource
+from parley_bot.knowledge.ingest import Ingestor
+from parley_bot.knowledge.loaders import load_file
+from parley_bot.knowledge.store import EmbeddedStore
+from parley_bot.knowledge.types import Document
 from tests.knowledge.builders import docx_bytes, html_page, pdf_bytes
 from tests.knowledge.conftest import Site
 
@@ -82,7 +82,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         seen[uri] += 1
         return load_file(path, source, uri)
 
-    monkeypatch.setattr("knowledge.ingest.load_file", counting_load_file)
+    monkeypatch.setattr("parley_bot.knowledge.ingest.load_file", counting_load_file)
     return seen
 
 

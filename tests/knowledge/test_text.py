@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.text import sentences
+from parley_bot.knowledge.text import sentences
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The pluggable-store seam: a LangChain `VectorStore` instead of the embedded index.
 
 LangChain's `InMemoryVectorStore` stands in for pgvector or Qdrant (same `VectorStore`
-interface), with the real MiniLM model from parley[embeddings] as its embeddings."""
+interface), with the real MiniLM model from parley-bot[embeddings] as its embeddings."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import InMemoryVectorStore
 
-from agents.bot import Bot
-from agents.config import KnowledgeConfig, KnowledgeSource
-from knowledge.dense import default_embedder
-from knowledge.ingest import Ingestor
-from knowledge.store import VectorStoreKnowledge, chunk_metadata
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.config import KnowledgeConfig, KnowledgeSource
+from parley_bot.knowledge.dense import default_embedder
+from parley_bot.knowledge.ingest import Ingestor
+from parley_bot.knowledge.store import VectorStoreKnowledge, chunk_metadata
 from tests.conftest import configure
 from tests.utils.messages import inbound
 

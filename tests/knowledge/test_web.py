@@ -9,7 +9,7 @@ from threading import Thread
 
 import pytest
 
-from knowledge.web import PageError, WebFetcher
+from parley_bot.knowledge.web import PageError, WebFetcher
 from tests.knowledge.builders import CHROME_WORDS, html_page, pdf_bytes
 from tests.knowledge.conftest import Site
 

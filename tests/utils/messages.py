@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from channels.messages import InboundMessage
+from parley_bot.channels.messages import InboundMessage
 
 
 def inbound(text: str, conversation: str = "c1", event_id: str | None = None) -> InboundMessage:
