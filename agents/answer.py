@@ -17,6 +17,7 @@ from parley_bot.agents.extractive import ExtractiveResponder
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import build_messages
 from parley_bot.agents.state import Draft, Node, TurnState
+from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Citation, StreamChunk
 from parley_bot.knowledge.store import KnowledgeStore
 from parley_bot.knowledge.types import Passage
@@ -76,7 +77,8 @@ def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
 def _draft(config: FlowsConfig, generation: Generation, passages: list[Passage],
            fallback: bool) -> Draft:
     if not generation.text:
-        return Draft(text=config.fallback_answer, usage=generation.usage, fallback=fallback)
+        return Draft(text=localize(config.fallback_answer), usage=generation.usage,
+                     fallback=fallback)
     citations = tuple(citation(passages[i]) for i in generation.cited)
     return Draft(text=generation.text, citations=citations, usage=generation.usage,
                  fallback=fallback)

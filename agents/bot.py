@@ -23,6 +23,7 @@ from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders
 from parley_bot.agents.state import TurnState
+from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
 from parley_bot.knowledge.ingest import Ingestor
 from parley_bot.knowledge.store import KnowledgeStore
@@ -104,7 +105,7 @@ class Bot:
                 log.exception("turn failed (conversation=%s event=%s)",
                               message.conversation_id, message.event_id)
                 reply = OutboundMessage(conversation_id=message.conversation_id,
-                                        text=self.config.error_answer, fallback=True)
+                                        text=localize(self.config.error_answer), fallback=True)
             await self._record(message, reply, time.perf_counter() - started)
         yield reply
 

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from parley_bot.agents.texts import LocalText, placeholders
+
 EXTRACTIVE = "extractive"
 
 
@@ -228,19 +230,41 @@ class Guard(Strict):
     max_chars: int = Field(4000, gt=0, description="Longer messages are refused, not truncated.")
 
 
+class BotTexts(Strict):
+    """What the bot says on its own, besides `fallback_answer` and `error_answer`. Each is
+    one text or one per language (`{en: ..., pl: ...}`); `{names}` are filled in by parley."""
+
+    empty_message: LocalText = "Please type your question."
+    too_long: LocalText = Field(
+        "That message is too long for me ({length:,} characters; the limit is {limit:,}). "
+        "Could you shorten it?",
+        description="Placeholders: {length}, {limit}.",
+    )
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> BotTexts:
+        allowed = {"too_long": {"length", "limit"}}
+        check([((name,), f"unknown placeholder(s) {sorted(extra)} "
+                         f"(allowed: {sorted(allowed.get(name, set()))})")
+               for name in type(self).model_fields
+               if (extra := placeholders(getattr(self, name)) - allowed.get(name, set()))])
+        return self
+
+
 class FlowsConfig(Strict):
     """The whole bot, as written in flows.yaml."""
 
     name: str
     persona: str = "You are a helpful assistant. Answer only from the provided sources."
-    fallback_answer: str = Field(
+    fallback_answer: LocalText = Field(
         "I don't have information about that. Could you rephrase, or ask about something else?",
-        description="Said when nothing relevant is known.",
+        description="Said when nothing relevant is known; one text or one per language.",
     )
-    error_answer: str = Field(
+    error_answer: LocalText = Field(
         "Sorry, something went wrong on my side. Please try again in a moment.",
         description="Said when a turn fails unexpectedly (the failure is logged).",
     )
+    texts: BotTexts = Field(default_factory=BotTexts)
     model: ModelSpec = Field(default_factory=ModelSpec)
     fallback_models: list[ModelSpec] = Field(default_factory=list)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)

@@ -36,7 +36,7 @@ def build_graph(
 ) -> TurnGraph:
     """Compile the turn graph with its dependencies injected into the nodes."""
     graph = StateGraph(TurnState)
-    graph.add_node("guard", guard_node(config.guard))
+    graph.add_node("guard", guard_node(config.guard, config.texts))
     graph.add_node("route", route_node(SkillRouter(config.skills)))
     graph.add_node("retrieve", retrieve_node(config, knowledge))
     graph.add_node("generate", generate_node(config, responders))

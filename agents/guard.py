@@ -5,21 +5,21 @@ Refusals are answered directly (the graph skips to respond) and are not kept in 
 
 from __future__ import annotations
 
-from parley_bot.agents.config import Guard
+from parley_bot.agents.config import BotTexts, Guard
 from parley_bot.agents.state import Draft, Node, TurnState
+from parley_bot.agents.texts import localize
 
 
-def guard_node(settings: Guard) -> Node:
-    """Build the guard for these limits."""
+def guard_node(settings: Guard, texts: BotTexts) -> Node:
+    """Build the guard for these limits, refusing in these words."""
 
     async def guard(state: TurnState) -> TurnState:
         text = state["inbound"].text.strip()
         if not text:
-            return {"draft": Draft(text="Please type your question.", refused=True)}
+            return {"draft": Draft(text=localize(texts.empty_message), refused=True)}
         if len(text) > settings.max_chars:
             return {"draft": Draft(
-                text=f"That message is too long for me ({len(text):,} characters; the limit is "
-                     f"{settings.max_chars:,}). Could you shorten it?",
+                text=localize(texts.too_long, length=len(text), limit=settings.max_chars),
                 refused=True,
             )}
         return {}

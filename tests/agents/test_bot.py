@@ -9,6 +9,7 @@ import pytest
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.texts import localize
 from parley_bot.knowledge.types import Passage
 from tests.conftest import configure
 from tests.utils.messages import inbound
@@ -29,7 +30,7 @@ async def test_says_plainly_when_nothing_is_relevant(bot_dir: Path) -> None:
     config = load_flows(bot_dir / "flows.yaml")
     async with Bot.open(config) as bot:
         reply = await bot.handle(inbound("what is the weather like on mars?"))
-    assert reply.text == config.fallback_answer
+    assert reply.text == localize(config.fallback_answer)
     assert reply.citations == ()
 
 
@@ -112,9 +113,9 @@ async def test_a_failing_turn_is_answered_and_logged_and_the_next_turn_works(
     async with Bot.open(config) as bot:
         recovered = await bot.handle(inbound("how much is express shipping?"))
         turns = await bot.conversation("c1")
-    assert reply.text == config.error_answer and reply.fallback
+    assert reply.text == localize(config.error_answer) and reply.fallback
     assert "$14.95" in recovered.text and not recovered.fallback
-    assert [t.reply for t in turns] == [config.error_answer, recovered.text]
+    assert [t.reply for t in turns] == [localize(config.error_answer), recovered.text]
     record = next(r for r in caplog.records if "turn failed" in r.getMessage())
     assert "conversation=c1" in record.getMessage()
     assert "vector database unreachable" in str(record.exc_info[1] if record.exc_info else "")
