@@ -120,13 +120,36 @@ class KnowledgeSource(Strict):
     include: list[str] = Field(
         default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.txt", "**/*.html",
                                  "**/*.htm", "**/*.pdf", "**/*.docx"],
-        description="Glob patterns of files to index under `path`.",
+        description="Glob patterns of files to index under `path`. Files reached through "
+        "links that lead out of the folder are skipped (and reported).",
     )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="`url` only: other host names this source's redirects and sitemap "
+        "entries may lead to (e.g. www.example.com). Every other host is refused.",
+    )
+    allow_private: bool = Field(
+        False, description="`url` only: fetch from a private, loopback or link-local "
+        "address, for the host and port of `url` alone (an intranet site). Cloud metadata "
+        "addresses are refused even so.",
+    )
+
+    @field_validator("include")
+    @classmethod
+    def _inside(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts:
+                raise ValueError(f"pattern {pattern!r} leaves the source folder; patterns are "
+                                 "relative to `path`, without '..'")
+        return patterns
 
     @model_validator(mode="after")
     def _one_location(self) -> KnowledgeSource:
         if (self.path is None) == (self.url is None):
             raise ValueError("a knowledge source needs exactly one of 'path' or 'url'")
+        check([((name,), f"{name} applies to 'url' sources only")
+               for name in ("allow_hosts", "allow_private")
+               if self.path is not None and name in self.model_fields_set])
         return self
 
 
