@@ -18,10 +18,12 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 
+from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders
+from parley_bot.agents.privacy import Redactor
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
@@ -34,10 +36,12 @@ log = logging.getLogger("parley.bot")
 class Bot:
     """A configured bot with its knowledge, models and memory open."""
 
-    def __init__(self, config: FlowsConfig, graph: TurnGraph, memory: Memory) -> None:
+    def __init__(self, config: FlowsConfig, graph: TurnGraph, memory: Memory,
+                 redactor: Redactor | None = None) -> None:
         self.config = config
         self._graph = graph
         self._memory = memory
+        self._redactor = redactor if config.privacy.transcript == "redacted" else None
         # Held only while a turn runs, so idle conversations cost nothing.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -56,14 +60,18 @@ class Bot:
             config: the validated flows.yaml.
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
+
+        Log records are redacted as `config.privacy` says from here on (`agents.safelog`).
         """
+        redactor = Redactor.from_config(config.privacy)
+        safelog.redact_with(redactor)
         if knowledge is None:  # parsing, fetching and embedding: off the event loop
             knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
         if responders is None:
             responders = build_responders(config.models)
         async with open_memory(config) as memory:
-            graph = build_graph(config, knowledge, responders, memory.checkpointer)
-            yield cls(config, graph, memory)
+            graph = build_graph(config, knowledge, responders, memory.checkpointer, redactor)
+            yield cls(config, graph, memory, redactor)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
         """Run one turn and return the reply (also stored in the transcript)."""
@@ -89,6 +97,8 @@ class Bot:
         if lock is None:
             lock = self._locks[message.conversation_id] = asyncio.Lock()
         async with lock:
+            log.debug("turn (conversation=%s event=%s): %s",
+                      message.conversation_id, message.event_id, message.text)
             started = time.perf_counter()
             try:
                 async for mode, data in self._graph.astream(
@@ -112,13 +122,17 @@ class Bot:
     async def _record(
         self, message: InboundMessage, reply: OutboundMessage, seconds: float
     ) -> None:
+        """Append the turn to the transcript, redacted unless `privacy.transcript` is
+        'original'."""
+        turn = Turn(
+            conversation_id=message.conversation_id, user_text=message.text,
+            reply=reply.text, citations=reply.citations, skill=reply.skill,
+            usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
+            at=message.received_at,
+        )
         try:
-            await self._memory.transcript.append(Turn(
-                conversation_id=message.conversation_id, user_text=message.text,
-                reply=reply.text, citations=reply.citations, skill=reply.skill,
-                usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
-                at=message.received_at,
-            ))
+            await self._memory.transcript.append(
+                self._redactor.turn(turn) if self._redactor else turn)
             await self._memory.end_turn(message.conversation_id)
         except Exception:  # the user still gets the reply; the gap is in the log
             log.exception("saving the turn failed (conversation=%s event=%s)",

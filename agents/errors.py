@@ -4,7 +4,8 @@
     ├── ConfigError          flows.yaml is unreadable or invalid (carries every problem found)
     ├── MissingExtraError    an optional feature was asked for without its extra installed
     ├── ModelError           a configured model failed or timed out (the bot falls back)
-    └── KnowledgeError       a knowledge source cannot be read or indexed
+    ├── KnowledgeError       a knowledge source cannot be read or indexed
+    └── PrivacyError         redaction cannot be set up as configured (its key is unset)
 """
 
 from __future__ import annotations
@@ -52,3 +53,7 @@ class ModelError(ParleyError):
 
 class KnowledgeError(ParleyError):
     """A knowledge source could not be loaded or indexed."""
+
+
+class PrivacyError(ParleyError):
+    """Personal-data redaction cannot be set up as flows.yaml asks."""

@@ -13,7 +13,7 @@ One user message per turn: a past turn's passages are not sent again, only its w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -21,6 +21,8 @@ from parley_bot.agents.config import FlowsConfig, Skill
 from parley_bot.agents.quoting import QUOTED_RULE, quote, with_quotes
 from parley_bot.agents.state import Exchange
 from parley_bot.knowledge.types import Passage
+
+Redact = Callable[[str], str]
 
 # Token estimate of langchain's count_tokens_approximately: 4 characters a token, 3 tokens of
 # overhead a message. Applied to the plain text, so only exchanges that fit become messages.
@@ -46,6 +48,7 @@ def build_messages(
     history: Sequence[Exchange],
     question: str,
     passages: list[Passage],
+    redact: Redact | None = None,
 ) -> list[BaseMessage]:
     """Assemble the model input for one turn.
 
@@ -56,11 +59,14 @@ def build_messages(
             `memory.history_tokens` are sent.
         question: this turn's user text.
         passages: retrieved sources, numbered [1].. in the quoted block of the user message.
+        redact: applied to what people said (this turn's words and both sides of the
+            history), not to the persona, examples or documents the operator provided.
     """
+    said = redact or _as_is
     shots = _messages((s.user, s.assistant) for s in (skill.few_shot if skill else []))
     fitting = _within(history, config.memory.history_tokens)
-    recent = _messages((e["user"], e["bot"]) for e in fitting)
-    question_block = with_quotes(question, sources_block(passages))
+    recent = _messages((said(e["user"]), said(e["bot"])) for e in fitting)
+    question_block = with_quotes(said(question), sources_block(passages))
     return [SystemMessage(system_prompt(config, skill)), *shots, *recent,
             HumanMessage(question_block)]
 
@@ -78,6 +84,10 @@ def sources_block(passages: Sequence[Passage]) -> str:
     """The passages, numbered from [1], as one quoted block."""
     body = "\n\n".join(_source(i, p) for i, p in enumerate(passages, 1))
     return quote("SOURCES", body or "(no sources found)", _SOURCES_NOTE)
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _within(history: Sequence[Exchange], budget: int) -> list[Exchange]:

@@ -62,6 +62,17 @@ def test_no_passages_still_says_so_in_the_block(bot_dir: Path) -> None:
     assert quoted_blocks(messages[-1].text)["SOURCES"].endswith("(no sources found)")
 
 
+def test_redaction_applies_to_what_people_said_not_to_documents(bot_dir: Path) -> None:
+    history = [Exchange(user="I am ann@example.com", bot="Noted, ann@example.com.")]
+    messages = build_messages(configure(bot_dir), None, history, "write to bob@example.com",
+                              [passage("Write to help@acme.example.")],
+                              redact=lambda text: text.replace("@example.com", "@<hidden>"))
+
+    assert [m.text for m in messages[1:3]] == ["I am ann@<hidden>", "Noted, ann@<hidden>."]
+    assert said(messages[-1].text) == "write to bob@<hidden>"
+    assert "help@acme.example" in quoted_blocks(messages[-1].text)["SOURCES"]
+
+
 def test_the_quote_tag_changes_with_the_body() -> None:
     first, second = quote("SOURCES", "a", "note"), quote("SOURCES", "b", "note")
     assert first.split("\n")[0] != second.split("\n")[0]
