@@ -49,6 +49,7 @@ def build_messages(
     question: str,
     passages: list[Passage],
     redact: Redact | None = None,
+    rules: Sequence[str] = RULES,
 ) -> list[BaseMessage]:
     """Assemble the model input for one turn.
 
@@ -61,13 +62,14 @@ def build_messages(
         passages: retrieved sources, numbered [1].. in the quoted block of the user message.
         redact: applied to what people said (this turn's words and both sides of the
             history), not to the persona, examples or documents the operator provided.
+        rules: the system message's rules; `RULES` and any a caller adds (e.g. a language).
     """
     said = redact or _as_is
     shots = _messages((s.user, s.assistant) for s in (skill.few_shot if skill else []))
     fitting = _within(history, config.memory.history_tokens)
     recent = _messages((said(e["user"]), said(e["bot"])) for e in fitting)
     question_block = with_quotes(said(question), sources_block(passages))
-    return [SystemMessage(system_prompt(config, skill)), *shots, *recent,
+    return [SystemMessage(system_prompt(config, skill, rules)), *shots, *recent,
             HumanMessage(question_block)]
 
 

@@ -155,11 +155,13 @@ def serve(
     import uvicorn
 
     from parley_bot.agents.models import build_responders
+    from parley_bot.agents.privacy import Redactor
     from parley_bot.channels.server import create_app
     from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():  # fail here, with a message, rather than inside the server's start-up
+        Redactor.from_config(config.privacy)
         responders = build_responders(config.models)
         knowledge = Ingestor(config.knowledge, config.root).open()
     app = create_app(config, responders=responders, knowledge=knowledge)

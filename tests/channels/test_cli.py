@@ -191,11 +191,12 @@ def test_chat_logs_escape_ids_and_redact_personal_data(
         "I'm <EMAIL>, <PHONE>, card <CARD>"]
 
 
-def test_check_needs_the_hash_key_when_redaction_hashes(
+def test_check_and_serve_need_the_hash_key_when_redaction_hashes(
     bot_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PARLEY_REDACTION_KEY", raising=False)
     configure(bot_dir, privacy={"mode": "hash"})
-    result = parley("check", cwd=bot_dir)
-    assert result.returncode == 1
-    assert "PARLEY_REDACTION_KEY (privacy.hash_key_env) is not set" in result.stderr
+    for command in ("check", "serve"):
+        result = parley(command, cwd=bot_dir)
+        assert result.returncode == 1, command
+        assert "PARLEY_REDACTION_KEY (privacy.hash_key_env) is not set" in result.stderr
