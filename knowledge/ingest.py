@@ -279,7 +279,9 @@ class Ingestor:
                 continue
             failed: list[PageError] = []
             try:
-                known = {page.uri: _validators(old_docs[page.key]) for page in held}
+                prefix = f"{source.name}:"  # a key holds the URL asked for, before redirects
+                known = {page.key.removeprefix(prefix): _validators(old_docs[page.key])
+                         for page in held}
                 urls = web.page_urls(scope, failed, known)
             except PageError as exc:
                 report.skipped.append((f"{source.name}:{source.url}", exc.reason))

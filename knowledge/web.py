@@ -250,7 +250,8 @@ class WebFetcher:
         """GET `url` within `scope`, following redirects that stay inside it.
 
         Raises:
-            PageError: refused (scope, robots.txt, address), failed, or HTTP status >= 400.
+            PageError: refused (scope, robots.txt, address), failed, or answered with an
+                HTTP error (or a redirect that names no Location).
         """
         response = self._follow(url, scope, validators, robots=True)
         if response.status >= 300 and response.status != 304:

@@ -617,15 +617,20 @@ def test_a_reingest_downloads_only_the_pages_that_changed(tmp_path: Path, shop: 
     assert "Now two days." in all_text(store)
 
 
-def test_a_single_page_source_is_asked_whether_it_changed(tmp_path: Path, shop: Site) -> None:
-    ingest = ingestor(tmp_path, web_source(shop, "/returns.html"))
+@pytest.mark.parametrize("path", ["/returns.html", "/help"])
+def test_a_single_page_source_is_asked_whether_it_changed(
+    tmp_path: Path, shop: Site, path: str
+) -> None:
+    shop.redirect["/help"] = "/returns.html"
+    ingest = ingestor(tmp_path, web_source(shop, path))
     ingest.run()
     shop.answers.clear()
 
     store, report = ingest.run()
 
-    assert report.unchanged == [f"shop:{shop.url('/returns.html')}"]
-    assert shop.answers == [("/robots.txt", 404), ("/returns.html", 304)]
+    assert report.unchanged == [f"shop:{shop.url(path)}"]
+    redirect = [("/help", 302)] if path == "/help" else []
+    assert shop.answers == [("/robots.txt", 404), *redirect, ("/returns.html", 304)]
     assert "Unworn shoes" in all_text(store)
 
 
