@@ -17,6 +17,7 @@ from parley_bot.agents.extractive import ExtractiveResponder
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import Redact, build_messages
 from parley_bot.agents.state import Draft, Node, TurnState
+from parley_bot.agents.telemetry import model_failed
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Citation, StreamChunk
 from parley_bot.knowledge.store import KnowledgeStore
@@ -69,6 +70,7 @@ def generate_node(
                 break
             except Exception as exc:  # any model failure degrades to the next in the chain
                 failed = True
+                model_failed(responder.name, exc)
                 log.warning(
                     "model failed, falling back: %s (conversation=%s event=%s)",
                     exc, inbound.conversation_id, inbound.event_id,

@@ -25,6 +25,7 @@ from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders
 from parley_bot.agents.privacy import Redactor
 from parley_bot.agents.state import TurnState
+from parley_bot.agents.telemetry import TurnTelemetry, store_failed
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
 from parley_bot.knowledge.ingest import Ingestor
@@ -88,35 +89,42 @@ class Bot:
         Chunks are provisional: if a model fails mid-answer, the fallback answer follows and
         the final `OutboundMessage` is what counts.
         """
-        config: RunnableConfig = {"configurable": {"thread_id": message.conversation_id}}
         turn_input: TurnState = {
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
         }
         reply: OutboundMessage | None = None
+        failed = False
         lock = self._locks.get(message.conversation_id)
         if lock is None:
             lock = self._locks[message.conversation_id] = asyncio.Lock()
         async with lock:
             log.debug("turn (conversation=%s event=%s): %s",
                       message.conversation_id, message.event_id, message.text)
-            started = time.perf_counter()
-            try:
-                async for mode, data in self._graph.astream(
-                    turn_input, config, stream_mode=["custom", "values"], durability="exit"
-                ):
-                    if mode == "custom":
-                        yield cast(StreamChunk, data)
-                    else:
-                        reply = cast(dict[str, Any], data).get("reply")
-                if reply is None:
-                    raise RuntimeError("the turn graph ended without a reply")
-            except Exception:
-                # The user is told, and the next turn starts from the last good state.
-                log.exception("turn failed (conversation=%s event=%s)",
-                              message.conversation_id, message.event_id)
-                reply = OutboundMessage(conversation_id=message.conversation_id,
-                                        text=localize(self.config.error_answer), fallback=True)
-            await self._record(message, reply, time.perf_counter() - started)
+            with TurnTelemetry(message) as telemetry:
+                config: RunnableConfig = {"configurable": {"thread_id": message.conversation_id},
+                                          "callbacks": telemetry.callbacks}
+                started = time.perf_counter()
+                try:
+                    async for mode, data in self._graph.astream(
+                        turn_input, config, stream_mode=["custom", "values"], durability="exit"
+                    ):
+                        if mode == "custom":
+                            yield cast(StreamChunk, data)
+                        else:
+                            reply = cast(dict[str, Any], data).get("reply")
+                    if reply is None:
+                        raise RuntimeError("the turn graph ended without a reply")
+                except Exception:
+                    # The user is told, and the next turn starts from the last good state.
+                    log.exception("turn failed (conversation=%s event=%s)",
+                                  message.conversation_id, message.event_id)
+                    failed = True
+                    reply = OutboundMessage(conversation_id=message.conversation_id,
+                                            text=localize(self.config.error_answer),
+                                            fallback=True)
+                seconds = time.perf_counter() - started
+                await self._record(message, reply, seconds)
+                telemetry.answered(reply, seconds, failed=failed)
         yield reply
 
     async def _record(
@@ -135,6 +143,7 @@ class Bot:
                 self._redactor.turn(turn) if self._redactor else turn)
             await self._memory.end_turn(message.conversation_id)
         except Exception:  # the user still gets the reply; the gap is in the log
+            store_failed("save_turn")
             log.exception("saving the turn failed (conversation=%s event=%s)",
                           message.conversation_id, message.event_id)
 

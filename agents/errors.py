@@ -4,6 +4,7 @@
     ├── ConfigError          flows.yaml is unreadable or invalid (carries every problem found)
     ├── MissingExtraError    an optional feature was asked for without its extra installed
     ├── ModelError           a configured model failed or timed out (the bot falls back)
+    │   └── ModelTimeoutError    ... ran out of time
     ├── KnowledgeError       a knowledge source cannot be read or indexed
     └── PrivacyError         redaction cannot be set up as configured (its key is unset)
 """
@@ -49,6 +50,10 @@ class MissingExtraError(ParleyError):
 
 class ModelError(ParleyError):
     """A chat model failed, timed out or returned nothing usable."""
+
+
+class ModelTimeoutError(ModelError):
+    """A chat model gave no whole answer within its `timeout_s` (counted apart in metrics)."""
 
 
 class KnowledgeError(ParleyError):

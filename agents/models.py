@@ -21,7 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage
 
 from parley_bot.agents.config import ModelSpec
-from parley_bot.agents.errors import MissingExtraError, ModelError
+from parley_bot.agents.errors import MissingExtraError, ModelError, ModelTimeoutError
 from parley_bot.agents.safelog import hide
 from parley_bot.channels.messages import Usage
 from parley_bot.knowledge.types import Passage
@@ -89,7 +89,7 @@ class ChatResponder:
                     if chunk.text:
                         on_delta(chunk.text)
         except TimeoutError as exc:
-            raise ModelError(f"{self.name}: no answer within {self._spec.timeout_s:g} s") from exc
+            raise ModelTimeoutError(f"{self.name}: no answer within {self._spec.timeout_s:g} s") from exc
         except Exception as exc:  # every provider raises its own types; all mean "fall back"
             raise ModelError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         text = message.text.strip() if message is not None else ""

@@ -80,6 +80,9 @@ class SafeLogFilter(logging.Filter):
         except Exception:  # bad %-args: show what was logged rather than lose it
             message = f"{record.msg!r} % {record.args!r}"
         record.msg, record.args = clean(message), None
+        fields = getattr(record, "fields", None)  # structured values: scrubbed, the
+        if isinstance(fields, dict):  # formatter escapes them as its format needs
+            record.fields = {k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
         if record.exc_info:  # rebuilt even if set: another handler's formatter caches it raw
             record.exc_text = _block(_traceback.formatException(record.exc_info))
         if record.stack_info:

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
-from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import ConfigError, ParleyError
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.scaffold import init_bot
+from parley_bot.channels.logs import configure_logging
 from parley_bot.channels.messages import MAX_CONVERSATION_ID
 
 app = typer.Typer(help="parley: business chatbots for Slack, WhatsApp and the web.",
@@ -37,6 +39,25 @@ err = Console(stderr=True, soft_wrap=True)
 
 FlowsOption = Annotated[Path, typer.Option("--flows", "-f", help="The bot's flows.yaml.")]
 DEFAULT_FLOWS = Path("flows.yaml")
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+class LogFormat(StrEnum):
+    auto = "auto"
+    text = "text"
+    json = "json"
+
+
+LogLevelOption = Annotated[LogLevel, typer.Option(help="Lowest level logged.",
+                                                  case_sensitive=False)]
+LogFormatOption = Annotated[LogFormat, typer.Option(
+    help="'auto': text on a terminal, JSON lines otherwise.", case_sensitive=False)]
 
 
 @contextmanager
@@ -69,16 +90,10 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _setup(
-    debug: Annotated[bool, typer.Option(help="Verbose logs.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
 ) -> None:
-    handler = RichHandler(console=err, show_path=False)
-    safelog.install(handler)  # escaped, no secrets, personal data redacted once a bot opens
-    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s",
-                        handlers=[handler])
-    for noisy in ("httpx", "httpcore", "openai", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging()  # `serve` and `chat` take --log-level and --log-format
 
 
 @app.command()
@@ -127,16 +142,22 @@ def chat(
     flows: FlowsOption = DEFAULT_FLOWS,
     conversation: Annotated[str, typer.Option(
         help="Conversation id to continue.", callback=_conversation_id)] = "terminal",
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show each reply's skill, model, sources and time.")] = False,
+    log_level: LogLevelOption = LogLevel.warning,
+    log_format: LogFormatOption = LogFormat.auto,
 ) -> None:
-    """Chat in the terminal; with piped input, each line is one turn."""
+    """Chat in the terminal (/help lists commands); with piped input, each line is one turn."""
     from parley_bot.agents.bot import Bot
     from parley_bot.channels.terminal import chat as run_chat
 
+    configure_logging(log_level, log_format)
     config = _load(flows)
+    history = config.path(".parley/chat-history")
 
     async def main() -> None:
         async with Bot.open(config) as bot:
-            await run_chat(bot, conversation, sys.stdin, out)
+            await run_chat(bot, conversation, sys.stdin, out, verbose=verbose, history=history)
 
     with _errors():
         try:
@@ -150,24 +171,51 @@ def serve(
     flows: FlowsOption = DEFAULT_FLOWS,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    log_level: LogLevelOption = LogLevel.info,
+    log_format: LogFormatOption = LogFormat.auto,
 ) -> None:
-    """Serve the bot over HTTP: /healthz, /api/chat, /api/conversations/{id}."""
-    import uvicorn
-
-    from parley_bot.agents.models import build_responders
-    from parley_bot.agents.privacy import Redactor
-    from parley_bot.channels.server import create_app
-    from parley_bot.knowledge.ingest import Ingestor
-
+    """Serve the bot over HTTP: /healthz, /metrics, /api/chat, /api/conversations/{id}."""
+    log_config = configure_logging(log_level, log_format)
     config = _load(flows)
-    with _errors():  # fail here, with a message, rather than inside the server's start-up
-        Redactor.from_config(config.privacy)
-        responders = build_responders(config.models)
-        knowledge = Ingestor(config.knowledge, config.root).open()
-    app = create_app(config, responders=responders, knowledge=knowledge)
-    # No logging config of uvicorn's own: its records (access lines hold request paths, and
-    # so conversation ids) go through parley's handler and its filter.
-    uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
+    with _metrics_directory():
+        import uvicorn
+
+        from parley_bot.agents.models import build_responders
+        from parley_bot.agents.privacy import Redactor
+        from parley_bot.channels.server import create_app
+        from parley_bot.knowledge.ingest import Ingestor
+
+        with _errors():  # fail here, with a message, rather than inside the server's start-up
+            Redactor.from_config(config.privacy)
+            responders = build_responders(config.models)
+            knowledge = Ingestor(config.knowledge, config.root).open()
+        app = create_app(config, responders=responders, knowledge=knowledge)
+        # uvicorn's records (access lines hold request paths, and so conversation ids) go
+        # through parley's handler, its filter and its format, in every worker process.
+        uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=log_level)
+
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """Run the block with prometheus-client in multiprocess mode, so /metrics adds up every
+    worker process (each writes its own files there). The variable must be set before
+    prometheus_client is first imported. A directory given in the environment is used as is
+    (the service manager empties it at each start); otherwise a fresh one lives as long as
+    the server."""
+    if MULTIPROC_DIR in os.environ:
+        yield
+        return
+    assert "prometheus_client" not in sys.modules, "set the metrics directory before importing"
+    path = tempfile.mkdtemp(prefix="parley-metrics-")
+    os.environ[MULTIPROC_DIR] = path
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_DIR]
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @app.command()
@@ -200,10 +248,14 @@ def ingest(flows: FlowsOption = DEFAULT_FLOWS) -> None:
 
 
 @app.command()
-def init(directory: Annotated[Path, typer.Argument(help="Folder for the new bot.")]) -> None:
-    """Create a new bot folder from the example bot."""
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder for the new bot.")],
+    example: Annotated[bool, typer.Option(
+        "--example", help="Copy the Acme Outdoor example shop instead of the starter.")] = False,
+) -> None:
+    """Create a new bot folder: a small starter named after the folder, or --example."""
     with _errors():
-        created = init_bot(directory)
+        created = init_bot(directory, example=example)
     for path in created:
         out.print(f"  created  {path}", markup=False, highlight=False)
     out.print(f"\nNext: cd {directory} && parley chat", markup=False)

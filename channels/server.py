@@ -1,4 +1,5 @@
-"""The HTTP server every web-facing channel sits in: health, a JSON chat API, transcripts.
+"""The HTTP server every web-facing channel sits in: health, metrics, a JSON chat API,
+transcripts.
 
 Channel adapters (Slack, WhatsApp, the widget) add their routers to this app; they share
 the one `Bot` opened in the lifespan.
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.channels import metrics
 from parley_bot.channels.messages import (
     MAX_CONVERSATION_ID,
     Button,
@@ -69,6 +71,7 @@ def create_app(config: FlowsConfig, **bot_options: Any) -> FastAPI:
             yield
 
     app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
+    app.include_router(metrics.router)
 
     @app.get("/healthz")
     async def healthz(bot: BotDep) -> dict[str, str]:

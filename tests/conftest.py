@@ -19,9 +19,9 @@ from tests.utils.openai_stub import OpenAIStub, serving
 
 @pytest.fixture
 def bot_dir(tmp_path: Path) -> Path:
-    """A bot folder made by `parley init` from the example bot."""
+    """A bot folder made by `parley init --example`: the Acme Outdoor shop."""
     target = tmp_path / "bot"
-    init_bot(target)
+    init_bot(target, example=True)
     return target
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from parley_bot.agents.scaffold import starter_bot
 from tests.conftest import configure, stub_model
-from tests.utils.cli import PARLEY, free_port, parley
+from tests.utils.cli import free_port, parley, serving
 from tests.utils.openai_stub import OpenAIStub
 
 BROKEN = """\
@@ -79,27 +79,48 @@ def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
     assert schema["required"] == ["name"]
 
 
-def test_init_then_piped_chat_answers_from_the_returns_document(tmp_path: Path) -> None:
-    created = parley("init", "mybot", cwd=tmp_path)
+def test_init_makes_a_neutral_starter_named_after_its_folder(tmp_path: Path) -> None:
+    created = parley("init", "pet-shop", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
-    bot = tmp_path / "mybot"
+    bot = tmp_path / "pet-shop"
+    files = sorted(str(p.relative_to(bot)) for p in bot.rglob("*") if p.is_file())
+    assert files == ["README.md", "evals/cases.yaml", "flows.yaml", "knowledge/docs/about.md"]
+    assert (bot / "tools").is_dir()
+    assert "Acme" not in "".join((bot / f).read_text() for f in files)
+    assert (bot / "README.md").read_text().startswith("# pet-shop\n")
+    starter = (starter_bot() / "flows.yaml").read_text()  # comments and layout kept
+    assert (bot / "flows.yaml").read_text() == starter.replace("name: My bot", "name: pet-shop")
+    check = parley("check", cwd=bot)
+    assert check.returncode == 0, check.stderr
+    assert "'pet-shop', 1 skill(s), model extractive" in check.stdout
+    result = parley("chat", "--verbose", cwd=bot, stdin="how can I contact you?\n")
+    assert result.returncode == 0, result.stderr
+    assert "hello@example.com" in result.stdout
+    assert "Sources: about.md — About us › Contact" in result.stdout
+    assert "skill contact · model extractive · " in result.stdout
+
+
+def test_init_example_then_piped_chat_answers_from_the_returns_document(tmp_path: Path) -> None:
+    created = parley("init", "--example", "shop", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    bot = tmp_path / "shop"
     assert sorted(p.name for p in (bot / "knowledge" / "docs").iterdir()) == [
         "returns.md", "shipping.md", "sizing.md", "store-hours.md", "warranty.md"]
     result = parley("chat", cwd=bot, stdin="how long do I have to return boots?\n")
     assert result.returncode == 0, result.stderr
     assert "60 days" in result.stdout
     assert "Sources: returns.md — Returns › Time limits" in result.stdout
-
+    assert "skill" not in result.stdout  # the details are --verbose's
 
 
 def test_init_never_overwrites_a_file(tmp_path: Path) -> None:
     docs = tmp_path / "mybot" / "knowledge" / "docs"
     docs.mkdir(parents=True)
-    (docs / "returns.md").write_text("# Our own returns policy\n")
+    (docs / "about.md").write_text("# Our own page\n")
     result = parley("init", "mybot", cwd=tmp_path)
     assert result.returncode == 1
-    assert "returns.md already exists; not overwriting it" in result.stderr
-    assert (docs / "returns.md").read_text() == "# Our own returns policy\n"
+    assert "about.md already exists; not overwriting it" in result.stderr
+    assert (docs / "about.md").read_text() == "# Our own page\n"
     assert not (tmp_path / "mybot" / "flows.yaml").exists()
 
 
@@ -147,40 +168,85 @@ def test_ingest_reports_what_changed(bot_dir: Path) -> None:
 
 
 def test_serve_answers_over_http(bot_dir: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen([PARLEY, "serve", "--port", str(port)], cwd=bot_dir,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "server did not start"
-            time.sleep(0.2)
+    log = bot_dir / "serve.log"
+    with serving(bot_dir, log=log) as base:
         reply = httpx.post(f"{base}/api/chat", json={"conversation_id": "x",
                                                      "text": "what does the warranty cover?"})
         assert reply.status_code == 200
         assert reply.json()["citations"][0]["uri"] == "warranty.md"
         forged = httpx.get(f"{base}/api/conversations/x%0AERROR%20forged%20record")
         assert forged.status_code == 404
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
+    output = log.read_text()
     # uvicorn's records go through parley's handler and its filter, not uvicorn's own
     # formatter ("INFO:     ..."); its access line keeps the path percent-encoded.
     assert "INFO:" not in output and "x%0AERROR%20forged%20record" in output, output
     assert not any(line.lstrip().startswith("ERROR forged") for line in output.splitlines())
 
 
+def turn_records(stderr: str) -> list[dict[str, Any]]:
+    """Every record of JSON-lines log output (each line must parse), the turn lines only."""
+    records = [json.loads(line) for line in stderr.splitlines()]
+    return [r for r in records if r["logger"] == "parley.turn"]
+
+
+def test_piped_chat_logs_one_json_line_per_turn(bot_dir: Path) -> None:
+    conversation = "c\n1\u2028 forged"  # a line break and a Unicode line separator
+    result = parley("chat", "--log-level", "info", "--conversation", conversation, cwd=bot_dir,
+                    stdin="how long do I have to return boots?\nwhat is the weather on mars?\n")
+    assert result.returncode == 0, result.stderr
+    assert "\u2028" not in result.stderr
+    turns = turn_records(result.stderr)
+    assert len(turns) == 2
+    first = turns[0]
+    assert first["message"] == "turn" and first["level"] == "INFO"
+    assert first["conversation"] == conversation and first["channel"] == "terminal"
+    assert (first["skill"], first["model"], first["fallback"], first["error"]) == (
+        "returns", "extractive", False, False)
+    assert first["latency_ms"] > 0
+    assert (first["input_tokens"], first["output_tokens"], first["cost_usd"]) == (0, 0, 0.0)
+    assert turns[1]["skill"] is None
+
+
+def test_text_logs_keep_one_line_per_record_however_long(bot_dir: Path) -> None:
+    conversation = "x" * 150 + "\nINFO forged line"
+    result = parley("chat", "--log-level", "info", "--log-format", "text", "--conversation",
+                    conversation, cwd=bot_dir, stdin="are you open on sunday?\n")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "parley.turn" in line]
+    assert len(lines) == 1 and len(lines[0]) > 200
+    assert f'conversation="{"x" * 150}\\nINFO forged line" channel=terminal' in lines[0]
+    assert " skill=store_info model=extractive fallback=false error=false latency_ms=" in lines[0]
+    assert "forged" not in result.stderr.replace(lines[0], "")
+
+
+def test_chat_log_options_are_checked(bot_dir: Path) -> None:
+    result = parley("chat", "--log-level", "loud", cwd=bot_dir, stdin="hi\n")
+    assert result.returncode == 2
+    assert "'loud' is not one of" in result.stderr
+
+
+def test_serve_logs_requests_and_turns_as_json_lines(bot_dir: Path) -> None:
+    log = bot_dir / "serve.log"
+    with serving(bot_dir, "--log-level", "info", log=log) as base:
+        reply = httpx.post(f"{base}/api/chat", json={"conversation_id": "c1",
+                                                     "text": "how much is express shipping?"})
+        assert reply.status_code == 200
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    messages = [r["message"] for r in records if r["logger"] == "uvicorn.error"]
+    assert "Application startup complete." in messages
+    chat = next(r for r in records if r["logger"] == "uvicorn.access"
+                and r["path"] == "/api/chat")
+    assert (chat["message"], chat["method"], chat["status"]) == ("request", "POST", 200)
+    [turn] = [r for r in records if r["logger"] == "parley.turn"]
+    assert (turn["conversation"], turn["channel"], turn["skill"]) == ("c1", "api", "shipping")
+
+
 def test_chat_logs_escape_ids_and_redact_personal_data(
     bot_dir: Path, openai_stub: OpenAIStub
 ) -> None:
     configure(bot_dir, model=stub_model(openai_stub))
-    result = parley("--debug", "chat", "--conversation", "c1\nINFO forged", cwd=bot_dir,
+    result = parley("chat", "--log-level", "debug", "--log-format", "text", "--conversation",
+                    "c1\nINFO forged", cwd=bot_dir,
                     stdin="I'm jane@example.com, +1 415 555 2671, card 4111 1111 1111 1111\n")
     assert result.returncode == 0, result.stderr
     turn = next(line for line in result.stderr.splitlines() if "turn (conversation=" in line)

@@ -6,7 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 PARLEY = str(Path(sys.executable).parent / "parley")
 
@@ -24,3 +29,32 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(bot_dir: Path, *args: str, env: dict[str, str] | None = None,
+            log: Path | None = None) -> Iterator[str]:
+    """`parley serve ARGS` on a free port until the block ends; yields its base URL once
+    /healthz answers. Its stdout and stderr go to `log` (a file, as under a service manager)."""
+    port = free_port()
+    log = log or bot_dir / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([PARLEY, "serve", "--port", str(port), *args], cwd=bot_dir,
+                                   stdout=output, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, f"server exited: {log.read_text()}"
+            assert time.monotonic() < deadline, f"server did not start: {log.read_text()}"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

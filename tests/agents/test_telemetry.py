@@ -1,0 +1,171 @@
+"""What a turn reports: its log record, its metrics and its spans, through a real bot."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+from prometheus_client import REGISTRY
+
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.knowledge.types import Passage
+from tests.conftest import configure, stub_model
+from tests.utils.messages import inbound
+from tests.utils.openai_stub import OpenAIStub
+
+
+def value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class Deltas:
+    """Metric samples read before and after a block: the registry belongs to the process."""
+
+    def __init__(self, *series: tuple[str, dict[str, str]]) -> None:
+        self._series = series
+        self._before = [value(name, **labels) for name, labels in series]
+
+    def __call__(self) -> list[float]:
+        return [value(name, **labels) - before
+                for (name, labels), before in zip(self._series, self._before, strict=True)]
+
+
+def turn_fields(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    return [r.fields for r in caplog.records if r.name == "parley.turn"]  # type: ignore[attr-defined]
+
+
+async def test_a_model_turn_logs_its_usage_and_counts_tokens_and_cost(
+    bot_dir: Path, openai_stub: OpenAIStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = configure(bot_dir, model=stub_model(openai_stub, price_in_per_mtok=2.0,
+                                                 price_out_per_mtok=8.0))
+    model = "openai:stub-model"
+    deltas = Deltas(("parley_model_tokens_total", {"model": model, "direction": "input"}),
+                    ("parley_model_tokens_total", {"model": model, "direction": "output"}),
+                    ("parley_model_cost_usd_total", {"model": model}),
+                    ("parley_turns_total", {"channel": "api", "skill": "returns"}))
+    with caplog.at_level(logging.INFO, logger="parley.turn"):
+        async with Bot.open(config) as bot:
+            reply = await bot.handle(inbound("can I send back my boots?", event_id="ev-9"))
+    assert reply.usage is not None
+    tokens_in, tokens_out = reply.usage.input_tokens, reply.usage.output_tokens
+    [fields] = turn_fields(caplog)
+    assert fields == {
+        "conversation": "c1", "channel": "api", "event": "ev-9", "skill": "returns",
+        "model": model, "fallback": False, "error": False,
+        "latency_ms": fields["latency_ms"], "input_tokens": tokens_in,
+        "output_tokens": tokens_out, "cost_usd": reply.usage.cost_usd,
+    }
+    assert fields["latency_ms"] > 0
+    assert deltas() == pytest.approx([tokens_in, tokens_out, reply.usage.cost_usd, 1])
+    assert reply.usage.cost_usd == pytest.approx((tokens_in * 2 + tokens_out * 8) / 1e6)
+
+
+@pytest.mark.parametrize("mode", ["error", "hang"])
+async def test_model_errors_and_timeouts_are_counted_apart_with_the_fallback(
+    bot_dir: Path, openai_stub: OpenAIStub, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    openai_stub.mode = mode  # type: ignore[assignment]
+    config = configure(bot_dir, model=stub_model(openai_stub, timeout_s=1))
+    model = "openai:stub-model"
+    deltas = Deltas(
+        ("parley_model_errors_total", {"model": model, "kind": "error"}),
+        ("parley_model_errors_total", {"model": model, "kind": "timeout"}),
+        ("parley_fallbacks_total", {"channel": "api", "skill": "returns", "reason": "model"}))
+    with caplog.at_level(logging.INFO, logger="parley.turn"):
+        async with Bot.open(config) as bot:
+            await bot.handle(inbound("I want a refund"))
+    assert deltas() == ([1, 0, 1] if mode == "error" else [0, 1, 1])
+    [fields] = turn_fields(caplog)
+    assert (fields["model"], fields["fallback"], fields["error"]) == ("extractive", True, False)
+
+
+class BrokenStore:
+    def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
+        raise ConnectionError("vector database unreachable")
+
+
+async def test_a_failed_turn_is_logged_and_counted_as_an_error_fallback(
+    bot_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    deltas = Deltas(("parley_fallbacks_total",
+                     {"channel": "api", "skill": "none", "reason": "error"}))
+    with caplog.at_level(logging.INFO, logger="parley.turn"):
+        async with Bot.open(load_flows(bot_dir / "flows.yaml"), knowledge=BrokenStore()) as bot:
+            await bot.handle(inbound("how much is shipping?"))
+    assert deltas() == [1]
+    [fields] = turn_fields(caplog)
+    assert (fields["skill"], fields["model"], fields["fallback"], fields["error"]) == (
+        None, None, True, True)
+
+
+async def test_a_store_that_cannot_save_the_turn_is_counted(bot_dir: Path) -> None:
+    config = load_flows(bot_dir / "flows.yaml")
+    deltas = Deltas(("parley_store_errors_total", {"operation": "save_turn"}))
+    async with Bot.open(config) as bot:
+        # Someone else's migration took the transcript table away.
+        with sqlite3.connect(config.path(config.memory.url.removeprefix("sqlite:"))) as db:
+            db.execute("DROP TABLE parley_turns")
+        reply = await bot.handle(inbound("how much is shipping?"))
+    assert "$6.95" in reply.text  # the user still gets the answer
+    assert deltas() == [1]
+
+
+@pytest.fixture(scope="session")
+def tracing() -> InMemorySpanExporter:
+    """A recording tracer provider for the session (OpenTelemetry allows setting one once)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter
+
+
+@pytest.fixture
+def spans(tracing: InMemorySpanExporter) -> Iterator[InMemorySpanExporter]:
+    tracing.clear()
+    yield tracing
+    tracing.clear()
+
+
+async def test_each_turn_is_a_span_with_a_child_span_per_node(
+    bot_dir: Path, spans: InMemorySpanExporter
+) -> None:
+    async with Bot.open(load_flows(bot_dir / "flows.yaml")) as bot:
+        await bot.handle(inbound("can I send back my boots?"))
+        await bot.handle(inbound("   "))  # refused by the guard: no route, no retrieval
+    finished = spans.get_finished_spans()
+    turns = [s for s in finished if s.name == "parley.turn"]
+    assert len(turns) == 2
+    for turn, nodes in zip(turns, [["guard", "route", "retrieve", "generate", "respond"],
+                                   ["guard", "respond"]], strict=True):
+        children = [s for s in finished if s.parent and s.parent.span_id == turn.context.span_id]
+        assert [s.name for s in children] == [f"parley.node.{n}" for n in nodes]
+        assert all(s.context.trace_id == turn.context.trace_id for s in children)
+        assert turn.status.status_code is StatusCode.UNSET
+    attributes = dict(turns[0].attributes or {})
+    assert attributes["parley.channel"] == "api" and attributes["parley.skill"] == "returns"
+    assert attributes["parley.model"] == "extractive" and attributes["parley.fallback"] is False
+
+
+async def test_a_failing_node_marks_its_span_and_the_turn_as_errors(
+    bot_dir: Path, spans: InMemorySpanExporter
+) -> None:
+    async with Bot.open(load_flows(bot_dir / "flows.yaml"), knowledge=BrokenStore()) as bot:
+        await bot.handle(inbound("how much is shipping?"))
+    by_name = {s.name: s for s in spans.get_finished_spans()}
+    retrieve = by_name["parley.node.retrieve"]
+    assert retrieve.status.status_code is StatusCode.ERROR
+    assert retrieve.events[0].attributes["exception.message"] == "vector database unreachable"
+    assert by_name["parley.turn"].status.status_code is StatusCode.ERROR
+    assert "parley.node.generate" not in by_name
