@@ -89,7 +89,8 @@ class ChatResponder:
                     if chunk.text:
                         on_delta(chunk.text)
         except TimeoutError as exc:
-            raise ModelTimeoutError(f"{self.name}: no answer within {self._spec.timeout_s:g} s") from exc
+            raise ModelTimeoutError(
+                f"{self.name}: no answer within {self._spec.timeout_s:g} s") from exc
         except Exception as exc:  # every provider raises its own types; all mean "fall back"
             raise ModelError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         text = message.text.strip() if message is not None else ""

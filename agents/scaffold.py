@@ -71,8 +71,8 @@ def _name(bot: Path, name: str) -> None:
     data["name"] = name
     yaml.dump(data, flows)
     readme = bot / "README.md"
-    title, rest = readme.read_text(encoding="utf-8").split("\n", 1)
-    readme.write_text(f"# {name}\n{rest}", encoding="utf-8")
+    body = readme.read_text(encoding="utf-8").split("\n", 1)[1]  # after the title line
+    readme.write_text(f"# {name}\n{body}", encoding="utf-8")
 
 
 def _files(path: Path) -> list[Path]:

@@ -10,9 +10,9 @@ import pytest
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.texts import localize
-from parley_bot.knowledge.types import Passage
 from tests.conftest import configure
 from tests.utils.messages import inbound
+from tests.utils.stores import BrokenStore
 
 
 async def test_answers_from_the_returns_document_and_cites_it(bot_dir: Path) -> None:
@@ -94,13 +94,6 @@ async def test_history_kept_in_state_is_bounded_by_the_window(bot_dir: Path) -> 
     assert [e["user"] for e in history] == [f"question {i} about shipping costs" for i in (7, 8, 9)]
     assert "$6.95" in history[-1]["bot"]
     assert len(turns) == 10  # the transcript keeps every turn
-
-
-class BrokenStore:
-    """A knowledge store whose backend is down."""
-
-    def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
-        raise ConnectionError("vector database unreachable")
 
 
 async def test_a_failing_turn_is_answered_and_logged_and_the_next_turn_works(

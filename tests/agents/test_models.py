@@ -13,6 +13,7 @@ from parley_bot.agents.models import build_responders
 from parley_bot.channels.messages import OutboundMessage, StreamChunk
 from tests.conftest import configure, stub_model
 from tests.utils.messages import inbound
+from tests.utils.metrics import Deltas
 from tests.utils.openai_stub import OpenAIStub, quoted_blocks, serving
 
 
@@ -49,10 +50,19 @@ async def test_dead_or_hanging_model_falls_back_to_the_extractive_answer(
 ) -> None:
     openai_stub.mode = mode  # type: ignore[assignment]
     config = configure(bot_dir, model=stub_model(openai_stub, timeout_s=1))
-    with caplog.at_level(logging.WARNING, logger="parley.answer"):
+    model = "openai:stub-model"
+    deltas = Deltas(  # errors and timeouts are counted apart
+        ("parley_model_errors_total", {"model": model, "kind": "error"}),
+        ("parley_model_errors_total", {"model": model, "kind": "timeout"}),
+        ("parley_fallbacks_total", {"channel": "api", "skill": "returns", "reason": "model"}))
+    with caplog.at_level(logging.WARNING, logger="parley.answer"), \
+            caplog.at_level(logging.INFO, logger="parley.turn"):
         async with Bot.open(config) as bot:
             reply = await bot.handle(
                 inbound("how long do I have to return boots?", event_id="ev-1"))
+    assert deltas() == ([1, 0, 1] if mode == "error" else [0, 1, 1])
+    [turn] = [r.fields for r in caplog.records if r.name == "parley.turn"]  # type: ignore[attr-defined]
+    assert (turn["model"], turn["fallback"], turn["error"]) == ("extractive", True, False)
     assert len(openai_stub.requests) == 1  # tried once, no retries hiding the failure
     assert reply.fallback
     assert "60 days" in reply.text

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,30 +18,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
-from prometheus_client import REGISTRY
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.flowsfile import load_flows
-from parley_bot.knowledge.types import Passage
 from tests.conftest import configure, stub_model
+from tests.utils.cli import PARLEY
 from tests.utils.messages import inbound
+from tests.utils.metrics import Deltas
 from tests.utils.openai_stub import OpenAIStub
-
-
-def value(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-class Deltas:
-    """Metric samples read before and after a block: the registry belongs to the process."""
-
-    def __init__(self, *series: tuple[str, dict[str, str]]) -> None:
-        self._series = series
-        self._before = [value(name, **labels) for name, labels in series]
-
-    def __call__(self) -> list[float]:
-        return [value(name, **labels) - before
-                for (name, labels), before in zip(self._series, self._before, strict=True)]
+from tests.utils.stores import BrokenStore
 
 
 def turn_fields(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
@@ -69,30 +58,6 @@ async def test_a_model_turn_logs_its_usage_and_counts_tokens_and_cost(
     assert fields["latency_ms"] > 0
     assert deltas() == pytest.approx([tokens_in, tokens_out, reply.usage.cost_usd, 1])
     assert reply.usage.cost_usd == pytest.approx((tokens_in * 2 + tokens_out * 8) / 1e6)
-
-
-@pytest.mark.parametrize("mode", ["error", "hang"])
-async def test_model_errors_and_timeouts_are_counted_apart_with_the_fallback(
-    bot_dir: Path, openai_stub: OpenAIStub, caplog: pytest.LogCaptureFixture, mode: str
-) -> None:
-    openai_stub.mode = mode  # type: ignore[assignment]
-    config = configure(bot_dir, model=stub_model(openai_stub, timeout_s=1))
-    model = "openai:stub-model"
-    deltas = Deltas(
-        ("parley_model_errors_total", {"model": model, "kind": "error"}),
-        ("parley_model_errors_total", {"model": model, "kind": "timeout"}),
-        ("parley_fallbacks_total", {"channel": "api", "skill": "returns", "reason": "model"}))
-    with caplog.at_level(logging.INFO, logger="parley.turn"):
-        async with Bot.open(config) as bot:
-            await bot.handle(inbound("I want a refund"))
-    assert deltas() == ([1, 0, 1] if mode == "error" else [0, 1, 1])
-    [fields] = turn_fields(caplog)
-    assert (fields["model"], fields["fallback"], fields["error"]) == ("extractive", True, False)
-
-
-class BrokenStore:
-    def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
-        raise ConnectionError("vector database unreachable")
 
 
 async def test_a_failed_turn_is_logged_and_counted_as_an_error_fallback(
@@ -169,3 +134,24 @@ async def test_a_failing_node_marks_its_span_and_the_turn_as_errors(
     assert retrieve.events[0].attributes["exception.message"] == "vector database unreachable"
     assert by_name["parley.turn"].status.status_code is StatusCode.ERROR
     assert "parley.node.generate" not in by_name
+
+
+def test_opentelemetry_instrument_exports_the_spans_as_the_readme_says(bot_dir: Path) -> None:
+    instrument = str(Path(sys.executable).parent / "opentelemetry-instrument")
+    env = {**os.environ, "OTEL_SERVICE_NAME": "acme", "OTEL_TRACES_EXPORTER": "console",
+           "OTEL_METRICS_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
+    result = subprocess.run([instrument, PARLEY, "chat"], cwd=bot_dir, env=env, text=True,
+                            input="are you open on sunday?\n", capture_output=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    decoder, text, spans = json.JSONDecoder(), result.stdout, []
+    while (start := text.find("{\n")) >= 0:  # the console exporter prints indented JSON
+        span, end = decoder.raw_decode(text, start)
+        spans.append(span)
+        text = text[end:]
+    turn = next(s for s in spans if s["name"] == "parley.turn")
+    nodes = [s["name"] for s in spans if s["parent_id"] == turn["context"]["span_id"]]
+    assert nodes == [f"parley.node.{n}" for n in ("guard", "route", "retrieve", "generate",
+                                                  "respond")]
+    assert turn["resource"]["attributes"]["service.name"] == "acme"
+    assert turn["attributes"]["parley.skill"] == "store_info"

@@ -105,7 +105,15 @@ async def test_line_editing_history_reset_and_quit(bot_dir: Path) -> None:
     assert "+are you open on sunday?" in history and "+/reset" in history
 
 
-def test_ctrl_c_at_the_prompt_quits_at_once(bot_dir: Path) -> None:
+def test_prompt_answers_and_ctrl_c_quits_at_once(bot_dir: Path) -> None:
+    with terminal(bot_dir) as screen:
+        answer = screen.ask(b"are you open on sunday?", b"Sunday from 10 am to 5 pm")
+        assert b"store-hours.md" in answer
+        screen.process.send_signal(signal.SIGINT)  # as `kill -INT` sends it, to the process
+        assert screen.exit_code() == 130
+
+
+def test_ctrl_c_typed_at_the_prompt_quits_at_once(bot_dir: Path) -> None:
     with terminal(bot_dir) as screen:
         screen.ask(b"are you open on sunday?", b"Sunday from 10 am")
         screen.type(CTRL_C)  # a key at the prompt: the terminal is in raw mode

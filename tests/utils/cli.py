@@ -37,10 +37,18 @@ def serving(bot_dir: Path, *args: str, env: dict[str, str] | None = None,
     """`parley serve ARGS` on a free port until the block ends; yields its base URL once
     /healthz answers. Its stdout and stderr go to `log` (a file, as under a service manager)."""
     port = free_port()
-    log = log or bot_dir / "serve.log"
+    with running([PARLEY, "serve", "--port", str(port), *args], bot_dir, port, env=env,
+                 log=log or bot_dir / "serve.log") as base:
+        yield base
+
+
+@contextmanager
+def running(argv: list[str], cwd: Path, port: int, *, env: dict[str, str] | None = None,
+            log: Path) -> Iterator[str]:
+    """Run a server command until the block ends; yields its base URL once /healthz answers
+    on `port`."""
     with log.open("w") as output:
-        process = subprocess.Popen([PARLEY, "serve", "--port", str(port), *args], cwd=bot_dir,
-                                   stdout=output, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(argv, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
                                    env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
