@@ -51,3 +51,4 @@ print(f"side by side: agents {agents.__file__}\n              channels {channels
 PY
 "$work/venv/bin/parley" --version
 "$work/venv/bin/parley" init demo >/dev/null && "$work/venv/bin/parley" check -f demo/flows.yaml
+"$work/venv/bin/parley" init --example shop >/dev/null && "$work/venv/bin/parley" check -f shop/flows.yaml
