@@ -19,7 +19,7 @@ from parley_bot.agents.prompt import build_messages
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Citation, StreamChunk
-from parley_bot.knowledge.store import KnowledgeStore
+from parley_bot.knowledge.store import KnowledgeStore, TermWeights
 from parley_bot.knowledge.types import Passage
 
 log = logging.getLogger("parley.answer")
@@ -39,9 +39,12 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
     return retrieve
 
 
-def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
+def generate_node(
+    config: FlowsConfig, responders: list[Responder], knowledge: KnowledgeStore
+) -> Node:
     """Build the generate node over the model chain (the extractive responder ends it)."""
-    last_resort = ExtractiveResponder()
+    last_resort = ExtractiveResponder(
+        weights=knowledge.idf if isinstance(knowledge, TermWeights) else None)
 
     async def generate(state: TurnState) -> TurnState:
         inbound = state["inbound"]
@@ -49,7 +52,7 @@ def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
         skill = config.skill(state.get("skill"))
         history = state.get("history", [])
         prompt = Prompt(build_messages(config, skill, history, inbound.text, passages),
-                        inbound.text, passages)
+                        inbound.text, passages, state.get("language"))
         write = get_stream_writer()
 
         def on_delta(delta: str) -> None:

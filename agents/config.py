@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from parley_bot.agents.texts import LocalText, placeholders
+from parley_bot.agents.texts import LanguageCode, LocalText, placeholders
 
 EXTRACTIVE = "extractive"
 
@@ -118,9 +118,10 @@ class KnowledgeSource(Strict):
     path: Path | None = Field(None, description="File or folder, relative to flows.yaml.")
     url: str | None = Field(None, description="A web page, or a sitemap.xml to follow.")
     include: list[str] = Field(
-        default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.txt", "**/*.html",
-                                 "**/*.htm", "**/*.pdf", "**/*.docx"],
-        description="Glob patterns of files to index under `path`.",
+        default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.rst", "**/*.txt",
+                                 "**/*.html", "**/*.htm", "**/*.pdf", "**/*.docx"],
+        description="Glob patterns of files to index under `path`, matched in any case; "
+        "every other file is listed by `parley ingest` with the reason.",
     )
 
     @model_validator(mode="after")
@@ -143,6 +144,16 @@ class KnowledgeConfig(Strict):
         "bm25", description="'hybrid' fuses BM25 with dense embeddings (parley-bot[embeddings])."
     )
     index_dir: Path = Field(Path(".parley/knowledge"), description="Where the index is kept.")
+    languages: Literal["auto"] | list[LanguageCode] = Field(
+        "auto",
+        description="'auto' detects the language of every section and question; a list "
+        "(e.g. [en, pl]) limits detection to those languages, one language skips it.",
+    )
+
+    @property
+    def pinned_languages(self) -> frozenset[str] | None:
+        """The languages flows.yaml allows, or None for any ('auto')."""
+        return None if self.languages == "auto" else frozenset(self.languages)
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> KnowledgeConfig:

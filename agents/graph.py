@@ -39,7 +39,7 @@ def build_graph(
     graph.add_node("guard", guard_node(config.guard, config.texts))
     graph.add_node("route", route_node(SkillRouter(config.skills)))
     graph.add_node("retrieve", retrieve_node(config, knowledge))
-    graph.add_node("generate", generate_node(config, responders))
+    graph.add_node("generate", generate_node(config, responders, knowledge))
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "guard")
     graph.add_conditional_edges("guard", _after_guard, ["route", "respond"])

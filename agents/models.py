@@ -39,6 +39,8 @@ class Prompt:
     messages: list[BaseMessage]
     question: str
     passages: list[Passage]
+    language: str | None = None
+    """The language the question is written in (or the conversation's, for a short one)."""
 
 
 @dataclass(frozen=True)

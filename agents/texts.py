@@ -19,14 +19,23 @@ DEFAULT_LANGUAGE = "en"
 _CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
+def _code(value: str) -> str:
+    if not _CODE.match(value):
+        raise ValueError(f"{value!r} is not a language code (like 'en', 'pl', 'pt-BR')")
+    return value
+
+
+LanguageCode = Annotated[str, AfterValidator(_code)]
+"""A language code: ISO 639-1 (or 639-3), optionally with a region: 'en', 'pl', 'pt-BR'."""
+
+
 def _check(value: str | dict[str, str]) -> str | dict[str, str]:
     if isinstance(value, str):
         return value
     if not value:
         raise ValueError("give the text, or at least one language: {en: ...}")
-    bad = [code for code in value if not _CODE.match(code)]
-    if bad:
-        raise ValueError(f"{bad[0]!r} is not a language code (like 'en', 'pl', 'pt-BR')")
+    for code in value:
+        _code(code)
     return value
 
 

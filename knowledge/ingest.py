@@ -25,6 +25,7 @@ nothing for a web source the index already holds pages of.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,6 +57,9 @@ class IngestReport:
     listed by the site."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(key, reason) for what failed to load, whether it was indexed before or not."""
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    """(key, reason) for the files under a source folder that are not read at all: hidden,
+    not matched by `include`, or of a type parley cannot read."""
     chunks: int = 0
     seconds: float = 0.0
 
@@ -127,7 +131,7 @@ class Ingestor:
         docs: dict[str, Entry] = {}
         chunks: list[Chunk] = []
         with WebFetcher() as web:
-            items: list[_File | _Page] = [*self._files()]
+            items: list[_File | _Page] = [*self._files(report.ignored)]
             items.extend(self._pages(web, old_docs, old_chunks, refetch, report))
             for done, item in enumerate(items, start=1):
                 old = old_docs.get(item.key)
@@ -231,15 +235,16 @@ class Ingestor:
             return {**old, "stat": stat}, _chunks_of(old, old_chunks)
         indexed = old is not None and old["skipped"] is None
         (report.updated if indexed else report.added).append(key)
-        chunks = chunk_document(document, self.config.chunk_tokens, self.config.chunk_overlap)
+        chunks = chunk_document(document, self.config.chunk_tokens, self.config.chunk_overlap,
+                                self.config.pinned_languages)
         entry = Entry(source=document.source, uri=document.uri, hash=document.content_hash,
                       stat=stat, chunks=[c.id for c in chunks], skipped=None)
         return entry, chunks
 
-    def _files(self) -> Iterator[_File]:
+    def _files(self, ignored: list[tuple[str, str]] | None = None) -> Iterator[_File]:
         for source in self.config.sources:
             if source.path is not None:
-                yield from self._source_files(source)
+                yield from self._source_files(source, ignored)
 
     def _pages(
         self,
@@ -291,19 +296,34 @@ class Ingestor:
             raise KnowledgeError(f"knowledge source {source.name!r}: {base} does not exist")
         return base
 
-    def _source_files(self, source: KnowledgeSource) -> Iterator[_File]:
+    def _source_files(
+        self, source: KnowledgeSource, ignored: list[tuple[str, str]] | None = None
+    ) -> Iterator[_File]:
+        """The files of a `path:` source to index. Every other file under it is added to
+        `ignored` with the reason: hidden (a dot file or folder, listed once), not matched by
+        `include`, or of a type parley cannot read. Patterns and suffixes match in any case."""
         base = self._location(source)
         assert base is not None
         if base.is_file():
             yield _File(f"{source.name}:{base.name}", base.name, base, source.name)
             return
-        seen: set[Path] = set()
-        for pattern in source.include:
-            for path in sorted(base.glob(pattern)):
-                if path.is_file() and path not in seen and path.suffix.lower() in PARSERS:
-                    seen.add(path)
-                    uri = path.relative_to(base).as_posix()
-                    yield _File(f"{source.name}:{uri}", uri, path, source.name)
+        include = [_pattern(p) for p in source.include]
+        for path in sorted(base.rglob("*")):
+            uri = path.relative_to(base).as_posix()
+            hidden = [part for part in uri.split("/") if part.startswith(".")]
+            if hidden or not path.is_file():
+                if ignored is not None and hidden and uri.endswith(hidden[0]):
+                    ignored.append((f"{source.name}:{uri}", "hidden"))
+                continue
+            reason = None
+            if not any(p.fullmatch(uri) for p in include):
+                reason = "not matched by include: " + ", ".join(source.include)
+            elif path.suffix.lower() not in PARSERS:
+                reason = f"unsupported file type {path.suffix or '(none)'!r}"
+            if reason is None:
+                yield _File(f"{source.name}:{uri}", uri, path, source.name)
+            elif ignored is not None:
+                ignored.append((f"{source.name}:{uri}", reason))
 
     def _stale(self, saved: SavedIndex) -> bool:
         """Whether the settings changed, a file was added, removed or touched, or a web source
@@ -319,9 +339,11 @@ class Ingestor:
         fetched = {e["source"] for e in saved.documents.values() if e["stat"] is None}
         return any(s.url is not None and s.name not in fetched for s in self.config.sources)
 
-    def _settings(self) -> dict[str, int]:
+    def _settings(self) -> dict[str, int | str]:
+        languages = self.config.languages
         return {"version": manifest.FORMAT, "chunk_tokens": self.config.chunk_tokens,
-                "chunk_overlap": self.config.chunk_overlap}
+                "chunk_overlap": self.config.chunk_overlap,
+                "languages": languages if isinstance(languages, str) else ",".join(languages)}
 
     def _resolve(self, path: Path) -> Path:
         """A path from flows.yaml: relative to the bot folder unless absolute."""
@@ -340,6 +362,15 @@ def _stat(path: Path) -> list[int] | None:
 def _chunks_of(entry: Entry, chunks: dict[str, Chunk]) -> list[Chunk]:
     """The stored chunks a manifest entry names, in document order."""
     return [chunks[c] for c in entry["chunks"]]
+
+
+def _pattern(glob: str) -> re.Pattern[str]:
+    """A glob (`**/*.md`) as a case-insensitive regex over a path relative to the source:
+    `**/` is any folders (or none), `*` and `?` stay within one name."""
+    out = []
+    for part in re.split(r"(\*\*/|\*|\?)", glob):
+        out.append({"**/": "(?:.*/)?", "*": "[^/]*", "?": "[^/]"}.get(part) or re.escape(part))
+    return re.compile("".join(out), re.IGNORECASE)
 
 
 def _intact(entry: Entry, chunks: dict[str, Chunk]) -> bool:

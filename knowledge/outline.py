@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from parley_bot.agents.errors import KnowledgeError
 from parley_bot.knowledge.types import Section
 
 Parsed = tuple[str, list[Section]]
@@ -15,10 +16,21 @@ Parser = Callable[[bytes, str], Parsed]
 """A parser: raw bytes and the file name in, `Parsed` out."""
 
 
+def decode(data: bytes, name: str) -> str:
+    """A text file's bytes as text: UTF-8, with or without a byte-order mark.
+
+    Raises:
+        KnowledgeError: the bytes are not UTF-8.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(f"{name}: not UTF-8 text") from exc
+
+
 def slug(heading: str) -> str:
     """GitHub-style anchor of a heading: 'Time limits' → 'time-limits'."""
     return re.sub(r"[^\w\- ]", "", heading.lower()).strip().replace(" ", "-")
-
 
 
 def title_from_name(name: str) -> str:

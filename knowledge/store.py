@@ -10,6 +10,7 @@ chunk fields in their metadata, as `chunk_metadata` writes them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
@@ -17,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from langchain_core.vectorstores import VectorStore
 
+from parley_bot.knowledge.analysis import analyzer
 from parley_bot.knowledge.bm25 import Bm25Index
 from parley_bot.knowledge.dense import FUSION_DEPTH, DenseIndex, fuse
 from parley_bot.knowledge.types import Chunk, Passage
@@ -29,6 +31,20 @@ class KnowledgeStore(Protocol):
     def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
         """The `k` passages most relevant to `query`, best first, from `sources` only
         (all sources when None). An empty list means nothing relevant is known."""
+        ...
+
+
+HEADING_WEIGHT = 2
+# Section numbers before a heading ('2.7.7.', 'A.1', 'IV.') are no words of it.
+_NUMBERING = re.compile(r"^\s*(?:\d+|[A-Z]|[IVXLC]+)(?:\.\d+)*\.?\s+")
+
+
+@runtime_checkable
+class TermWeights(Protocol):
+    """A store that can say how telling a term is (the extractive responder weighs by it)."""
+
+    def idf(self, term: str) -> float | None:
+        """The term's inverse document frequency; None when no chunk holds it."""
         ...
 
 
@@ -56,7 +72,8 @@ class EmbeddedStore:
             chunks: what to search, in the order `dense` (if any) has their vectors.
             dense: their vectors, for a hybrid store.
         """
-        return cls(chunks, Bm25Index.build([c.searchable for c in chunks]), dense)
+        corpus = [index_terms(c) for c in chunks]
+        return cls(chunks, Bm25Index.from_terms(corpus, [c.language for c in chunks]), dense)
 
     def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
         mask = None if sources is None else self._mask(sources)
@@ -68,6 +85,9 @@ class EmbeddedStore:
                          self._dense.search(query, depth, mask)], k)
         return [Passage(chunk=self.chunks[i], score=s) for i, s in hits]
 
+    def idf(self, term: str) -> float | None:
+        return self._bm25.idf(term)
+
     def _build_mask(self, sources: frozenset[str]) -> np.ndarray:
         return np.isin(self._source_of, list(sources)).astype(np.float32)
 
@@ -78,6 +98,15 @@ class EmbeddedStore:
     @property
     def dense(self) -> DenseIndex | None:
         return self._dense
+
+
+def index_terms(chunk: Chunk) -> list[str]:
+    """What BM25 sees of a chunk: its title and headings `HEADING_WEIGHT` times, then its text,
+    in the chunk's language. Headings say what a section is about (an FAQ's headings are its
+    questions), so a word there counts for more than one in passing."""
+    words = analyzer(chunk.language)
+    headings = list(dict.fromkeys(_NUMBERING.sub("", h) for h in [chunk.title, *chunk.heading_path]))
+    return words.terms("\n".join(headings)) * HEADING_WEIGHT + words.terms(chunk.text)
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:

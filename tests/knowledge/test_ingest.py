@@ -232,8 +232,8 @@ def test_skipped_files_are_remembered_until_they_change(
 
     assert parses == {}
     assert report.skipped == first.skipped == [
-        ("docs:empty.md", "no text found (empty file?)"),
         ("docs:broken.pdf", "not a PDF file (no %PDF- header)"),
+        ("docs:empty.md", "no text found (empty file?)"),
     ]
     assert not report.changed and manifest.stat().st_mtime_ns == written
 
@@ -258,11 +258,11 @@ def test_a_file_deleted_during_ingest_is_left_out(
     def delete_warranty_early(done: int, total: int, uri: str) -> None:
         visited.append(uri)
         if done == 1:
-            (docs / "warranty.pdf").unlink()  # files are visited by pattern: *.pdf comes later
+            (docs / "warranty.pdf").unlink()  # files are visited in path order: it comes last
 
     store, report = ingest.run(delete_warranty_early)
 
-    assert visited[0] == "returns.md" and "warranty.pdf" in visited
+    assert visited[0] == "handbook.docx" and "warranty.pdf" in visited
     assert report.skipped == []
     assert report.removed == (["docs:warranty.pdf"] if indexed_before else [])
     assert "docs:warranty.pdf" not in report.added + report.unchanged
