@@ -1,8 +1,8 @@
 """The answer skill: retrieve passages, then generate a cited answer.
 
 Generation tries each configured model in order and ends with the extractive responder, so
-a dead or slow model costs the user quality, never the answer. Every failure is logged with
-the conversation and event ids.
+a dead or slow model costs the user quality, never the answer, and, once its circuit breaker
+has opened, no waiting either. Every failure is logged with the conversation and event ids.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import logging
 
 from langgraph.config import get_stream_writer
 
-from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.breaker import CircuitBreaker
+from parley_bot.agents.config import EXTRACTIVE, FlowsConfig, ModelSpec
 from parley_bot.agents.extractive import ExtractiveResponder
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import build_messages
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.texts import localize
-from parley_bot.channels.messages import Citation, StreamChunk
+from parley_bot.channels.messages import Citation, StreamChunk, StreamReset
 from parley_bot.knowledge.store import KnowledgeStore, TermWeights
 from parley_bot.knowledge.types import Passage
 
@@ -40,47 +41,67 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
 
 
 def generate_node(
-    config: FlowsConfig, responders: list[Responder], knowledge: KnowledgeStore
+    config: FlowsConfig, responders: list[Responder], knowledge: KnowledgeStore,
+    breaker: CircuitBreaker,
 ) -> Node:
-    """Build the generate node over the model chain (the extractive responder ends it)."""
+    """Build the generate node over the model chain (the extractive responder ends it).
+
+    A model whose breaker is open is skipped at once; one that fails part-way through its
+    answer is followed by a `StreamReset`, so the channel drops what it showed of it.
+    """
     last_resort = ExtractiveResponder(
         weights=knowledge.idf if isinstance(knowledge, TermWeights) else None)
+    specs = {spec.name: spec for spec in config.models}
+    chain = [(r, specs.get(r.name, ModelSpec(name=EXTRACTIVE))) for r in responders]
 
     async def generate(state: TurnState) -> TurnState:
         inbound = state["inbound"]
         passages = state.get("passages", [])
         skill = config.skill(state.get("skill"))
         history = state.get("history", [])
-        prompt = Prompt(build_messages(config, skill, history, inbound.text, passages),
+        prompt = Prompt(build_messages(config, skill, history, inbound.text, passages,
+                                       state.get("language")),
                         inbound.text, passages, state.get("language"))
         write = get_stream_writer()
+        streamed = False
 
         def on_delta(delta: str) -> None:
+            nonlocal streamed
+            streamed = True
             write(StreamChunk(conversation_id=inbound.conversation_id, delta=delta))
 
         generation: Generation | None = None
-        failed = False
-        for responder in responders:
+        fell_back = False
+        for responder, spec in chain:
+            permit = await breaker.permit(responder.name, spec.timeout_s)
+            fell_back = fell_back or permit is None
+            if permit is None:
+                continue
             try:
                 generation = await responder.generate(prompt, on_delta)
-                break
             except Exception as exc:  # any model failure degrades to the next in the chain
-                failed = True
-                log.warning(
-                    "model failed, falling back: %s (conversation=%s event=%s)",
-                    exc, inbound.conversation_id, inbound.event_id,
-                )
+                fell_back = True
+                log.warning("model failed, falling back: %s (conversation=%s event=%s)",
+                            exc, inbound.conversation_id, inbound.event_id)
+                if streamed:
+                    write(StreamReset(conversation_id=inbound.conversation_id))
+                    streamed = False
+                await breaker.failed(responder.name, permit, spec.breaker)
+                continue
+            await breaker.succeeded(responder.name, permit)
+            break
         if generation is None:
             generation = await last_resort.generate(prompt, on_delta)
-        return {"draft": _draft(config, generation, passages, fallback=failed)}
+        return {"draft": _draft(config, generation, passages, state.get("language"),
+                                fallback=fell_back)}
 
     return generate
 
 
 def _draft(config: FlowsConfig, generation: Generation, passages: list[Passage],
-           fallback: bool) -> Draft:
+           language: str | None, fallback: bool) -> Draft:
     if not generation.text:
-        return Draft(text=localize(config.fallback_answer), usage=generation.usage,
+        return Draft(text=localize(config.fallback_answer, language), usage=generation.usage,
                      fallback=fallback)
     citations = tuple(citation(passages[i]) for i in generation.cited)
     return Draft(text=generation.text, citations=citations, usage=generation.usage,

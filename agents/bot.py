@@ -22,10 +22,18 @@ from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders
+from parley_bot.agents.shared import InMemoryShared, SharedState
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.texts import localize
-from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
+from parley_bot.channels.messages import (
+    InboundMessage,
+    OutboundMessage,
+    StreamChunk,
+    StreamReset,
+    Turn,
+)
 from parley_bot.knowledge.ingest import Ingestor
+from parley_bot.knowledge.languages import language_of
 from parley_bot.knowledge.store import KnowledgeStore
 
 log = logging.getLogger("parley.bot")
@@ -49,6 +57,7 @@ class Bot:
         *,
         knowledge: KnowledgeStore | None = None,
         responders: list[Responder] | None = None,
+        shared: SharedState | None = None,
     ) -> AsyncIterator[Bot]:
         """Open a bot for the life of the block.
 
@@ -56,13 +65,16 @@ class Bot:
             config: the validated flows.yaml.
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
+            shared: state shared with the bot's other processes (the models' circuit
+                breakers); one process's own by default.
         """
         if knowledge is None:  # parsing, fetching and embedding: off the event loop
             knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
         if responders is None:
             responders = build_responders(config.models)
         async with open_memory(config) as memory:
-            graph = build_graph(config, knowledge, responders, memory.checkpointer)
+            graph = build_graph(config, knowledge, responders, memory.checkpointer,
+                                shared if shared is not None else InMemoryShared())
             yield cls(config, graph, memory)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
@@ -74,11 +86,14 @@ class Bot:
         assert reply is not None, "a turn always ends with a reply"
         return reply
 
-    async def stream(self, message: InboundMessage) -> AsyncIterator[StreamChunk | OutboundMessage]:
+    async def stream(
+        self, message: InboundMessage
+    ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
         """Run one turn, yielding reply text as it is generated, then the final reply.
 
-        Chunks are provisional: if a model fails mid-answer, the fallback answer follows and
-        the final `OutboundMessage` is what counts.
+        Chunks are provisional: if a model fails mid-answer, a `StreamReset` says to drop
+        what was shown, the fallback answer's chunks follow, and the final `OutboundMessage`
+        is what counts.
         """
         config: RunnableConfig = {"configurable": {"thread_id": message.conversation_id}}
         turn_input: TurnState = {
@@ -95,7 +110,7 @@ class Bot:
                     turn_input, config, stream_mode=["custom", "values"], durability="exit"
                 ):
                     if mode == "custom":
-                        yield cast(StreamChunk, data)
+                        yield cast(StreamChunk | StreamReset, data)
                     else:
                         reply = cast(dict[str, Any], data).get("reply")
                 if reply is None:
@@ -104,8 +119,9 @@ class Bot:
                 # The user is told, and the next turn starts from the last good state.
                 log.exception("turn failed (conversation=%s event=%s)",
                               message.conversation_id, message.event_id)
-                reply = OutboundMessage(conversation_id=message.conversation_id,
-                                        text=localize(self.config.error_answer), fallback=True)
+                reply = OutboundMessage(
+                    conversation_id=message.conversation_id, fallback=True,
+                    text=localize(self.config.error_answer, language_of(message.text)))
             await self._record(message, reply, time.perf_counter() - started)
         yield reply
 

@@ -52,6 +52,17 @@ def shorthand(key: str) -> Any:
     return model_validator(mode="before")(classmethod(expand))  # type: ignore[arg-type]
 
 
+class BreakerSettings(Strict):
+    """When to stop calling a failing model for a while (its circuit breaker)."""
+
+    failures: int = Field(3, ge=1, description="Failures within `window_s` that open it.")
+    window_s: float = Field(60.0, gt=0, description="The window failures are counted in.")
+    cooldown_s: float = Field(
+        30.0, gt=0,
+        description="How long the model is skipped once open; then one trial call decides.",
+    )
+
+
 class ModelSpec(Strict):
     """One chat model. A bare string in flows.yaml is shorthand for `{name: ...}`."""
 
@@ -63,12 +74,20 @@ class ModelSpec(Strict):
     base_url: str | None = Field(
         None, description="Any OpenAI-compatible server (vLLM, llama.cpp)."
     )
-    api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
+    api_key_env: str | None = Field(
+        None, description="Environment variable holding the API key; a `base_url` server "
+        "that needs none (a local vLLM or llama.cpp) can go without.",
+    )
     timeout_s: float = Field(30.0, gt=0, description="Whole-answer deadline before falling back.")
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, gt=0)
     price_in_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
     price_out_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+    breaker: BreakerSettings = Field(
+        default_factory=BreakerSettings,
+        description="After `failures` failures in `window_s`, the model is skipped for "
+        "`cooldown_s` and turns are answered at once by the next in the chain.",
+    )
 
     _from_string = shorthand("name")
 
@@ -252,9 +271,91 @@ class BotTexts(Strict):
         description="Placeholders: {length}, {limit}.",
     )
 
+    greeting: LocalText = Field(
+        default_factory=lambda: {
+            "en": "Hello! How can I help you today?",
+            "es": "¡Hola! ¿En qué puedo ayudarte?",
+            "de": "Hallo! Wie kann ich helfen?",
+            "fr": "Bonjour ! Comment puis-je vous aider ?",
+            "pt": "Olá! Como posso ajudar?",
+            "it": "Ciao! Come posso aiutarti?",
+            "pl": "Dzień dobry! W czym mogę pomóc?",
+            "ru": "Здравствуйте! Чем могу помочь?",
+            "tr": "Merhaba! Size nasıl yardımcı olabilirim?",
+            "zh": "您好！有什么可以帮您？",
+            "ja": "こんにちは！ご用件をお聞かせください。",
+        },
+        description="The reply to a greeting ('hi', 'hola', '你好').",
+    )
+    thanks: LocalText = Field(
+        default_factory=lambda: {
+            "en": "You're welcome! Anything else I can help with?",
+            "es": "¡De nada! ¿Puedo ayudarte en algo más?",
+            "de": "Gern geschehen! Kann ich sonst noch helfen?",
+            "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+            "pt": "De nada! Posso ajudar em mais alguma coisa?",
+            "it": "Prego! Posso aiutarti in qualcos'altro?",
+            "pl": "Nie ma za co! Czy mogę pomóc w czymś jeszcze?",
+            "ru": "Пожалуйста! Могу ли я помочь чем-то ещё?",
+            "tr": "Rica ederim! Başka bir konuda yardımcı olabilir miyim?",
+            "zh": "不客气！还有什么可以帮您？",
+            "ja": "どういたしまして！ほかにお手伝いできることはありますか？",
+        },
+        description="The reply to thanks.",
+    )
+    goodbye: LocalText = Field(
+        default_factory=lambda: {
+            "en": "Goodbye, and thanks for getting in touch!",
+            "es": "¡Adiós, y gracias por escribirnos!",
+            "de": "Auf Wiedersehen, und danke für Ihre Nachricht!",
+            "fr": "Au revoir, et merci de nous avoir écrit !",
+            "pt": "Até logo, e obrigado pelo contato!",
+            "it": "Arrivederci, e grazie per averci scritto!",
+            "pl": "Do widzenia i dziękujemy za kontakt!",
+            "ru": "До свидания, спасибо, что обратились!",
+            "tr": "Hoşça kalın, bize yazdığınız için teşekkürler!",
+            "zh": "再见，感谢您的来信！",
+            "ja": "ご連絡ありがとうございました。さようなら！",
+        },
+        description="The reply to a goodbye.",
+    )
+    capabilities: LocalText = Field(
+        default_factory=lambda: {
+            "en": "I can help with:\n{topics}",
+            "es": "Puedo ayudarte con:\n{topics}",
+            "de": "Ich kann Ihnen bei Folgendem helfen:\n{topics}",
+            "fr": "Je peux vous aider pour :\n{topics}",
+            "pt": "Posso ajudar com:\n{topics}",
+            "it": "Posso aiutarti con:\n{topics}",
+            "pl": "Mogę pomóc w tych sprawach:\n{topics}",
+            "ru": "Я могу помочь с этим:\n{topics}",
+            "tr": "Şu konularda yardımcı olabilirim:\n{topics}",
+            "zh": "我可以帮您处理：\n{topics}",
+            "ja": "次のことをお手伝いできます：\n{topics}",
+        },
+        description="The reply to 'what can you do?'. Placeholder: {topics}, the skills' "
+        "descriptions as a list.",
+    )
+    capabilities_general: LocalText = Field(
+        default_factory=lambda: {
+            "en": "Ask me a question, and I will answer from the documents I know.",
+            "es": "Hazme una pregunta y te responderé con los documentos que conozco.",
+            "de": "Stellen Sie mir eine Frage, ich antworte aus den Dokumenten, die ich kenne.",
+            "fr": "Posez-moi une question, je réponds à partir des documents que je connais.",
+            "pt": "Faça uma pergunta e eu respondo com base nos documentos que conheço.",
+            "it": "Fammi una domanda e ti rispondo con i documenti che conosco.",
+            "pl": "Zadaj mi pytanie, a odpowiem na podstawie dokumentów, które znam.",
+            "ru": "Задайте вопрос, и я отвечу по документам, которые знаю.",
+            "tr": "Bana bir soru sorun, bildiğim belgelere göre yanıtlayayım.",
+            "zh": "请提问，我会根据我所知道的文档回答。",
+            "ja": "ご質問ください。知っている文書をもとにお答えします。",
+        },
+        description="The reply to 'what can you do?' for a bot without skills.",
+    )
+
     @model_validator(mode="after")
     def _known_placeholders(self) -> BotTexts:
-        allowed = {"too_long": {"length", "limit"}}
+        allowed = {"too_long": {"length", "limit"}, "capabilities": {"topics"}}
         check([((name,), f"unknown placeholder(s) {sorted(extra)} "
                          f"(allowed: {sorted(allowed.get(name, set()))})")
                for name in type(self).model_fields

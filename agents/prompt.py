@@ -19,6 +19,7 @@ _RULES = (
     "Answer from the numbered sources below and cite each fact with its number, like [1]. "
     "If the sources do not contain the answer, say so plainly; do not guess."
 )
+_LANGUAGE = "Answer in the language of the user's message{code}, whatever the sources' language."
 
 
 def build_messages(
@@ -27,6 +28,7 @@ def build_messages(
     history: Sequence[Exchange],
     question: str,
     passages: list[Passage],
+    language: str | None = None,
 ) -> list[BaseMessage]:
     """Assemble the model input for one turn.
 
@@ -37,11 +39,13 @@ def build_messages(
             `memory.history_tokens` are sent.
         question: this turn's user text.
         passages: retrieved sources, numbered [1].. in the system prompt.
+        language: the message's language code, when known, to name in the instructions.
     """
     system = [config.persona.strip()]
     if skill is not None and skill.instructions:
         system.append(skill.instructions.strip())
     system.append(_RULES)
+    system.append(_LANGUAGE.format(code=f" (language code: {language})" if language else ""))
     system.append("Sources:\n" + ("\n\n".join(_source(i, p) for i, p in enumerate(passages, 1))
                                   or "(none found)"))
     shots = _messages((s.user, s.assistant) for s in (skill.few_shot if skill else []))
