@@ -27,12 +27,17 @@ log = logging.getLogger("parley.answer")
 
 
 def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
-    """Build the retrieve node: the top passages, limited to the skill's sources."""
+    """Build the retrieve node: the top passages for the question and its skill's subject,
+    limited to the skill's sources."""
 
     async def retrieve(state: TurnState) -> TurnState:
         skill = config.skill(state.get("skill"))
         sources = frozenset(skill.knowledge) if skill and skill.knowledge is not None else None
         text = state["inbound"].text
+        if skill is not None and skill.description:
+            # The skill says what the question is about ('where is your store' is about
+            # store locations); its description steers the search toward that subject.
+            text = f"{text}\n{skill.description}"
         # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
         passages = await asyncio.to_thread(knowledge.search, text, config.knowledge.top_k, sources)
         return {"passages": passages}

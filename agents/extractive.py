@@ -18,14 +18,18 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
+import regex
+
 from parley_bot.agents.models import Generation, OnDelta, Prompt
 from parley_bot.channels.messages import Usage
 from parley_bot.knowledge.analysis import Analyzer, analyzer
 from parley_bot.knowledge.languages import language_of
-from parley_bot.knowledge.text import blocks, measure, sentences
+from parley_bot.knowledge.text import blocks, measure, quotable, unnumbered
 from parley_bot.knowledge.types import Passage
 
 Weights = Callable[[str], float | None]
+# Signs of code in a heading: calls, brackets, assignments, snake_case, `a.b`, `--option`.
+_CODE_LIKE = regex.compile(r"[()\[\]<>=_]|::|->|\w\.\w|^-")
 """A term's weight (its IDF in the index); None for a term the index does not hold."""
 
 # A passage is relevant when it holds at least this share of the question's subject words.
@@ -41,6 +45,9 @@ LABEL_WORDS = 12
 # opening it add to how well the unit answers (its share of the question's weighted subject
 # words, 0 to 1). Code counts for less: it is more often shown with an answer than one.
 HEADING_SHARE, RANK_SHARE, OPENING_SHARE, CODE_SHARE = 0.5, 0.3, 0.05, 0.7
+# A passage whose title and headings hold this share of the question is about it: it is
+# answered with the opening of the passage.
+ABOUT_SHARE = 0.99
 
 
 @dataclass(frozen=True)
@@ -74,25 +81,36 @@ class ExtractiveResponder:
         relevant = _relevant(prompt.question, prompt.passages, prompt.language)
         if not relevant:
             return Generation(text="", cited=(), usage=usage)
-        best: tuple[float, int, list[_Unit], int] = (-1.0, 0, [], 0)
+        best: tuple[float, int, list[_Unit], range] = (-1.0, 0, [], range(0))
         for rank, index in enumerate(relevant):
             chunk = prompt.passages[index].chunk
             words = analyzer(chunk.language)
             wanted = _wanted(prompt.question, words)
-            headings = set(words.terms(" ".join([chunk.title, *chunk.heading_path])))
+            headings = self._share(
+                wanted, set(words.terms(" ".join([chunk.title, *chunk.heading_path]))))
             # What the whole passage says for itself: its headings, and the index's ranking.
-            prior = HEADING_SHARE * self._share(wanted, headings) + RANK_SHARE / (1 + rank)
+            prior = HEADING_SHARE * headings + RANK_SHARE / (1 + rank)
             units = _units(chunk.text, words)
+            if headings >= ABOUT_SHARE:  # a section about the question: its opening answers
+                score = 1.0 + prior + OPENING_SHARE
+                if score > best[0]:
+                    best = (score, index, units, _opening(units))
+                continue
             for at, unit in enumerate(units):
                 share = self._share(wanted, unit.terms | unit.label) * (
                     CODE_SHARE if unit.kind == "code" else 1.0)
                 score = share + prior + (OPENING_SHARE if at == 0 else 0.0)
                 if score > best[0]:
-                    best = (score, index, units, at)
-        _, index, units, at = best
-        wanted = _wanted(prompt.question, analyzer(prompt.passages[index].chunk.language))
-        window = self._window(units, at, wanted)
+                    best = (score, index, units, range(at, at + 1))
+        _, index, units, window = best
+        if len(window) == 1:
+            wanted = _wanted(prompt.question, analyzer(prompt.passages[index].chunk.language))
+            window = self._window(units, window[0], wanted)
         text = _render(_context(units, window))
+        chunk = prompt.passages[index].chunk
+        name = unnumbered(chunk.heading_path[-1]) if chunk.heading_path else ""
+        if _names_a_thing(name) and name.casefold() not in text.casefold():
+            text = f"{name}\n\n{text}"  # what the answer is about: `fs.rm(path)`, `--tool`
         on_delta(text)
         return Generation(text=text, cited=(index,), usage=usage)
 
@@ -148,7 +166,7 @@ def _units(text: str, words: Analyzer) -> list[_Unit]:
     units: list[_Unit] = []
     label: frozenset[str] = frozenset()
     for number, block in enumerate(blocks(text)):
-        parts = [block.text] if block.kind == "code" else sentences(block.text)
+        parts = quotable(block)
         units.extend(_Unit(part, number, block.kind, frozenset(words.terms(part)), label)
                      for part in parts)
         last = units[-1] if units else None
@@ -181,8 +199,22 @@ def _context(units: list[_Unit], window: range) -> list[_Unit]:
     return [units[i] for i in sorted(chosen)]
 
 
+def _opening(units: list[_Unit]) -> range:
+    """The first units of a passage, as many as fit in `CONTEXT_WORDS` (at least one)."""
+    end = 1
+    while end < len(units) and _words(units, range(end + 1)) <= CONTEXT_WORDS:
+        end += 1
+    return range(end)
+
+
 def _words(units: list[_Unit], positions: Collection[int]) -> int:
     return sum(measure(units[i].text) for i in positions)
+
+
+def _names_a_thing(heading: str) -> bool:
+    """A heading that is the name of a thing (a function, an option, a setting) rather than a
+    title: the answer says what it is about by quoting it first."""
+    return bool(_CODE_LIKE.search(heading)) or (heading.islower() and " " not in heading)
 
 
 def _introduces(unit: _Unit) -> bool:

@@ -4,12 +4,15 @@ the bot's own (`texts:` in flows.yaml), without a skill and without searching th
 A message is small talk only when all of it is: 'thanks a lot!' is, 'thanks, and how long do
 returns take?' is a question and goes on to the skills and documents. Phrases are matched
 without case, accents or punctuation, so 'Merci beaucoup !' and 'dziekuje' count too. The
-phrase lists cover the languages the default replies are written in, and a few more.
+phrase lists cover the languages the default replies are written in, and a few more; a phrase
+of one language ('danke') also sets the conversation's language, which a detector cannot
+tell from so few letters.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from typing import Literal
 
 import regex
@@ -20,85 +23,117 @@ from parley_bot.agents.texts import localize
 
 Intent = Literal["greeting", "thanks", "goodbye", "capabilities"]
 
-_PHRASES: dict[Intent | None, str] = {
-    "greeting": (
-        "hi|hello|hey|hiya|howdy|greetings|good morning|good afternoon|good evening|"
-        "hola|buenos dias|buenas tardes|buenas noches|buenas|hallo|guten tag|guten morgen|"
-        "guten abend|servus|moin|bonjour|bonsoir|salut|coucou|ola|oi|bom dia|boa tarde|"
-        "boa noite|ciao|buongiorno|buonasera|salve|czesc|dzien dobry|witam|hej|привет|"
-        "здравствуйте|здравствуй|добрый день|доброе утро|добрый вечер|привіт|добрий день|"
-        "merhaba|selam|gunaydın|iyi gunler|iyi aksamlar|你好|您好|嗨|早上好|晚上好|大家好|"
-        "こんにちは|おはよう|おはようございます|こんばんは|안녕하세요|안녕|مرحبا|السلام عليكم|"
-        "اهلا|नमस्ते|hoi|goedemorgen|goedemiddag|hejsan"
-    ),
-    "thanks": (
-        "thanks|thank you|thx|ty|cheers|much appreciated|thanks for your help|"
-        "thank you for your help|thanks for the help|gracias|muchas gracias|danke|"
-        "vielen dank|danke schon|dankeschon|merci|merci beaucoup|obrigado|obrigada|valeu|"
-        "grazie|grazie mille|dziekuje|dzieki|спасибо|благодарю|большое спасибо|дякую|"
-        "tesekkurler|tesekkur ederim|sagol|sag ol|谢谢|谢谢你|多谢|感谢|ありがとう|"
-        "ありがとうございます|감사합니다|고맙습니다|شكرا|bedankt|dank je|dank u|tack"
-    ),
-    "goodbye": (
-        "bye|goodbye|good bye|bye bye|see you|see you later|see ya|farewell|"
-        "have a nice day|have a good day|adios|hasta luego|hasta pronto|chao|tschuss|tschus|"
-        "auf wiedersehen|bis bald|au revoir|a bientot|bonne journee|tchau|adeus|ate logo|"
-        "ate mais|arrivederci|a presto|do widzenia|do zobaczenia|na razie|pa|пока|"
-        "до свидания|всего доброго|hosca kal|hoscakal|gorusuruz|gule gule|再见|拜拜|"
-        "さようなら|またね|じゃあね|안녕히 계세요|doei|tot ziens|hej da"
-    ),
-    "capabilities": (
-        "what can you do|what do you do|what can i ask|what can i ask you|help|"
-        "what can you help with|what can you help me with|how can you help|"
-        "how can you help me|what do you know|who are you|what are you|"
-        "que puedes hacer|en que me puedes ayudar|ayuda|was kannst du|was kannst du tun|"
-        "was konnen sie|hilfe|que peux tu faire|que pouvez vous faire|aide|"
-        "o que voce pode fazer|ajuda|cosa puoi fare|aiuto|co potrafisz|co mozesz zrobic|"
-        "w czym mozesz pomoc|pomoc|что ты умеешь|что вы умеете|помощь|ne yapabilirsin|"
-        "neler yapabilirsin|yardım|你能做什么|你会什么|帮助|何ができますか|ヘルプ"
-    ),
-    # Words that may surround the phrases above without making the message more than that.
-    None: (
-        "there|all|everyone|everybody|again|so|much|very|a|lot|you|guys|folks|team|ok|okay|"
-        "great|perfect|awesome|then|and|oh|well|please|me|muy|bien|tout"
-    ),
+# Phrases by intent and language ('*': words of no one language).
+_PHRASES: dict[Intent, dict[str, str]] = {
+    "greeting": {
+        "en": "hi|hello|hey|hiya|howdy|greetings|good morning|good afternoon|good evening",
+        "es": "hola|buenos dias|buenas tardes|buenas noches|buenas",
+        "de": "hallo|guten tag|guten morgen|guten abend|servus|moin",
+        "fr": "bonjour|bonsoir|coucou", "pt": "ola|oi|bom dia|boa tarde|boa noite",
+        "it": "ciao|buongiorno|buonasera|salve", "pl": "czesc|dzien dobry|witam|siema",
+        "ru": "привет|здравствуйте|здравствуй|добрый день|доброе утро|добрый вечер",
+        "uk": "привіт|добрий день", "tr": "merhaba|selam|gunaydın|iyi gunler|iyi aksamlar",
+        "zh": "你好|您好|嗨|早上好|晚上好|大家好",
+        "ja": "こんにちは|おはよう|おはようございます|こんばんは", "ko": "안녕하세요|안녕",
+        "ar": "مرحبا|السلام عليكم|اهلا", "hi": "नमस्ते", "nl": "hoi|goedemorgen|goedemiddag",
+        "sv": "hejsan", "*": "hej|salut",
+    },
+    "thanks": {
+        "en": "thanks|thank you|thx|ty|cheers|much appreciated|thanks for your help|"
+              "thank you for your help|thanks for the help",
+        "es": "gracias|muchas gracias", "de": "danke|vielen dank|danke schon|dankeschon",
+        "fr": "merci|merci beaucoup", "pt": "obrigado|obrigada|valeu",
+        "it": "grazie|grazie mille", "pl": "dziekuje|dzieki",
+        "ru": "спасибо|благодарю|большое спасибо", "uk": "дякую",
+        "tr": "tesekkurler|tesekkur ederim|sagol|sag ol", "zh": "谢谢|谢谢你|多谢|感谢",
+        "ja": "ありがとう|ありがとうございます", "ko": "감사합니다|고맙습니다", "ar": "شكرا",
+        "nl": "bedankt|dank je|dank u", "sv": "tack",
+    },
+    "goodbye": {
+        "en": "bye|goodbye|good bye|bye bye|see you|see you later|see ya|farewell|"
+              "have a nice day|have a good day",
+        "es": "adios|hasta luego|hasta pronto|chao", "de": "tschuss|tschus|auf wiedersehen|bis bald",
+        "fr": "au revoir|a bientot|bonne journee", "pt": "tchau|adeus|ate logo|ate mais",
+        "it": "arrivederci|a presto", "pl": "do widzenia|do zobaczenia|na razie",
+        "ru": "пока|до свидания|всего доброго", "tr": "hosca kal|hoscakal|gorusuruz|gule gule",
+        "zh": "再见|拜拜", "ja": "さようなら|またね|じゃあね", "ko": "안녕히 계세요",
+        "nl": "doei|tot ziens", "sv": "hej da",
+    },
+    "capabilities": {
+        "en": "what can you do|what do you do|what can i ask|what can i ask you|help|"
+              "what can you help with|what can you help me with|how can you help|"
+              "how can you help me|what do you know|who are you|what are you",
+        "es": "que puedes hacer|en que me puedes ayudar|ayuda",
+        "de": "was kannst du|was kannst du tun|was konnen sie|hilfe",
+        "fr": "que peux tu faire|que pouvez vous faire|aide",
+        "pt": "o que voce pode fazer|ajuda", "it": "cosa puoi fare|aiuto",
+        "pl": "co potrafisz|co mozesz zrobic|w czym mozesz pomoc|pomoc",
+        "ru": "что ты умеешь|что вы умеете|помощь", "tr": "ne yapabilirsin|neler yapabilirsin|yardım",
+        "zh": "你能做什么|你会什么|帮助", "ja": "何ができますか|ヘルプ",
+    },
 }
-_MARKS = regex.compile(r"[\p{Mn}\p{P}\p{S}]+")
+# Words that may surround the phrases above without making the message more than small talk.
+_FILLER = ("there|all|everyone|everybody|again|so|much|very|a|lot|you|guys|folks|team|ok|okay|"
+           "great|perfect|awesome|then|and|oh|well|please|me|muy|bien|tout")
+_ACCENTS = regex.compile(r"\p{Mn}+")
+_PUNCTUATION = regex.compile(r"[\p{P}\p{S}]+")
 
 
 def _normalize(text: str) -> list[str]:
     """Words without case, accents, punctuation or emoji."""
-    return _MARKS.sub(" ", unicodedata.normalize("NFKD", text).casefold()).split()
+    bare = _ACCENTS.sub("", unicodedata.normalize("NFKD", text).casefold())
+    return _PUNCTUATION.sub(" ", bare).split()
 
 
-_TABLE: dict[tuple[str, ...], Intent | None] = {
-    tuple(_normalize(phrase)): intent
-    for intent, phrases in _PHRASES.items() for phrase in phrases.split("|")
-}
+def _table() -> dict[tuple[str, ...], tuple[Intent | None, str | None]]:
+    """Each phrase's words → its intent and language (None: filler, or several languages)."""
+    table: dict[tuple[str, ...], tuple[Intent | None, str | None]] = {
+        tuple(_normalize(w)): (None, None) for w in _FILLER.split("|")}
+    for intent, languages in _PHRASES.items():
+        for language, phrases in languages.items():
+            for phrase in phrases.split("|"):
+                key = tuple(_normalize(phrase))
+                known = table.get(key)
+                shared = language == "*" or (known is not None and known[1] != language)
+                table[key] = (intent, None if shared else language)
+    return table
+
+
+_TABLE = _table()
 _LONGEST = max(len(words) for words in _TABLE)
 
 
-def recognize(text: str) -> Intent | None:
-    """The small-talk intent of `text`, or None when it is (also) anything else."""
+@dataclass(frozen=True)
+class SmallTalk:
+    """What a message of small talk is: its intent, and its language when the words tell."""
+
+    intent: Intent
+    language: str | None
+
+
+def recognize(text: str) -> SmallTalk | None:
+    """The small talk `text` is, or None when it is (also) anything else."""
     words = _normalize(text)
     if not words or len(words) > 3 * _LONGEST:
         return None
-    found: list[Intent] = []
+    found: list[tuple[Intent, str | None]] = []
     at = 0
     while at < len(words):
         for size in range(min(_LONGEST, len(words) - at), 0, -1):
-            key = tuple(words[at:at + size])
-            if key in _TABLE:
-                intent = _TABLE[key]
-                if intent is not None:
-                    found.append(intent)
+            entry = _TABLE.get(tuple(words[at:at + size]))
+            if entry is not None:
+                if entry[0] is not None:
+                    found.append((entry[0], entry[1]))
                 at += size
                 break
         else:
             return None  # a word that is not small talk: a question to answer
-    if "capabilities" in found:
-        return "capabilities"
-    return found[-1] if found else None
+    if not found:
+        return None
+    intents = [intent for intent, _ in found]
+    languages = {language for _, language in found}
+    intent = "capabilities" if "capabilities" in intents else intents[-1]
+    return SmallTalk(intent, languages.pop() if len(languages) == 1 else None)
 
 
 def capabilities(config: FlowsConfig, language: str | None) -> list[str]:
@@ -128,9 +163,14 @@ def smalltalk_node(config: FlowsConfig) -> Node:
     """Build the node that answers small talk at once (the graph then skips to respond)."""
 
     async def smalltalk(state: TurnState) -> TurnState:
-        intent = recognize(state["inbound"].text)
-        if intent is None:
+        found = recognize(state["inbound"].text)
+        if found is None:
             return {}
-        return {"draft": Draft(text=reply(config, intent, state.get("language")))}
+        # 'danke' says German more surely than a detector can from five letters.
+        language = found.language or state.get("language")
+        update: TurnState = {"draft": Draft(text=reply(config, found.intent, language))}
+        if language != state.get("language"):
+            update["language"] = language
+        return update
 
     return smalltalk

@@ -56,7 +56,8 @@ _INDEX_STOPWORDS = {
 _ENGLISH_FILLER = (
     "how what when where which who whom whose why do does did can could would should will shall "
     "may might must have has had get got need want much many long tell know please hi hello hey "
-    "thanks thank is are was were am be been ok okay yes no there here i a an the "
+    "thanks thank is are was were am be been ok okay yes no there here i me my mine you your "
+    "yours we us our a an the "
     "about for of on in to with from at by and or but if so than that this "
     "these those they them their any some just also still really"
 )

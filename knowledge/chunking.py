@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from parley_bot.knowledge.languages import language_of
-from parley_bot.knowledge.text import Block, blocks, measure, prevailing, sentences
+from parley_bot.knowledge.text import Block, blocks, measure, prevailing, quotable
 from parley_bot.knowledge.types import Chunk, Document, Section
 
 
@@ -58,13 +58,8 @@ def chunk_document(
 def _pieces(found: list[Block], size: int) -> Iterator[_Piece]:
     """Each block's sentences, items or whole code, anything longer than `size` cut up."""
     for number, block in enumerate(found):
-        if block.kind == "code":
-            units, joiner = [block.text], "\n"
-        elif block.kind == "list":
-            units, joiner = sentences(block.text), "\n"
-        else:
-            units, joiner = sentences(block.text), " "
-        for unit in units:
+        joiner = " " if block.kind == "prose" else "\n"
+        for unit in quotable(block):
             for part in _split(unit, size, by_line=block.kind == "code"):
                 yield _Piece(part, number, joiner, measure(part))
 

@@ -2,9 +2,10 @@
 section title, paragraphs, lists one item a line, literal blocks as fenced code, definition
 lists as a term over its definition, tables as rows.
 
-Sphinx's own directives and roles (`.. toctree::`, `:ref:`) are unknown to docutils: their
-error messages are dropped with them, never indexed, and a role's text is kept. Nothing is
-read from other files (`.. include::` is off), and raw HTML is not passed through.
+A `.. contents::` table is left out (it repeats the headings). Sphinx's own directives and
+roles (`.. toctree::`, `:ref:`) are unknown to docutils: their error messages are dropped with
+them, never indexed, and a role's text is kept. Nothing is read from other files
+(`.. include::` is off), and raw HTML is not passed through.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def parse_rst(data: bytes, name: str) -> Parsed:
 def _walk(node: nodes.Node, outline: Outline, level: int) -> None:
     if isinstance(node, _SKIPPED):
         return
+    if isinstance(node, nodes.topic) and "contents" in node["classes"]:
+        return  # `.. contents::`: a table of contents, repeating the headings
     if isinstance(node, nodes.section):
         for child in node.children:
             if isinstance(child, nodes.title):

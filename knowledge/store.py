@@ -10,7 +10,6 @@ chunk fields in their metadata, as `chunk_metadata` writes them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
@@ -21,6 +20,7 @@ from langchain_core.vectorstores import VectorStore
 from parley_bot.knowledge.analysis import analyzer
 from parley_bot.knowledge.bm25 import Bm25Index
 from parley_bot.knowledge.dense import FUSION_DEPTH, DenseIndex, fuse
+from parley_bot.knowledge.text import unnumbered
 from parley_bot.knowledge.types import Chunk, Passage
 
 
@@ -35,8 +35,6 @@ class KnowledgeStore(Protocol):
 
 
 HEADING_WEIGHT = 2
-# Section numbers before a heading ('2.7.7.', 'A.1', 'IV.') are no words of it.
-_NUMBERING = re.compile(r"^\s*(?:\d+|[A-Z]|[IVXLC]+)(?:\.\d+)*\.?\s+")
 
 
 @runtime_checkable
@@ -105,7 +103,7 @@ def index_terms(chunk: Chunk) -> list[str]:
     in the chunk's language. Headings say what a section is about (an FAQ's headings are its
     questions), so a word there counts for more than one in passing."""
     words = analyzer(chunk.language)
-    headings = list(dict.fromkeys(_NUMBERING.sub("", h) for h in [chunk.title, *chunk.heading_path]))
+    headings = list(dict.fromkeys(unnumbered(h) for h in [chunk.title, *chunk.heading_path]))
     return words.terms("\n".join(headings)) * HEADING_WEIGHT + words.terms(chunk.text)
 
 

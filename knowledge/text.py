@@ -46,6 +46,8 @@ _NO_SPACE = regex.compile(
 _SPACED_WORD = regex.compile(
     r"[^\s\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]+")
 
+_NUMBERING = regex.compile(r"^\s*(?:\d+|[A-Z]|[IVXLC]+)(?:\.\d+)*\.?\s+")
+
 BlockKind = Literal["prose", "list", "code"]
 
 
@@ -108,6 +110,16 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
+def quotable(block: Block) -> list[str]:
+    """The pieces an answer quotes a block in: a code block whole, a list's items (one a line,
+    nested ones too), a paragraph's sentences."""
+    if block.kind == "code":
+        return [block.text]
+    if block.kind == "list":
+        return [line for line in block.text.split("\n") if line.strip()]
+    return sentences(block.text)
+
+
 def blocks(text: str) -> list[Block]:
     """The blocks of a section's text: code fences kept whole, blank lines between others."""
     found: list[Block] = []
@@ -139,6 +151,12 @@ def blocks(text: str) -> list[Block]:
             lines.append(line)
     close("code" if fence is not None else None)
     return found
+
+
+def unnumbered(heading: str) -> str:
+    """A heading without its section number ('2.7.7. Setting Default Options' → 'Setting
+    Default Options'; also 'A.1', 'IV.')."""
+    return _NUMBERING.sub("", heading)
 
 
 def measure(text: str) -> int:
