@@ -28,15 +28,17 @@ from parley_bot.knowledge.text import blocks, measure, quotable, unnumbered
 from parley_bot.knowledge.types import Passage
 
 Weights = Callable[[str], float | None]
+_HYPHENATED = regex.compile(r"\p{L}+(?:-\p{L}+)+")
 # Signs of code in a heading: calls, brackets, assignments, snake_case, `a.b`, `--option`.
 _CODE_LIKE = regex.compile(r"[()\[\]<>=_]|::|->|\w\.\w|^-")
 """A term's weight (its IDF in the index); None for a term the index does not hold."""
 
 # A passage is relevant when it holds at least this share of the question's subject words.
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.4
+MODE = "mean"
 # Context is added around the answering sentence up to about this many words, from at most
 # `WINDOW` units on either side; each word of it costs this much of the question's coverage.
-CONTEXT_WORDS, WINDOW, LENGTH_COST = 60, 3, 0.15
+CONTEXT_WORDS, WINDOW, LENGTH_COST = 80, 3, 0.15
 # A list this short is quoted whole when one of its items answers.
 SHORT_LIST_WORDS = 80
 # A block this short without a full stop is a label or term for what follows it.
@@ -44,7 +46,7 @@ LABEL_WORDS = 12
 # How much a passage's headings matching the question, its rank in the search, and a unit
 # opening it add to how well the unit answers (its share of the question's weighted subject
 # words, 0 to 1). Code counts for less: it is more often shown with an answer than one.
-HEADING_SHARE, RANK_SHARE, OPENING_SHARE, CODE_SHARE = 0.5, 0.3, 0.05, 0.7
+HEADING_SHARE, RANK_SHARE, OPENING_SHARE, CODE_SHARE = 0.5, 0.2, 0.05, 0.7
 # A passage whose title and headings hold this share of the question is about it: it is
 # answered with the opening of the passage.
 ABOUT_SHARE = 0.99
@@ -78,7 +80,7 @@ class ExtractiveResponder:
     async def generate(self, prompt: Prompt, on_delta: OnDelta) -> Generation:
         """Answer from `prompt.passages`; empty text means nothing relevant was found."""
         usage = Usage(model=self.name)
-        relevant = _relevant(prompt.question, prompt.passages, prompt.language)
+        relevant = self._relevant(prompt.question, prompt.passages, prompt.language)
         if not relevant:
             return Generation(text="", cited=(), usage=usage)
         best: tuple[float, int, list[_Unit], range] = (-1.0, 0, [], range(0))
@@ -104,8 +106,9 @@ class ExtractiveResponder:
                     best = (score, index, units, range(at, at + 1))
         _, index, units, window = best
         if len(window) == 1:
-            wanted = _wanted(prompt.question, analyzer(prompt.passages[index].chunk.language))
-            window = self._window(units, window[0], wanted)
+            words = analyzer(prompt.passages[index].chunk.language)
+            window = _continued(units, self._window(units, window[0],
+                                                    _wanted(prompt.question, words)), words)
         text = _render(_context(units, window))
         chunk = prompt.passages[index].chunk
         name = unnumbered(chunk.heading_path[-1]) if chunk.heading_path else ""
@@ -129,6 +132,28 @@ class ExtractiveResponder:
                     best, best_score = range(first, last + 1), score
         return best
 
+    def _relevant(self, question: str, passages: list[Passage],
+                  language: str | None) -> list[int]:
+        """Positions of the passages holding enough of the question's subject words (by
+        weight), those in the question's language only when any of them is."""
+        found = []
+        for i, passage in enumerate(passages):
+            words = analyzer(passage.chunk.language)
+            wanted = _wanted(question, words)
+            have = set(words.terms(passage.chunk.searchable))
+            if wanted and self._coverage(wanted, have) >= MIN_COVERAGE:
+                found.append(i)
+        language = language or language_of(question)
+        same = [i for i in found if passages[i].chunk.language == language]
+        return same or found
+
+    def _coverage(self, wanted: frozenset[str], have: set[str]) -> float:
+        if MODE == "count":
+            return len(wanted & have) / len(wanted)
+        if MODE == "weighted":
+            return self._share(wanted, have)
+        return (len(wanted & have) / len(wanted) + self._share(wanted, have)) / 2
+
     def _share(self, wanted: frozenset[str], found: set[str] | frozenset[str]) -> float:
         """The weighted share of `wanted` terms that `found` holds."""
         if not wanted:
@@ -137,29 +162,15 @@ class ExtractiveResponder:
         return sum(self._weight(t) for t in wanted & found) / total
 
     def _weight(self, term: str) -> float:
-        weight = self._weights(term) if self._weights is not None else None
-        return 1.0 if weight is None else max(weight, 0.1)
-
-
-def _relevant(question: str, passages: list[Passage], language: str | None) -> list[int]:
-    """Positions of the passages holding enough of the question's subject words, those in the
-    question's language only when any of them is."""
-    found = []
-    for i, passage in enumerate(passages):
-        words = analyzer(passage.chunk.language)
-        wanted = _wanted(question, words)
-        have = set(words.terms(passage.chunk.searchable))
-        if wanted and len(wanted & have) / len(wanted) >= MIN_COVERAGE:
-            found.append(i)
-    language = language or language_of(question)
-    same = [i for i in found if passages[i].chunk.language == language]
-    return same or found
+        return max(self._weights(term), 0.1) if self._weights is not None else 1.0
 
 
 @lru_cache(maxsize=1024)
 def _wanted(question: str, words: Analyzer) -> frozenset[str]:
-    """The question's subject words, read as the passage's language reads them."""
-    return frozenset(words.terms(question)) - words.filler
+    """The question's subject words, read as the passage's language reads them. A hyphenated
+    word counts by its parts ('Huguenot-descended' is 'Huguenot' and 'descended')."""
+    return frozenset(t for t in words.terms(question) if not _HYPHENATED.fullmatch(t)) \
+        - words.filler
 
 
 def _units(text: str, words: Analyzer) -> list[_Unit]:
@@ -197,6 +208,18 @@ def _context(units: list[_Unit], window: range) -> list[_Unit]:
         if units[last + 1].kind == "code" or _words(units, following) <= SHORT_LIST_WORDS:
             chosen.update(following)
     return [units[i] for i in sorted(chosen)]
+
+
+def _continued(units: list[_Unit], window: range, words: Analyzer) -> range:
+    """`window` and the sentence after it, when that one goes on about the same thing (shares
+    a subject word with it) and fits: the sentence that matches a question often only sets up
+    the one that answers it ('Holden's announcement occurred in May 2013')."""
+    after = window.stop
+    if after >= len(units) or units[after].block != units[after - 1].block:
+        return window
+    said = frozenset().union(*(units[i].terms for i in window)) - words.filler
+    fits = _words(units, range(window.start, after + 1)) <= CONTEXT_WORDS
+    return range(window.start, after + 1) if fits and said & units[after].terms else window
 
 
 def _opening(units: list[_Unit]) -> range:

@@ -59,7 +59,8 @@ _ENGLISH_FILLER = (
     "thanks thank is are was were am be been ok okay yes no there here i me my mine you your "
     "yours we us our a an the "
     "about for of on in to with from at by and or but if so than that this "
-    "these those they them their any some just also still really"
+    "these those they them their any some just also still really don doesn didn isn aren wasn "
+    "weren won wouldn couldn shouldn haven hasn hadn make use find"
 )
 
 _NO_SPACE = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Hangul}ー"

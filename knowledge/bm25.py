@@ -81,13 +81,11 @@ class Bm25Index:
         )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def idf(self, term: str) -> float | None:
+    def idf(self, term: str) -> float:
         """The term's inverse document frequency in this index (Lucene's formula, as bm25s
-        scores with), or None for a term no text holds."""
+        scores with); a term no text holds gets the highest there is (as if in none)."""
         position = self._vocab.get(term)
-        if position is None:
-            return None
-        frequency = int(self._frequencies[position])
+        frequency = int(self._frequencies[position]) if position is not None else 0
         return float(np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5)))
 
     @property

@@ -11,7 +11,8 @@ classed as navigation or a table of contents (DocBook's `navheader` and `toc`, t
 `nav-panel`, Sphinx's `headerlink`), lists that are nothing but links (a contents list), lines
 of 'Next: … Previous: … Up: …' links, and heading permalinks (¶, §, #). Preformatted text stays
 a fenced code block with its line breaks; a question of a Q&A list (DocBook's `question` rows,
-`<details>`' summary) is a heading over its answer.
+`<details>`' summary) is a heading over its answer, and so is a defined term over its
+definition (an option over what it does), until the list ends.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ _CHROME_CLASSES = ("nav", "breadcrumb", "toc", "headerlink", "hash-link", "ancho
 _PERMALINKS = frozenset({"¶", "§", "#", "🔗", "⚓", "link", "permalink"})
 _LINK_LISTS = frozenset({"ul", "ol", "dl", "table"})
 _QUESTION_LEVEL = 7  # below every h1-h6: a question belongs to the section it is asked in
+_TERM_LEVEL = 8  # a defined term (an option, a setting) is a section within that
+_END_OF_TERMS = "end of a definition list"
 _NAVIGATION_LINE = regex.compile(r"\b(?:Next|Previous|Prev|Up|Home|Forward|Back)\s*:", regex.I)
 
 
@@ -75,7 +78,8 @@ def _walk(root: LexborNode, outline: Outline) -> str:
     """Feed the text under `root` to `outline` in document order; return the first h1's text.
 
     Iterative (a stack, not recursion), so deeply nested markup cannot hit the recursion limit.
-    A `None` on the stack marks the end of a block element.
+    A `None` on the stack marks the end of a block element, `_END_OF_TERMS` that of a
+    definition list (the section of its last term ends there).
     """
     line: list[str] = []
     first_h1 = ""
@@ -89,14 +93,17 @@ def _walk(root: LexborNode, outline: Outline) -> str:
         line.clear()
 
     in_section = root.tag in _SECTIONING
-    stack: list[tuple[LexborNode, bool] | None] = [
+    stack: list[tuple[LexborNode, bool] | str | None] = [
         (child, in_section) for child in reversed(list(root.iter(include_text=True)))
     ]
     while stack:
         item = stack.pop()
-        if item is None:
+        if item is None or item == _END_OF_TERMS:
             end_block()
+            if item == _END_OF_TERMS:
+                outline.close(_TERM_LEVEL)
             continue
+        assert not isinstance(item, str)
         node, in_section = item
         tag = node.tag or ""
         if tag == "-text":
@@ -121,6 +128,9 @@ def _walk(root: LexborNode, outline: Outline) -> str:
             continue
         if tag in _CELLS and "".join(line).strip():
             line.append(" | ")
+        elif tag == "dl":
+            end_block()
+            stack.append(_END_OF_TERMS)
         elif tag in _BLOCKS:
             end_block()
             stack.append(None)
@@ -166,11 +176,14 @@ def _navigation_line(text: str) -> bool:
 
 
 def _heading_level(node: LexborNode, tag: str) -> int | None:
-    """1-6 for h1-h6; `_QUESTION_LEVEL` for the question of a Q&A pair; else None."""
+    """1-6 for h1-h6; `_QUESTION_LEVEL` for the question of a Q&A pair; `_TERM_LEVEL` for a
+    term of a definition list (`--num-callers=<number>` over its description); else None."""
     if tag in _HEADINGS:
         return _HEADINGS[tag]
     if tag == "summary" or "question" in (node.attributes.get("class") or "").split():
         return _QUESTION_LEVEL
+    if tag == "dt":
+        return _TERM_LEVEL
     return None
 
 

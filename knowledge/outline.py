@@ -55,6 +55,13 @@ class Outline:
         self._path = [h for h in self._path if h[0] < level]
         self._path.append((level, text, anchor or slug(text)))
 
+    def close(self, level: int) -> None:
+        """End the sections of headings of `level` or deeper: what follows belongs to the
+        heading above them (the text after a list of defined terms)."""
+        if any(h[0] >= level for h in self._path):
+            self._flush()
+            self._path = [h for h in self._path if h[0] < level]
+
     def add(self, text: str) -> None:
         """Add a paragraph (or list item, table row) to the current section."""
         text = text.strip()

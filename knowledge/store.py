@@ -41,8 +41,9 @@ HEADING_WEIGHT = 2
 class TermWeights(Protocol):
     """A store that can say how telling a term is (the extractive responder weighs by it)."""
 
-    def idf(self, term: str) -> float | None:
-        """The term's inverse document frequency; None when no chunk holds it."""
+    def idf(self, term: str) -> float:
+        """The term's inverse document frequency; the highest there is when no chunk holds
+        it (it is what the question is about, and the index knows nothing of it)."""
         ...
 
 
@@ -83,7 +84,7 @@ class EmbeddedStore:
                          self._dense.search(query, depth, mask)], k)
         return [Passage(chunk=self.chunks[i], score=s) for i, s in hits]
 
-    def idf(self, term: str) -> float | None:
+    def idf(self, term: str) -> float:
         return self._bm25.idf(term)
 
     def _build_mask(self, sources: frozenset[str]) -> np.ndarray:
@@ -99,12 +100,15 @@ class EmbeddedStore:
 
 
 def index_terms(chunk: Chunk) -> list[str]:
-    """What BM25 sees of a chunk: its title and headings `HEADING_WEIGHT` times, then its text,
-    in the chunk's language. Headings say what a section is about (an FAQ's headings are its
-    questions), so a word there counts for more than one in passing."""
+    """What BM25 sees of a chunk: its own heading `HEADING_WEIGHT` times, the title and the
+    headings above it once, then its text, in the chunk's language. A section's heading says
+    what it is about (an FAQ's headings are its questions, a reference's are the names it
+    explains), so a word there counts for more than one in passing."""
     words = analyzer(chunk.language)
-    headings = list(dict.fromkeys(unnumbered(h) for h in [chunk.title, *chunk.heading_path]))
-    return words.terms("\n".join(headings)) * HEADING_WEIGHT + words.terms(chunk.text)
+    *above, own = [chunk.title, *(unnumbered(h) for h in chunk.heading_path)]
+    context = [h for h in dict.fromkeys(above) if h != own]
+    return (words.terms("\n".join(context)) + words.terms(own) * HEADING_WEIGHT
+            + words.terms(chunk.text))
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
