@@ -25,24 +25,41 @@ from parley_bot.knowledge.types import Passage
 
 log = logging.getLogger("parley.answer")
 
+TOPIC_WEIGHT = 0.3
+
 
 def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
-    """Build the retrieve node: the top passages for the question and its skill's subject,
-    limited to the skill's sources."""
+    """Build the retrieve node: the top passages for the question, limited to the skill's
+    sources, with the skill's subject as a tie-breaker.
+
+    The routed skill says what the question is about ('where is your store' is about store
+    locations), so passages that also match its description gain `TOPIC_WEIGHT` of what the
+    best match for that description scores, on top of their own score for the question."""
 
     async def retrieve(state: TurnState) -> TurnState:
         skill = config.skill(state.get("skill"))
         sources = frozenset(skill.knowledge) if skill and skill.knowledge is not None else None
         text = state["inbound"].text
-        if skill is not None and skill.description:
-            # The skill says what the question is about ('where is your store' is about
-            # store locations); its description steers the search toward that subject.
-            text = f"{text}\n{skill.description}"
+        k = config.knowledge.top_k
+        topic = skill.description if skill is not None else ""
         # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
-        passages = await asyncio.to_thread(knowledge.search, text, config.knowledge.top_k, sources)
+        passages = await asyncio.to_thread(knowledge.search, text, k * 2 if topic else k, sources)
+        if topic and passages:
+            about = await asyncio.to_thread(knowledge.search, topic, k * 2, sources)
+            passages = _steered(passages, about, k)
         return {"passages": passages}
 
     return retrieve
+
+
+def _steered(passages: list[Passage], about: list[Passage], k: int) -> list[Passage]:
+    """`passages` re-ranked by their score (relative to the best) plus `TOPIC_WEIGHT` times
+    their relative score for the skill's description; the top `k`."""
+    top = passages[0].score or 1.0
+    topic = {p.chunk.id: p.score / (about[0].score or 1.0) for p in about}
+    ranked = sorted(passages, key=lambda p: -(p.score / top
+                                              + TOPIC_WEIGHT * topic.get(p.chunk.id, 0.0)))
+    return ranked[:k]
 
 
 def generate_node(

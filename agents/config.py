@@ -163,16 +163,23 @@ class KnowledgeConfig(Strict):
         "bm25", description="'hybrid' fuses BM25 with dense embeddings (parley-bot[embeddings])."
     )
     index_dir: Path = Field(Path(".parley/knowledge"), description="Where the index is kept.")
-    languages: Literal["auto"] | list[LanguageCode] = Field(
-        "auto",
-        description="'auto' detects the language of every section and question; a list "
-        "(e.g. [en, pl]) limits detection to those languages, one language skips it.",
+    languages: list[LanguageCode] = Field(
+        default_factory=list,
+        description="'auto' (or nothing) detects the language of every section and message; "
+        "a list (e.g. [en, pl]) limits detection to those languages, one language skips it.",
     )
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _auto(cls, value: Any) -> Any:
+        if value == "auto":
+            return []
+        return [value] if isinstance(value, str) else value
 
     @property
     def pinned_languages(self) -> frozenset[str] | None:
         """The languages flows.yaml allows, or None for any ('auto')."""
-        return None if self.languages == "auto" else frozenset(self.languages)
+        return frozenset(self.languages) or None
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> KnowledgeConfig:

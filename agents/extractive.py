@@ -6,14 +6,18 @@ What a person would quote: the one sentence, list item or code block that best m
 question (its rarer words weigh more), with just enough around it to stand alone: the
 sentence before it when that one introduces it ('Use this command line:'), the term it
 defines, the next sentence when it goes on about the same thing, the whole list when the
-answer is a short list, the code a sentence announces. Lists and code keep their shape. A
-passage counts as relevant only when it holds at least half of the question's subject words;
-when none does, the answer is empty and the bot says its `fallback_answer`. Passages in the
-question's language are preferred when the knowledge has the answer in it.
+answer is a short list, the code a sentence announces; and the name a reference section
+describes (`fs.rm(path)`, `--tool=<name>`), which is only in its heading. A section whose
+headings hold the whole question is answered with its opening. Lists and code keep their
+shape. A passage counts as relevant only when it holds enough of the question's subject
+words (`MIN_COVERAGE`); when none does, the answer is empty and the bot says its
+`fallback_answer`. Passages in the question's language are preferred when the knowledge has
+the answer in it.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,15 +31,14 @@ from parley_bot.knowledge.languages import language_of
 from parley_bot.knowledge.text import blocks, measure, quotable, unnumbered
 from parley_bot.knowledge.types import Passage
 
-Weights = Callable[[str], float | None]
+Weights = Callable[[str], float]
+"""A term's weight: its IDF in the index (the highest for a term no document holds)."""
 _HYPHENATED = regex.compile(r"\p{L}+(?:-\p{L}+)+")
 # Signs of code in a heading: calls, brackets, assignments, snake_case, `a.b`, `--option`.
 _CODE_LIKE = regex.compile(r"[()\[\]<>=_]|::|->|\w\.\w|^-")
-"""A term's weight (its IDF in the index); None for a term the index does not hold."""
 
-# A passage is relevant when it holds at least this share of the question's subject words.
+# A passage is relevant when it holds at least this much of the question (`_coverage`).
 MIN_COVERAGE = 0.4
-MODE = "mean"
 # Context is added around the answering sentence up to about this many words, from at most
 # `WINDOW` units on either side; each word of it costs this much of the question's coverage.
 CONTEXT_WORDS, WINDOW, LENGTH_COST = 80, 3, 0.15
@@ -148,10 +151,10 @@ class ExtractiveResponder:
         return same or found
 
     def _coverage(self, wanted: frozenset[str], have: set[str]) -> float:
-        if MODE == "count":
-            return len(wanted & have) / len(wanted)
-        if MODE == "weighted":
-            return self._share(wanted, have)
+        """How much of the question a passage holds: the mean of the share of its subject
+        words and their weighted share. Words alone let one common word stand for a
+        two-word question; weights alone let one rare word (or one no document holds) sink
+        a question the passage plainly answers."""
         return (len(wanted & have) / len(wanted) + self._share(wanted, have)) / 2
 
     def _share(self, wanted: frozenset[str], found: set[str] | frozenset[str]) -> float:
@@ -162,7 +165,9 @@ class ExtractiveResponder:
         return sum(self._weight(t) for t in wanted & found) / total
 
     def _weight(self, term: str) -> float:
-        return max(self._weights(term), 0.1) if self._weights is not None else 1.0
+        if self._weights is None:
+            return 1.0
+        return max(self._weights(term), 0.1)
 
 
 @lru_cache(maxsize=1024)
@@ -255,7 +260,7 @@ def _render(units: list[_Unit]) -> str:
     """Units joined as the document had them: sentences by a space, items by a line break,
     blocks by a blank line."""
     out = [units[0].text]
-    for before, unit in zip(units, units[1:], strict=False):
+    for before, unit in itertools.pairwise(units):
         if unit.block != before.block:
             out.append("\n\n")
         elif unit.kind == "list":

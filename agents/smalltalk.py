@@ -52,7 +52,8 @@ _PHRASES: dict[Intent, dict[str, str]] = {
     "goodbye": {
         "en": "bye|goodbye|good bye|bye bye|see you|see you later|see ya|farewell|"
               "have a nice day|have a good day",
-        "es": "adios|hasta luego|hasta pronto|chao", "de": "tschuss|tschus|auf wiedersehen|bis bald",
+        "es": "adios|hasta luego|hasta pronto|chao",
+        "de": "tschuss|tschus|auf wiedersehen|bis bald",
         "fr": "au revoir|a bientot|bonne journee", "pt": "tchau|adeus|ate logo|ate mais",
         "it": "arrivederci|a presto", "pl": "do widzenia|do zobaczenia|na razie",
         "ru": "пока|до свидания|всего доброго", "tr": "hosca kal|hoscakal|gorusuruz|gule gule",
@@ -68,7 +69,8 @@ _PHRASES: dict[Intent, dict[str, str]] = {
         "fr": "que peux tu faire|que pouvez vous faire|aide",
         "pt": "o que voce pode fazer|ajuda", "it": "cosa puoi fare|aiuto",
         "pl": "co potrafisz|co mozesz zrobic|w czym mozesz pomoc|pomoc",
-        "ru": "что ты умеешь|что вы умеете|помощь", "tr": "ne yapabilirsin|neler yapabilirsin|yardım",
+        "ru": "что ты умеешь|что вы умеете|помощь",
+        "tr": "ne yapabilirsin|neler yapabilirsin|yardım",
         "zh": "你能做什么|你会什么|帮助", "ja": "何ができますか|ヘルプ",
     },
 }
@@ -81,8 +83,9 @@ _PUNCTUATION = regex.compile(r"[\p{P}\p{S}]+")
 
 def _normalize(text: str) -> list[str]:
     """Words without case, accents, punctuation or emoji."""
-    bare = _ACCENTS.sub("", unicodedata.normalize("NFKD", text).casefold())
-    return _PUNCTUATION.sub(" ", bare).split()
+    bare: str = _ACCENTS.sub("", unicodedata.normalize("NFKD", text).casefold())
+    spaced: str = _PUNCTUATION.sub(" ", bare)
+    return spaced.split()
 
 
 def _table() -> dict[tuple[str, ...], tuple[Intent | None, str | None]]:
@@ -144,7 +147,7 @@ def capabilities(config: FlowsConfig, language: str | None) -> list[str]:
         language: the conversation's language (for texts given per language).
     """
     del language  # skill descriptions are one text for now; the signature is the seam
-    return [skill.description or skill.name.replace("_", " ").capitalize()
+    return [str(skill.description or skill.name.replace("_", " ").capitalize())
             for skill in config.skills]
 
 

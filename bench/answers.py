@@ -107,8 +107,9 @@ async def ask_all(flows: Path, cases: list[Case]) -> tuple[list[Outcome], list[O
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Any]:
-    share: Callable[[Callable[[Outcome], bool]], float] = (
-        lambda test: sum(map(test, outcomes)) / len(outcomes))
+    def share(test: Callable[[Outcome], bool]) -> float:
+        return sum(map(test, outcomes)) / len(outcomes)
+
     latencies = [o.ms for o in outcomes]
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
     return {"cases": len(outcomes), "answer": share(lambda o: o.answer),

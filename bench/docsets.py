@@ -39,9 +39,8 @@ def lay_out(spec: dict[str, Any], target: Path) -> int:
             else:
                 shutil.copyfile(path, out)
             count += 1
-    yaml = YAML()
-    with (target / "questions.yaml").open("w", encoding="utf-8") as out:
-        yaml.dump(spec["questions"], out)
+    with (target / "questions.yaml").open("w", encoding="utf-8") as questions:
+        YAML().dump(spec["questions"], questions)
     return count
 
 

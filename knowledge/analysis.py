@@ -25,8 +25,8 @@ from functools import cached_property, lru_cache
 import bm25s.stopwords as bm25s_stopwords
 import regex
 import rjieba
-import stopwordsiso
 import Stemmer
+import stopwordsiso
 
 # Snowball stemmers by language code.
 _STEMMERS = {
@@ -62,6 +62,9 @@ _ENGLISH_FILLER = (
     "these those they them their any some just also still really don doesn didn isn aren wasn "
     "weren won wouldn couldn shouldn haven hasn hadn make use find"
 )
+
+# Question words stopwords-iso's lists lack.
+_MORE_FILLER = {"zh": "多久 多长时间 为什么 哪个 哪些 谁 何时 什么时候 如何 怎样 呢 请问"}
 
 _NO_SPACE = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Hangul}ー"
 _WORD_CHAR = rf"[[\p{{L}}\p{{M}}\p{{N}}]--[{_NO_SPACE}]]"
@@ -148,6 +151,7 @@ class Analyzer:
         greetings ('how', 'wie', 'как', '什么')."""
         words: Iterable[str] = (_ENGLISH_FILLER.split() if self._base == "en"
                                 else stopwordsiso.stopwords(self._base or "") or ())
+        words = [*words, *_MORE_FILLER.get(self._base or "", "").split()]
         return frozenset(t for w in words for t in self.terms(w)) | self._stopwords
 
 

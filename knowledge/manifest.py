@@ -147,7 +147,9 @@ def write(
     write_manifest(folder, settings, documents)
 
 
-def write_manifest(folder: Path, settings: dict[str, int | str], documents: dict[str, Entry]) -> None:
+def write_manifest(
+    folder: Path, settings: dict[str, int | str], documents: dict[str, Entry]
+) -> None:
     """Save only the manifest, when the chunks are those already saved (a file was touched
     but not changed, or failed to load)."""
     manifest: Manifest = {"settings": settings, "documents": documents}

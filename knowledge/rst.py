@@ -42,6 +42,8 @@ def parse_rst(data: bytes, name: str) -> Parsed:
     for child in tree.children:
         if isinstance(child, nodes.title):
             title = _text(child)
+        elif isinstance(child, nodes.subtitle):  # a lone section's title, promoted by docutils
+            outline.heading(1, _text(child), (child.get("ids") or [None])[0])
         else:
             _walk(child, outline, 1)
     return title or title_from_name(name), outline.finish()

@@ -49,6 +49,9 @@ _SPACED_WORD = regex.compile(
 _NUMBERING = regex.compile(r"^\s*(?:\d+|[A-Z]|[IVXLC]+)(?:\.\d+)*\.?\s+")
 
 BlockKind = Literal["prose", "list", "code"]
+# A query with fewer letters is read in every language of the index, not only the detected one.
+SHORT_QUERY = 16
+_LETTER = regex.compile(r"\p{L}")
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,13 @@ def query_terms(text: str, languages: Collection[str | None]) -> list[str]:
     """The terms of a query against texts in `languages` (those of an index), without its
     question and filler words ('how', 'can', 'I') unless nothing else is left.
 
-    The query's own language decides when it is one of them; when it is unclear, or not among
-    them, the query is read in each of them (a short 'hours?' must still meet 'Hours').
+    The query's own language decides when it is one of them; when it is unclear, not among
+    them, or the query too short to trust a detector with ('zwroty?' looks English to one),
+    the query is read in each of them too.
     """
     own = language_of(text)
-    readings = [own] if not languages or (own is not None and own in languages) else languages
+    clear = own is not None and own in languages and len(_LETTER.findall(text)) >= SHORT_QUERY
+    readings = [own] if not languages or clear else [own, *languages]
     ordered: list[str] = []
     filler: set[str] = set()
     for i, language in enumerate(readings):
@@ -156,7 +161,7 @@ def blocks(text: str) -> list[Block]:
 def unnumbered(heading: str) -> str:
     """A heading without its section number ('2.7.7. Setting Default Options' → 'Setting
     Default Options'; also 'A.1', 'IV.')."""
-    return _NUMBERING.sub("", heading)
+    return str(_NUMBERING.sub("", heading))
 
 
 def measure(text: str) -> int:

@@ -126,7 +126,8 @@ async def test_a_stream_cut_part_way_is_reset_before_the_fallback_answer(
     kinds = [type(item).__name__ for item in items]
     reset = kinds.index("StreamReset")
     assert "StreamChunk" in kinds[:reset]  # the model's first words were shown ...
-    assert "".join(i.delta for i in items[:reset] if isinstance(i, StreamChunk)) == "Boots can go bac"
+    shown = "".join(i.delta for i in items[:reset] if isinstance(i, StreamChunk))
+    assert shown == "Boots can go bac"
     after = [i.delta for i in items[reset:] if isinstance(i, StreamChunk)]  # ... then replaced
     reply = items[-1]
     assert isinstance(reply, OutboundMessage) and reply.fallback

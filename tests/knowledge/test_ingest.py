@@ -107,6 +107,34 @@ def test_a_folder_of_every_format_is_indexed_and_searchable(tmp_path: Path, docs
     assert top(store, "gift card expiry") == ("notes/gift-cards.txt", (), None)
 
 
+def test_extensions_match_in_any_case_and_every_other_file_is_listed_with_why(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".git" / "config").write_text("[core]\n")
+    (folder / "README.MD").write_text("# Readme\n\nKayak rentals start at 9 am.\n")
+    (folder / "guide.RST").write_text("Guide\n=====\n\nPaddles come with every kayak.\n")
+    (folder / "Index.HTML").write_text(html_page("Index", "<p>Life vests are free.</p>"))
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (folder / "notes.csv").write_text("a,b\n")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    source = KnowledgeSource(name="docs", path=folder,
+                             include=["**/*.md", "**/*.rst", "**/*.html", "**/*.png"])
+
+    store, report = ingestor(tmp_path, source).run()
+
+    assert report.added == ["docs:Index.HTML", "docs:README.MD", "docs:guide.RST"]
+    assert report.ignored == [
+        ("docs:.DS_Store", "hidden"),
+        ("docs:.git", "hidden"),
+        ("docs:logo.png", "unsupported file type '.png'"),
+        ("docs:notes.csv", "not matched by include: **/*.md, **/*.rst, **/*.html, **/*.png"),
+    ]
+    assert top(store, "when do kayak rentals start") == ("README.MD", ("Readme",), None)
+    assert top(store, "do paddles come with the kayak") == ("guide.RST", (), None)
+
+
 def test_a_second_run_reads_nothing_and_writes_nothing(
     tmp_path: Path, docs: Path, parses: Counter[str]
 ) -> None:
