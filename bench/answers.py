@@ -3,7 +3,7 @@
     python bench/answers.py [--data DIR] [--json FILE] [--limit N] [--quiet]
 
 DIR holds `docs/` and `questions.yaml` (`q`, `source`, `any`), as `../shared/data/qa-valgrind/`
-and `../shared/data/xquad/<lang>/` do. A bot is made with `parley init` whose `knowledge/docs/`
+and `../shared/data/xquad/<lang>/` do (`source` may also list several pages that answer). A bot is made with `parley init` whose `knowledge/docs/`
 holds exactly DIR/docs, with the example bot's flows.yaml unchanged (default settings, the
 extractive responder, no language named). Each question is asked in its own conversation.
 A case's `answer` holds when the reply contains one of `any` (case-insensitive), its
@@ -43,7 +43,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qa-val
 @dataclass(frozen=True)
 class Case:
     q: str
-    source: str
+    sources: list[str]
+    """The page that answers; a list where several do (any of them counts)."""
     any: list[str]
 
 
@@ -60,14 +61,16 @@ class Outcome:
 
 def load_cases(folder: Path) -> list[Case]:
     data = YAML(typ="safe").load((folder / "questions.yaml").read_text(encoding="utf-8"))
-    return [Case(str(c["q"]), str(c["source"]), [str(a) for a in c["any"]]) for c in data]
+    return [Case(str(c["q"]), [str(s) for s in ([c["source"]] if isinstance(c["source"], str)
+                                                 else c["source"])], [str(a) for a in c["any"]])
+            for c in data]
 
 
 def judge(case: Case, text: str, uris: list[str], ms: float) -> Outcome:
     lowered = text.lower()
     return Outcome(
         answer=any(a.lower() in lowered for a in case.any),
-        citation=any(u == case.source or u.endswith("/" + case.source) for u in uris),
+        citation=any(u == s or u.endswith("/" + s) for u in uris for s in case.sources),
         ms=ms,
     )
 

@@ -5,6 +5,8 @@ an injected clock, never a sleep."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from parley_bot.agents.bot import Bot
@@ -26,14 +28,24 @@ class Clock:
         return self.now
 
 
+@asynccontextmanager
+async def failing_model(
+    bot_dir: Path, stub: OpenAIStub, clock: Clock, **breaker: float
+) -> AsyncIterator[Bot]:
+    """A bot whose model (the stand-in, failing from the start) has these breaker settings,
+    its shared state on `clock`."""
+    config = configure(bot_dir, model=stub_model(stub, breaker=breaker))
+    stub.mode = "error"
+    async with Bot.open(config, shared=InMemoryShared(clock)) as bot:
+        yield bot
+
+
 async def test_three_failures_open_the_breaker_and_one_trial_closes_it(
     bot_dir: Path, openai_stub: OpenAIStub
 ) -> None:
-    breaker = {"failures": 3, "window_s": 60, "cooldown_s": 30}
-    config = configure(bot_dir, model=stub_model(openai_stub, breaker=breaker))
     clock = Clock()
-    openai_stub.mode = "error"
-    async with Bot.open(config, shared=InMemoryShared(clock)) as bot:
+    async with failing_model(bot_dir, openai_stub, clock, failures=3, window_s=60,
+                             cooldown_s=30) as bot:
         failing = [await bot.handle(inbound(QUESTION, f"c{n}")) for n in range(3)]
         assert len(openai_stub.requests) == 3
 
@@ -58,11 +70,9 @@ async def test_three_failures_open_the_breaker_and_one_trial_closes_it(
 async def test_a_failed_trial_skips_the_model_for_another_cool_down(
     bot_dir: Path, openai_stub: OpenAIStub
 ) -> None:
-    breaker = {"failures": 2, "window_s": 60, "cooldown_s": 10}
-    config = configure(bot_dir, model=stub_model(openai_stub, breaker=breaker))
     clock = Clock()
-    openai_stub.mode = "error"
-    async with Bot.open(config, shared=InMemoryShared(clock)) as bot:
+    async with failing_model(bot_dir, openai_stub, clock, failures=2, window_s=60,
+                             cooldown_s=10) as bot:
         for n in range(2):
             await bot.handle(inbound(QUESTION, f"c{n}"))
         clock.now += 11
@@ -77,11 +87,9 @@ async def test_a_failed_trial_skips_the_model_for_another_cool_down(
 async def test_failures_outside_the_window_do_not_add_up(
     bot_dir: Path, openai_stub: OpenAIStub
 ) -> None:
-    breaker = {"failures": 2, "window_s": 5, "cooldown_s": 30}
-    config = configure(bot_dir, model=stub_model(openai_stub, breaker=breaker))
     clock = Clock()
-    openai_stub.mode = "error"
-    async with Bot.open(config, shared=InMemoryShared(clock)) as bot:
+    async with failing_model(bot_dir, openai_stub, clock, failures=2, window_s=5,
+                             cooldown_s=30) as bot:
         await bot.handle(inbound(QUESTION, "a"))
         clock.now += 6
         await bot.handle(inbound(QUESTION, "b"))
