@@ -3,9 +3,10 @@
     python bench/answers.py [--data DIR] [--json FILE] [--limit N] [--quiet]
 
 DIR holds `docs/` and `questions.yaml` (`q`, `source`, `any`), as `../shared/data/qa-valgrind/`
-and `../shared/data/xquad/<lang>/` do (`source` may also list several pages that answer). A bot is made with `parley init` whose `knowledge/docs/`
-holds exactly DIR/docs, with the example bot's flows.yaml unchanged (default settings, the
-extractive responder, no language named). Each question is asked in its own conversation.
+and `../shared/data/xquad/<lang>/` do (`source` may also list several pages that answer). A
+bot is made with `parley init` whose `knowledge/docs/` holds exactly DIR/docs, with the
+example bot's flows.yaml unchanged (default settings, the extractive responder, no language
+named). Each question is asked in its own conversation.
 A case's `answer` holds when the reply contains one of `any` (case-insensitive), its
 `citation` when a citation names `source`, `both` when both do. Latency is one whole turn
 (`Bot.handle`: guard, routing, retrieval, the answer, memory).
