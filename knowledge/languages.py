@@ -24,7 +24,7 @@ from typing import Any
 import regex
 
 # Texts are judged on their first characters: enough for any language, cheap for long sections.
-SAMPLE_CHARS = 1000
+SAMPLE_CHARS = 400
 # Below this confidence the answer is "unknown", and the caller keeps what it knew before.
 MIN_CONFIDENCE = 0.5
 MIN_LETTERS = 2
@@ -81,6 +81,8 @@ class Detection:
 def script_of(text: str) -> str:
     """The script most of `text` is written in ('Latin' for any script not listed). A Han,
     kana or Hangul character weighs as much as a three-letter word elsewhere."""
+    if text.isascii():
+        return "Latin"
     counts = {script: len(p.findall(text)) * _WEIGHT.get(script, 1)
               for script, p in _SCRIPT_PATTERNS.items()}
     if counts["Kana"]:  # Japanese mixes kana with Han; any kana at all means Japanese
@@ -109,7 +111,7 @@ def detect(text: str, allowed: Collection[str] | None = None) -> Detection | Non
                   if allowed is None or code in allowed]
     if len(candidates) == 1 and script != "Latin":
         return Detection(candidates[0], 1.0)
-    for guess in _detector().detect(sample, k=8):
+    for guess in _detector().detect(sample, k=4):
         code, score = guess["lang"], guess["score"]
         if _SCRIPT_OF.get(code, "Latin") == script and (allowed is None or code in allowed):
             if score >= MIN_CONFIDENCE:

@@ -167,4 +167,6 @@ def unnumbered(heading: str) -> str:
 def measure(text: str) -> int:
     """About how many words `text` has: words between spaces, and one for every two
     characters of a script written without them (Chinese, Japanese, Thai, ...)."""
+    if text.isascii():
+        return len(text.split())
     return len(_SPACED_WORD.findall(text)) + math.ceil(len(_NO_SPACE.findall(text)) / 2)
