@@ -161,3 +161,13 @@ def test_citations_in_any_common_form_are_read(answer: str, cited: list[str]) ->
     passages = [Passage(chunk=Chunk(id=name, source="docs", uri=name, title=name, text="x"),
                         score=1.0) for name in ("returns.md", "shipping.md")]
     assert [passages[i].chunk.uri for i in cited_passages(answer, len(passages))] == cited
+
+
+async def test_the_model_is_told_to_answer_in_the_language_of_the_message(
+    bot_dir: Path, openai_stub: OpenAIStub
+) -> None:
+    config = configure(bot_dir, model=stub_model(openai_stub))
+    async with Bot.open(config) as bot:
+        await bot.handle(inbound("Jak długo mogę zwrócić buty?"))
+    system = openai_stub.requests[-1]["messages"][0]["content"]
+    assert "Answer in the language of the user's message (language code: pl)" in system
