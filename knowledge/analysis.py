@@ -61,7 +61,8 @@ _ENGLISH_FILLER = (
     "yours we us our a an the "
     "about for of on in to with from at by and or but if so than that this "
     "these those they them their any some just also still really don doesn didn isn aren wasn "
-    "weren won wouldn couldn shouldn haven hasn hadn make use find"
+    "weren won wouldn couldn shouldn haven hasn hadn make use find under over "
+    "while during change choose"
 )
 
 # Question words stopwords-iso's lists lack.
