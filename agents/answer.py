@@ -1,8 +1,8 @@
 """The answer skill: retrieve passages, then generate a cited answer.
 
 Generation tries each configured model in order and ends with the extractive responder, so
-a dead or slow model costs the user quality, never the answer. Every failure is logged with
-the conversation and event ids.
+a dead or slow model costs the user quality, never the answer, and, once its circuit breaker
+has opened, no waiting either. Every failure is logged with the conversation and event ids.
 """
 
 from __future__ import annotations
@@ -12,80 +12,125 @@ import logging
 
 from langgraph.config import get_stream_writer
 
-from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.breaker import CircuitBreaker
+from parley_bot.agents.config import EXTRACTIVE, FlowsConfig, ModelSpec
 from parley_bot.agents.extractive import ExtractiveResponder
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import Redact, build_messages
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.telemetry import model_failed
 from parley_bot.agents.texts import localize
-from parley_bot.channels.messages import Citation, StreamChunk
-from parley_bot.knowledge.store import KnowledgeStore
+from parley_bot.channels.messages import Citation, StreamChunk, StreamReset
+from parley_bot.knowledge.store import KnowledgeStore, TermWeights
 from parley_bot.knowledge.types import Passage
 
 log = logging.getLogger("parley.answer")
 
+TOPIC_WEIGHT = 0.3
+
 
 def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
-    """Build the retrieve node: the top passages, limited to the skill's sources."""
+    """Build the retrieve node: the top passages for the question, limited to the skill's
+    sources, with the skill's subject as a tie-breaker.
+
+    The routed skill says what the question is about ('where is your store' is about store
+    locations), so passages that also match its description gain `TOPIC_WEIGHT` of what the
+    best match for that description scores, on top of their own score for the question."""
 
     async def retrieve(state: TurnState) -> TurnState:
         skill = config.skill(state.get("skill"))
         sources = frozenset(skill.knowledge) if skill and skill.knowledge is not None else None
         text = state["inbound"].text
+        k = config.knowledge.top_k
+        topic = skill.description if skill is not None else ""
         # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
-        passages = await asyncio.to_thread(knowledge.search, text, config.knowledge.top_k, sources)
+        passages = await asyncio.to_thread(knowledge.search, text, k * 2 if topic else k, sources)
+        if topic and passages:
+            about = await asyncio.to_thread(knowledge.search, topic, k * 2, sources)
+            passages = _steered(passages, about, k)
         return {"passages": passages}
 
     return retrieve
 
 
+def _steered(passages: list[Passage], about: list[Passage], k: int) -> list[Passage]:
+    """`passages` re-ranked by their score (relative to the best) plus `TOPIC_WEIGHT` times
+    their relative score for the skill's description; the top `k`."""
+    top = passages[0].score or 1.0
+    topic = {p.chunk.id: p.score / (about[0].score or 1.0) for p in about}
+    ranked = sorted(passages, key=lambda p: -(p.score / top
+                                              + TOPIC_WEIGHT * topic.get(p.chunk.id, 0.0)))
+    return ranked[:k]
+
+
 def generate_node(
-    config: FlowsConfig, responders: list[Responder], redact: Redact | None = None
+    config: FlowsConfig, responders: list[Responder], knowledge: KnowledgeStore,
+    breaker: CircuitBreaker, redact: Redact | None = None,
 ) -> Node:
     """Build the generate node over the model chain (the extractive responder ends it).
-    Models not marked `private` are sent what people said through `redact`."""
-    last_resort = ExtractiveResponder()
+
+    A model whose breaker is open is skipped at once; one that fails part-way through its
+    answer is followed by a `StreamReset`, so the channel drops what it showed of it. Models
+    not marked `private` are sent what people said through `redact`.
+    """
+    last_resort = ExtractiveResponder(
+        weights=knowledge.idf if isinstance(knowledge, TermWeights) else None)
+    specs = {spec.name: spec for spec in config.models}
+    chain = [(r, specs.get(r.name, ModelSpec(name=EXTRACTIVE))) for r in responders]
 
     async def generate(state: TurnState) -> TurnState:
         inbound = state["inbound"]
         passages = state.get("passages", [])
         skill = config.skill(state.get("skill"))
         history = state.get("history", [])
-        messages = build_messages(config, skill, history, inbound.text, passages)
+        language = state.get("language")
+        messages = build_messages(config, skill, history, inbound.text, passages, language)
         redacted = None
         if redact is not None and responders:  # the extractive responder reads no messages
-            redacted = build_messages(config, skill, history, inbound.text, passages, redact)
-        prompt = Prompt(messages, inbound.text, passages, redacted)
+            redacted = build_messages(config, skill, history, inbound.text, passages, language,
+                                      redact=redact)
+        prompt = Prompt(messages, inbound.text, passages, language, redacted)
         write = get_stream_writer()
+        streamed = False
 
         def on_delta(delta: str) -> None:
+            nonlocal streamed
+            streamed = True
             write(StreamChunk(conversation_id=inbound.conversation_id, delta=delta))
 
         generation: Generation | None = None
-        failed = False
-        for responder in responders:
+        fell_back = False
+        for responder, spec in chain:
+            permit = await breaker.permit(responder.name, spec.timeout_s)
+            fell_back = fell_back or permit is None
+            if permit is None:
+                continue
             try:
                 generation = await responder.generate(prompt, on_delta)
-                break
             except Exception as exc:  # any model failure degrades to the next in the chain
-                failed = True
+                fell_back = True
                 model_failed(responder.name, exc)
-                log.warning(
-                    "model failed, falling back: %s (conversation=%s event=%s)",
-                    exc, inbound.conversation_id, inbound.event_id,
-                )
+                log.warning("model failed, falling back: %s (conversation=%s event=%s)",
+                            exc, inbound.conversation_id, inbound.event_id)
+                if streamed:
+                    write(StreamReset(conversation_id=inbound.conversation_id))
+                    streamed = False
+                await breaker.failed(responder.name, permit, spec.breaker)
+                continue
+            await breaker.succeeded(responder.name, permit)
+            break
         if generation is None:
             generation = await last_resort.generate(prompt, on_delta)
-        return {"draft": _draft(config, generation, passages, fallback=failed)}
+        return {"draft": _draft(config, generation, passages, state.get("language"),
+                                fallback=fell_back)}
 
     return generate
 
 
 def _draft(config: FlowsConfig, generation: Generation, passages: list[Passage],
-           fallback: bool) -> Draft:
+           language: str | None, fallback: bool) -> Draft:
     if not generation.text:
-        return Draft(text=localize(config.fallback_answer), usage=generation.usage,
+        return Draft(text=localize(config.fallback_answer, language), usage=generation.usage,
                      fallback=fallback)
     citations = tuple(citation(passages[i]) for i in generation.cited)
     return Draft(text=generation.text, citations=citations, usage=generation.usage,

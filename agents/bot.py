@@ -24,11 +24,19 @@ from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders
 from parley_bot.agents.privacy import Redactor
+from parley_bot.agents.shared import InMemoryShared, SharedState
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.telemetry import TurnTelemetry, store_failed
 from parley_bot.agents.texts import localize
-from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
+from parley_bot.channels.messages import (
+    InboundMessage,
+    OutboundMessage,
+    StreamChunk,
+    StreamReset,
+    Turn,
+)
 from parley_bot.knowledge.ingest import Ingestor
+from parley_bot.knowledge.languages import language_of
 from parley_bot.knowledge.store import KnowledgeStore
 
 log = logging.getLogger("parley.bot")
@@ -54,6 +62,7 @@ class Bot:
         *,
         knowledge: KnowledgeStore | None = None,
         responders: list[Responder] | None = None,
+        shared: SharedState | None = None,
     ) -> AsyncIterator[Bot]:
         """Open a bot for the life of the block.
 
@@ -61,6 +70,8 @@ class Bot:
             config: the validated flows.yaml.
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
+            shared: state shared with the bot's other processes (the models' circuit
+                breakers); one process's own by default.
 
         Log records are redacted as `config.privacy` says from here on (`agents.safelog`).
         """
@@ -71,7 +82,8 @@ class Bot:
         if responders is None:
             responders = build_responders(config.models)
         async with open_memory(config) as memory:
-            graph = build_graph(config, knowledge, responders, memory.checkpointer, redactor)
+            graph = build_graph(config, knowledge, responders, memory.checkpointer,
+                                shared if shared is not None else InMemoryShared(), redactor)
             yield cls(config, graph, memory, redactor)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
@@ -83,11 +95,14 @@ class Bot:
         assert reply is not None, "a turn always ends with a reply"
         return reply
 
-    async def stream(self, message: InboundMessage) -> AsyncIterator[StreamChunk | OutboundMessage]:
+    async def stream(
+        self, message: InboundMessage
+    ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
         """Run one turn, yielding reply text as it is generated, then the final reply.
 
-        Chunks are provisional: if a model fails mid-answer, the fallback answer follows and
-        the final `OutboundMessage` is what counts.
+        Chunks are provisional: if a model fails mid-answer, a `StreamReset` says to drop
+        what was shown, the fallback answer's chunks follow, and the final `OutboundMessage`
+        is what counts.
         """
         turn_input: TurnState = {
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
@@ -109,7 +124,7 @@ class Bot:
                         turn_input, config, stream_mode=["custom", "values"], durability="exit"
                     ):
                         if mode == "custom":
-                            yield cast(StreamChunk, data)
+                            yield cast(StreamChunk | StreamReset, data)
                         else:
                             reply = cast(dict[str, Any], data).get("reply")
                     if reply is None:
@@ -119,9 +134,9 @@ class Bot:
                     log.exception("turn failed (conversation=%s event=%s)",
                                   message.conversation_id, message.event_id)
                     failed = True
-                    reply = OutboundMessage(conversation_id=message.conversation_id,
-                                            text=localize(self.config.error_answer),
-                                            fallback=True)
+                    reply = OutboundMessage(
+                        conversation_id=message.conversation_id, fallback=True,
+                        text=localize(self.config.error_answer, language_of(message.text)))
                 seconds = time.perf_counter() - started
                 await self._record(message, reply, seconds)
                 telemetry.answered(reply, seconds, failed=failed)

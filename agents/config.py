@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from parley_bot.agents.texts import LocalText, placeholders
+from parley_bot.agents.texts import SMALL_TALK, LanguageCode, LocalText, placeholders
 
 EXTRACTIVE = "extractive"
 
@@ -52,6 +52,17 @@ def shorthand(key: str) -> Any:
     return model_validator(mode="before")(classmethod(expand))  # type: ignore[arg-type]
 
 
+class BreakerSettings(Strict):
+    """When to stop calling a failing model for a while (its circuit breaker)."""
+
+    failures: int = Field(3, ge=1, description="Failures within `window_s` that open it.")
+    window_s: float = Field(60.0, gt=0, description="The window failures are counted in.")
+    cooldown_s: float = Field(
+        30.0, gt=0,
+        description="How long the model is skipped once open; then one trial call decides.",
+    )
+
+
 class ModelSpec(Strict):
     """One chat model. A bare string in flows.yaml is shorthand for `{name: ...}`."""
 
@@ -63,7 +74,10 @@ class ModelSpec(Strict):
     base_url: str | None = Field(
         None, description="Any OpenAI-compatible server (vLLM, llama.cpp)."
     )
-    api_key_env: str | None = Field(None, description="Environment variable holding the API key.")
+    api_key_env: str | None = Field(
+        None, description="Environment variable holding the API key; a `base_url` server "
+        "that needs none (a local vLLM or llama.cpp) can go without.",
+    )
     timeout_s: float = Field(30.0, gt=0, description="Whole-answer deadline before falling back.")
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, gt=0)
@@ -72,6 +86,11 @@ class ModelSpec(Strict):
     private: bool = Field(
         False, description="True for a model that runs on your own machines: it is sent "
         "personal data as typed, where every other model gets it redacted (see `privacy`).",
+    )
+    breaker: BreakerSettings = Field(
+        default_factory=BreakerSettings,
+        description="After `failures` failures in `window_s`, the model is skipped for "
+        "`cooldown_s` and turns are answered at once by the next in the chain.",
     )
 
     _from_string = shorthand("name")
@@ -122,9 +141,10 @@ class KnowledgeSource(Strict):
     path: Path | None = Field(None, description="File or folder, relative to flows.yaml.")
     url: str | None = Field(None, description="A web page, or a sitemap.xml to follow.")
     include: list[str] = Field(
-        default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.txt", "**/*.html",
-                                 "**/*.htm", "**/*.pdf", "**/*.docx"],
-        description="Glob patterns of files to index under `path`. Files reached through "
+        default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.rst", "**/*.txt",
+                                 "**/*.html", "**/*.htm", "**/*.pdf", "**/*.docx"],
+        description="Glob patterns of files to index under `path`, matched in any case; "
+        "every other file is listed by `parley ingest` with the reason. Files reached through "
         "links that lead out of the folder are skipped (and reported).",
     )
     allow_hosts: list[str] = Field(
@@ -170,6 +190,23 @@ class KnowledgeConfig(Strict):
         "bm25", description="'hybrid' fuses BM25 with dense embeddings (parley-bot[embeddings])."
     )
     index_dir: Path = Field(Path(".parley/knowledge"), description="Where the index is kept.")
+    languages: list[LanguageCode] = Field(
+        default_factory=list,
+        description="'auto' (or nothing) detects the language of every section and message; "
+        "a list (e.g. [en, pl]) limits detection to those languages, one language skips it.",
+    )
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _auto(cls, value: Any) -> Any:
+        if value == "auto":
+            return []
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def pinned_languages(self) -> frozenset[str] | None:
+        """The languages flows.yaml allows, or None for any ('auto')."""
+        return frozenset(self.languages) or None
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> KnowledgeConfig:
@@ -268,9 +305,31 @@ class BotTexts(Strict):
         description="Placeholders: {length}, {limit}.",
     )
 
+    greeting: LocalText = Field(
+        default_factory=lambda: dict(SMALL_TALK["greeting"]),
+        description="The reply to a greeting ('hi', 'hola', '你好').",
+    )
+    thanks: LocalText = Field(
+        default_factory=lambda: dict(SMALL_TALK["thanks"]),
+        description="The reply to thanks.",
+    )
+    goodbye: LocalText = Field(
+        default_factory=lambda: dict(SMALL_TALK["goodbye"]),
+        description="The reply to a goodbye.",
+    )
+    capabilities: LocalText = Field(
+        default_factory=lambda: dict(SMALL_TALK["capabilities"]),
+        description="The reply to 'what can you do?'. Placeholder: {topics}, the skills' "
+        "descriptions as a list.",
+    )
+    capabilities_general: LocalText = Field(
+        default_factory=lambda: dict(SMALL_TALK["capabilities_general"]),
+        description="The reply to 'what can you do?' for a bot without skills.",
+    )
+
     @model_validator(mode="after")
     def _known_placeholders(self) -> BotTexts:
-        allowed = {"too_long": {"length", "limit"}}
+        allowed = {"too_long": {"length", "limit"}, "capabilities": {"topics"}}
         check([((name,), f"unknown placeholder(s) {sorted(extra)} "
                          f"(allowed: {sorted(allowed.get(name, set()))})")
                for name in type(self).model_fields

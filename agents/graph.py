@@ -1,8 +1,11 @@
 """The turn graph: one run per user turn, `thread_id` = conversation id.
 
-    START → guard ─┬─ refused ───────────────────────────┐
-                   └→ route → retrieve → generate → respond → END
+    START → language → guard ─┬─ refused ─────────────────────────────────────────┐
+                              └→ smalltalk ─┬─ greeting, thanks, … ─────────────────┤
+                                            └→ route → retrieve → generate → respond → END
 
+`language` sets the conversation's language from the message (every text the bot says on its
+own follows it); `smalltalk` answers greetings, thanks, goodbyes and 'what can you do?' itself;
 `route` picks a skill. Every skill is an 'answer' skill for now (retrieve → generate); the
 skill kinds still to come (form, agent, hand-off) turn the route → retrieve edge into a
 branch on the chosen skill's kind.
@@ -10,6 +13,7 @@ branch on the chosen skill's kind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -17,12 +21,16 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
 from parley_bot.agents.answer import generate_node, retrieve_node
+from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.guard import guard_node
+from parley_bot.agents.language import language_node
 from parley_bot.agents.models import Responder
 from parley_bot.agents.prompt import Redact
 from parley_bot.agents.respond import respond_node
 from parley_bot.agents.router import SkillRouter, route_node
+from parley_bot.agents.shared import SharedState
+from parley_bot.agents.smalltalk import smalltalk_node
 from parley_bot.agents.state import TurnState
 from parley_bot.knowledge.store import KnowledgeStore
 
@@ -34,18 +42,28 @@ def build_graph(
     knowledge: KnowledgeStore,
     responders: list[Responder],
     checkpointer: BaseCheckpointSaver[str] | None,
+    shared: SharedState,
     redact: Redact | None = None,
 ) -> TurnGraph:
-    """Compile the turn graph with its dependencies injected into the nodes; `redact` is
-    applied to what people said before it reaches a model that is not `private`."""
+    """Compile the turn graph with its dependencies injected into the nodes.
+
+    Args:
+        shared: the state worker processes share (the models' circuit breakers).
+        redact: applied to what people said before it reaches a model that is not `private`.
+    """
     graph = StateGraph(TurnState)
+    graph.add_node("language", language_node(config))
     graph.add_node("guard", guard_node(config.guard, config.texts))
+    graph.add_node("smalltalk", smalltalk_node(config))
     graph.add_node("route", route_node(SkillRouter(config.skills)))
     graph.add_node("retrieve", retrieve_node(config, knowledge))
-    graph.add_node("generate", generate_node(config, responders, redact))
+    graph.add_node("generate", generate_node(config, responders, knowledge,
+                                             CircuitBreaker(shared), redact))
     graph.add_node("respond", respond_node(config))
-    graph.add_edge(START, "guard")
-    graph.add_conditional_edges("guard", _after_guard, ["route", "respond"])
+    graph.add_edge(START, "language")
+    graph.add_edge("language", "guard")
+    graph.add_conditional_edges("guard", _drafted("smalltalk"), ["smalltalk", "respond"])
+    graph.add_conditional_edges("smalltalk", _drafted("route"), ["route", "respond"])
     graph.add_edge("route", "retrieve")
     graph.add_edge("retrieve", "generate")
     graph.add_edge("generate", "respond")
@@ -53,6 +71,11 @@ def build_graph(
     return graph.compile(checkpointer=checkpointer)
 
 
-def _after_guard(state: TurnState) -> str:
-    return "respond" if state.get("draft") is not None else "route"
+def _drafted(otherwise: str) -> Callable[[TurnState], str]:
+    """Go to respond once a node has answered (set a draft), else to `otherwise`."""
+
+    def after(state: TurnState) -> str:
+        return "respond" if state.get("draft") is not None else otherwise
+
+    return after
 

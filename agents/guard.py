@@ -15,11 +15,13 @@ def guard_node(settings: Guard, texts: BotTexts) -> Node:
 
     async def guard(state: TurnState) -> TurnState:
         text = state["inbound"].text.strip()
+        language = state.get("language")
         if not text:
-            return {"draft": Draft(text=localize(texts.empty_message), refused=True)}
+            return {"draft": Draft(text=localize(texts.empty_message, language), refused=True)}
         if len(text) > settings.max_chars:
             return {"draft": Draft(
-                text=localize(texts.too_long, length=len(text), limit=settings.max_chars),
+                text=localize(texts.too_long, language, length=len(text),
+                              limit=settings.max_chars),
                 refused=True,
             )}
         return {}

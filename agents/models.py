@@ -29,7 +29,8 @@ from parley_bot.knowledge.types import Passage
 OnDelta = Callable[[str], None]
 
 _EXTRAS = {"anthropic": "anthropic", "ollama": "ollama"}  # providers with a parley-bot[extra]
-_CITE = re.compile(r"\[(\d{1,2})\]")
+# [1], [1, 2], [1; 3] ([1][2] is two matches).
+_CITE = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Prompt:
     """As people typed them: for `private: true` models."""
     question: str
     passages: list[Passage]
+    language: str | None = None
+    """The language the question is written in (or the conversation's, for a short one)."""
     redacted: list[BaseMessage] | None = None
     """With personal data redacted, for every other model; None when nothing is redacted."""
 
@@ -96,7 +99,7 @@ class ChatResponder:
         text = message.text.strip() if message is not None else ""
         if not text:
             raise ModelError(f"{self.name}: empty answer")
-        return Generation(text=text, cited=_cited(text, len(prompt.passages)),
+        return Generation(text=text, cited=cited(text, len(prompt.passages)),
                           usage=self._usage(message))
 
     def _usage(self, message: AIMessageChunk | None) -> Usage:
@@ -108,14 +111,14 @@ class ChatResponder:
                      cost_usd=cost)
 
 
-def _cited(text: str, count: int) -> tuple[int, ...]:
+def cited(text: str, count: int) -> tuple[int, ...]:
     """Passages the answer refers to as [n], in order of first mention. An answer that cites
     nothing cites nothing: 'the sources don't say' must not point at a source."""
     seen: dict[int, None] = {}
     for match in _CITE.finditer(text):
-        number = int(match.group(1))
-        if 1 <= number <= count:
-            seen[number - 1] = None
+        for number in map(int, re.split(r"\s*[,;]\s*", match.group(1))):
+            if 1 <= number <= count:
+                seen[number - 1] = None
     return tuple(seen)
 
 
@@ -136,6 +139,10 @@ def chat_model(spec: ModelSpec) -> BaseChatModel:
             raise _setup_error(spec, f"environment variable {spec.api_key_env} is not set")
         hide(key)
         kwargs["api_key"] = key
+    elif spec.base_url and provider == "openai":
+        # A local server that checks no key. The client insists on one, and must not send
+        # OPENAI_API_KEY from the environment to a server that is not OpenAI's.
+        kwargs["api_key"] = "no-key"
     if spec.temperature is not None:
         kwargs["temperature"] = spec.temperature
     if spec.max_tokens is not None:

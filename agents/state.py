@@ -1,8 +1,9 @@
 """The state of one conversation as the turn graph sees it.
 
-`history` is the only key that lives across turns, and the only one checkpointed: the recent
-exchanges as plain text, bounded by `memory.window_messages`, so a turn costs the same at
-message 400 as at message 2. Plain text rather than LangChain message objects: rebuilding
+`history` and `language` are the only keys that live across turns, and the only ones
+checkpointed: the recent exchanges as plain text, bounded by `memory.window_messages`, so a
+turn costs the same at message 400 as at message 2, and the conversation's language, kept for
+messages too short to tell ('2', 'ok'). Plain text rather than LangChain message objects: rebuilding
 those from every checkpoint was most of what a long conversation added to a turn, and only
 the exchanges that fit the model's token budget ever become messages (`agents.prompt`).
 Every other key is set afresh by each turn's input.
@@ -46,12 +47,17 @@ class Exchange(TypedDict):
 class TurnState(TypedDict, total=False):
     """One turn's state. Nodes return only the keys they change.
 
-    Only `history` is checkpointed; the per-turn keys are `UntrackedValue` channels, so a
-    checkpoint holds the history window and nothing else, and loading it stays cheap.
+    Only `history` and `language` are checkpointed; the per-turn keys are `UntrackedValue`
+    channels, so a checkpoint holds the history window and little else, and loading it stays
+    cheap.
     """
 
     history: list[Exchange]
     """Recent exchanges, oldest first; replaced whole by the respond node."""
+    language: str | None
+    """The language of the conversation: this message's when it is clear, else the last one
+    that was (a code such as 'en', 'pl'); None until a message says. Every text the bot says
+    on its own is chosen by it (`texts.localize`)."""
     inbound: Annotated[InboundMessage, UntrackedValue(InboundMessage)]
     """This turn's message, as the channel delivered it."""
     skill: Annotated[str | None, UntrackedValue(str)]

@@ -19,14 +19,23 @@ DEFAULT_LANGUAGE = "en"
 _CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
+def _code(value: str) -> str:
+    if not _CODE.match(value):
+        raise ValueError(f"{value!r} is not a language code (like 'en', 'pl', 'pt-BR')")
+    return value
+
+
+LanguageCode = Annotated[str, AfterValidator(_code)]
+"""A language code: ISO 639-1 (or 639-3), optionally with a region: 'en', 'pl', 'pt-BR'."""
+
+
 def _check(value: str | dict[str, str]) -> str | dict[str, str]:
     if isinstance(value, str):
         return value
     if not value:
         raise ValueError("give the text, or at least one language: {en: ...}")
-    bad = [code for code in value if not _CODE.match(code)]
-    if bad:
-        raise ValueError(f"{bad[0]!r} is not a language code (like 'en', 'pl', 'pt-BR')")
+    for code in value:
+        _code(code)
     return value
 
 
@@ -59,3 +68,74 @@ def placeholders(text: str | dict[str, str]) -> set[str]:
     """The `{names}` a text uses, in any of its languages (for config checks)."""
     variants = text.values() if isinstance(text, dict) else [text]
     return {f for v in variants for _, f, _, _ in string.Formatter().parse(v) if f}
+
+
+# The defaults of the bot's small-talk texts, in the languages most customers write in; a
+# language missing here falls back to English (`localize`).
+SMALL_TALK: dict[str, dict[str, str]] = {
+    "greeting": {
+        "en": "Hello! How can I help you today?",
+        "es": "¡Hola! ¿En qué puedo ayudarte?",
+        "de": "Hallo! Wie kann ich helfen?",
+        "fr": "Bonjour ! Comment puis-je vous aider ?",
+        "pt": "Olá! Como posso ajudar?",
+        "it": "Ciao! Come posso aiutarti?",
+        "pl": "Dzień dobry! W czym mogę pomóc?",
+        "ru": "Здравствуйте! Чем могу помочь?",
+        "tr": "Merhaba! Size nasıl yardımcı olabilirim?",
+        "zh": "您好！有什么可以帮您？",
+        "ja": "こんにちは！ご用件をお聞かせください。",
+    },
+    "thanks": {
+        "en": "You're welcome! Anything else I can help with?",
+        "es": "¡De nada! ¿Puedo ayudarte en algo más?",
+        "de": "Gern geschehen! Kann ich sonst noch helfen?",
+        "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "pt": "De nada! Posso ajudar em mais alguma coisa?",
+        "it": "Prego! Posso aiutarti in qualcos'altro?",
+        "pl": "Nie ma za co! Czy mogę pomóc w czymś jeszcze?",
+        "ru": "Пожалуйста! Могу ли я помочь чем-то ещё?",
+        "tr": "Rica ederim! Başka bir konuda yardımcı olabilir miyim?",
+        "zh": "不客气！还有什么可以帮您？",
+        "ja": "どういたしまして！ほかにお手伝いできることはありますか？",
+    },
+    "goodbye": {
+        "en": "Goodbye, and thanks for getting in touch!",
+        "es": "¡Adiós, y gracias por escribirnos!",
+        "de": "Auf Wiedersehen, und danke für Ihre Nachricht!",
+        "fr": "Au revoir, et merci de nous avoir écrit !",
+        "pt": "Até logo, e obrigado pelo contato!",
+        "it": "Arrivederci, e grazie per averci scritto!",
+        "pl": "Do widzenia i dziękujemy za kontakt!",
+        "ru": "До свидания, спасибо, что обратились!",
+        "tr": "Hoşça kalın, bize yazdığınız için teşekkürler!",
+        "zh": "再见，感谢您的来信！",
+        "ja": "ご連絡ありがとうございました。さようなら！",
+    },
+    "capabilities": {
+        "en": "I can help with:\n{topics}",
+        "es": "Puedo ayudarte con:\n{topics}",
+        "de": "Ich kann Ihnen bei Folgendem helfen:\n{topics}",
+        "fr": "Je peux vous aider pour :\n{topics}",
+        "pt": "Posso ajudar com:\n{topics}",
+        "it": "Posso aiutarti con:\n{topics}",
+        "pl": "Mogę pomóc w tych sprawach:\n{topics}",
+        "ru": "Я могу помочь с этим:\n{topics}",
+        "tr": "Şu konularda yardımcı olabilirim:\n{topics}",
+        "zh": "我可以帮您处理：\n{topics}",
+        "ja": "次のことをお手伝いできます：\n{topics}",
+    },
+    "capabilities_general": {
+        "en": "Ask me a question, and I will answer from the documents I know.",
+        "es": "Hazme una pregunta y te responderé con los documentos que conozco.",
+        "de": "Stellen Sie mir eine Frage, ich antworte aus den Dokumenten, die ich kenne.",
+        "fr": "Posez-moi une question, je réponds à partir des documents que je connais.",
+        "pt": "Faça uma pergunta e eu respondo com base nos documentos que conheço.",
+        "it": "Fammi una domanda e ti rispondo con i documenti che conosco.",
+        "pl": "Zadaj mi pytanie, a odpowiem na podstawie dokumentów, które znam.",
+        "ru": "Задайте вопрос, и я отвечу по документам, которые знаю.",
+        "tr": "Bana bir soru sorun, bildiğim belgelere göre yanıtlayayım.",
+        "zh": "请提问，我会根据我所知道的文档回答。",
+        "ja": "ご質問ください。知っている文書をもとにお答えします。",
+    },
+}

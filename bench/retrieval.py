@@ -10,9 +10,9 @@ that have qrels), p50/p95 latency of one `search`, and the ingest time. Beside t
 `bm25s` on the same texts, measured in the same run, and the published reference figures.
 Dense and hybrid rows need `pip install 'parley-bot[embeddings]'`.
 
-A markdown file's `# title` is both its title and its first heading, so `Chunk.searchable` holds
-the title twice; on SciFact that lifts BM25 from bm25s' 0.676 to 0.681 (same analyzer, title
-once: 0.676).
+A markdown file's `# title` is both its title and its own heading, which the index counts
+twice (`store.index_terms`); with parley's analyzer (filler words left out of queries,
+identifiers kept whole) SciFact's BM25 nDCG@10 is 0.692, against plain bm25s' 0.676.
 """
 
 from __future__ import annotations

@@ -245,6 +245,8 @@ def ingest(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     for key, reason in report.skipped:
         err.print(Text.assemble("  ", ("skipped", "yellow"), f"  {key}: {reason}"),
                   highlight=False)
+    for key, reason in report.ignored:
+        err.print(Text.assemble("  ", ("ignored", "dim"), f"  {key}: {reason}"), highlight=False)
 
 
 @app.command()

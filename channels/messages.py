@@ -102,6 +102,13 @@ class StreamChunk(Frozen):
     delta: str
 
 
+class StreamReset(Frozen):
+    """The reply streamed so far is void (its model failed part-way): the channel removes
+    what it showed of it, and the chunks that follow start the reply again."""
+
+    conversation_id: str
+
+
 class Turn(Frozen):
     """One stored exchange of a conversation, as `GET /api/conversations/{id}` returns it."""
 

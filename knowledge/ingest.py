@@ -28,6 +28,7 @@ as skipped, and so is a file reached through a link that leads out of its source
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ class IngestReport:
     listed by the site."""
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(key, reason) for what failed to load, whether it was indexed before or not."""
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+    """(key, reason) for the files under a source folder that are not read at all: hidden,
+    not matched by `include`, or of a type parley cannot read."""
     chunks: int = 0
     seconds: float = 0.0
 
@@ -241,15 +245,15 @@ class Ingestor:
             return {**old, "stat": stat}, _chunks_of(old, old_chunks)
         indexed = old is not None and old["skipped"] is None
         (report.updated if indexed else report.added).append(key)
-        chunks = chunk_document(document, self.config.chunk_tokens, self.config.chunk_overlap)
+        chunks = chunk_document(document, self.config.chunk_tokens, self.config.chunk_overlap,
+                                self.config.pinned_languages)
         entry = Entry(source=document.source, uri=document.uri, hash=document.content_hash,
                       stat=stat, chunks=[c.id for c in chunks], skipped=None, etag=None,
                       last_modified=None)
         return entry, chunks
 
     def _files(self, report: IngestReport | None = None) -> Iterator[_File]:
-        """The files of every `path:` source; those reached through a link out of their
-        source's folder are left out, and reported skipped when `report` is given."""
+        """The files of every `path:` source (see `_source_files`)."""
         for source in self.config.sources:
             if source.path is not None:
                 yield from self._source_files(source, report)
@@ -310,27 +314,46 @@ class Ingestor:
         return base
 
     def _source_files(
-        self, source: KnowledgeSource, report: IngestReport | None
+        self, source: KnowledgeSource, report: IngestReport | None = None
     ) -> Iterator[_File]:
+        """The files of a `path:` source to index. Every other file under it is added to the
+        report's `ignored` with the reason: hidden (a dot file or folder, listed once), not
+        matched by `include`, or of a type parley cannot read. A file reached through a link
+        out of the source's folder is reported skipped. Patterns and suffixes match in any
+        case."""
         base = self._location(source)
         assert base is not None
         if base.is_file():
             yield _File(f"{source.name}:{base.name}", base.name, base, source.name)
             return
         inside = base.resolve()
-        seen: set[Path] = set()
-        for pattern in source.include:
-            for path in sorted(base.glob(pattern)):
-                if path in seen or not path.is_file() or path.suffix.lower() not in PARSERS:
-                    continue
-                seen.add(path)
-                uri = path.relative_to(base).as_posix()
-                if not path.resolve().is_relative_to(inside):  # a link, or a link's folder
-                    if report is not None:
-                        report.skipped.append((f"{source.name}:{uri}",
-                                               "a link out of the source folder, not followed"))
-                    continue
-                yield _File(f"{source.name}:{uri}", uri, path, source.name)
+        include = [_pattern(p) for p in source.include]
+        for path in sorted(base.rglob("*")):
+            uri = path.relative_to(base).as_posix()
+            key = f"{source.name}:{uri}"
+            hidden = [part for part in uri.split("/") if part.startswith(".")]
+            if not hidden and path.is_symlink() and path.is_dir():
+                # rglob does not walk into linked folders; one that leaves the folder is said
+                if report is not None and not path.resolve().is_relative_to(inside):
+                    report.skipped.append((key, "a link out of the source folder, not followed"))
+                continue
+            if hidden or not path.is_file():
+                if report is not None and hidden and uri.endswith(hidden[0]):
+                    report.ignored.append((key, "hidden"))
+                continue
+            reason = None
+            if not any(p.fullmatch(uri) for p in include):
+                reason = "not matched by include: " + ", ".join(source.include)
+            elif path.suffix.lower() not in PARSERS:
+                reason = f"unsupported file type {path.suffix or '(none)'!r}"
+            if reason is not None:
+                if report is not None:
+                    report.ignored.append((key, reason))
+            elif not path.resolve().is_relative_to(inside):  # a link, or a link's folder
+                if report is not None:
+                    report.skipped.append((key, "a link out of the source folder, not followed"))
+            else:
+                yield _File(key, uri, path, source.name)
 
     def _stale(self, saved: SavedIndex) -> bool:
         """Whether the settings changed, a file was added, removed or touched, or a web source
@@ -346,9 +369,10 @@ class Ingestor:
         fetched = {e["source"] for e in saved.documents.values() if e["stat"] is None}
         return any(s.url is not None and s.name not in fetched for s in self.config.sources)
 
-    def _settings(self) -> dict[str, int]:
+    def _settings(self) -> dict[str, int | str]:
         return {"version": manifest.FORMAT, "chunk_tokens": self.config.chunk_tokens,
-                "chunk_overlap": self.config.chunk_overlap}
+                "chunk_overlap": self.config.chunk_overlap,
+                "languages": ",".join(sorted(self.config.languages)) or "auto"}
 
     def _resolve(self, path: Path) -> Path:
         """A path from flows.yaml: relative to the bot folder unless absolute."""
@@ -367,6 +391,15 @@ def _stat(path: Path) -> list[int] | None:
 def _chunks_of(entry: Entry, chunks: dict[str, Chunk]) -> list[Chunk]:
     """The stored chunks a manifest entry names, in document order."""
     return [chunks[c] for c in entry["chunks"]]
+
+
+def _pattern(glob: str) -> re.Pattern[str]:
+    """A glob (`**/*.md`) as a case-insensitive regex over a path relative to the source:
+    `**/` is any folders (or none), `*` and `?` stay within one name."""
+    out = []
+    for part in re.split(r"(\*\*/|\*|\?)", glob):
+        out.append({"**/": "(?:.*/)?", "*": "[^/]*", "?": "[^/]"}.get(part) or re.escape(part))
+    return re.compile("".join(out), re.IGNORECASE)
 
 
 def _intact(entry: Entry, chunks: dict[str, Chunk]) -> bool:

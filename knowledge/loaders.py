@@ -1,49 +1,24 @@
 """Turn files into `Document`s: title plus sections, each section under its heading path.
 
-One parser per file type, chosen by suffix. A parser takes the raw bytes and the file name and
-returns the title and sections; `load_file` adds the source, uri and content hash.
+One parser per file type, chosen by suffix whatever its case (`README.MD` is Markdown). A
+parser takes the raw bytes and the file name and returns the title and sections; `load_file`
+adds the source, uri and content hash.
 """
 
 from __future__ import annotations
 
 import importlib
-import re
 from pathlib import Path
 
 from parley_bot.agents.errors import KnowledgeError
-from parley_bot.knowledge.outline import Outline, Parsed, Parser, title_from_name
+from parley_bot.knowledge.markdown import parse_markdown
+from parley_bot.knowledge.outline import Parsed, Parser, decode, title_from_name
 from parley_bot.knowledge.types import Document, Section, content_hash
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-
-
-def parse_markdown(data: bytes, name: str) -> Parsed:
-    """Sections at every heading, paragraphs kept apart; the first level-1 heading is the
-    title. Headings inside fenced code blocks are code, not structure."""
-    title = ""
-    outline = Outline()
-    paragraph: list[str] = []
-    in_fence = False
-    for line in [*_decode(data, name).splitlines(), ""]:
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        match = None if in_fence else _HEADING.match(line)
-        if match is None and (line.strip() or in_fence):
-            paragraph.append(line)
-            continue
-        outline.add("\n".join(paragraph))
-        paragraph = []
-        if match is not None:
-            level, heading = len(match.group(1)), match.group(2)
-            title = title or (heading if level == 1 else "")
-            outline.heading(level, heading)
-    return title or title_from_name(name), outline.finish()
 
 
 def parse_text(data: bytes, name: str) -> Parsed:
     """Plain text is one section; paragraphs survive as blank lines for the sentence splitter."""
-    text = _decode(data, name).strip()
+    text = decode(data, name).strip()
     return title_from_name(name), [Section(text=text)] if text else []
 
 
@@ -62,6 +37,8 @@ PARSERS: dict[str, Parser] = {
     ".md": parse_markdown,
     ".markdown": parse_markdown,
     ".txt": parse_text,
+    ".rst": _lazy("parley_bot.knowledge.rst", "parse_rst"),
+    ".rest": _lazy("parley_bot.knowledge.rst", "parse_rst"),
     ".html": _lazy("parley_bot.knowledge.html", "parse_html"),
     ".htm": _lazy("parley_bot.knowledge.html", "parse_html"),
     ".pdf": _lazy("parley_bot.knowledge.formats", "parse_pdf"),
@@ -102,10 +79,3 @@ def parse_bytes(data: bytes, parser: Parser, source: str, uri: str) -> Document:
         raise KnowledgeError(f"{uri}: no text found (empty file?)")
     return Document(source=source, uri=uri, title=title, sections=tuple(sections),
                     content_hash=content_hash(data))
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise KnowledgeError(f"{name}: not UTF-8 text") from exc

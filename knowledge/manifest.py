@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 FORMAT = 3
 """Bumped when stored data changes meaning, so older indexes are cut again.
 2: chunk ids include the source name; files that fail to load are recorded.
-3: web pages keep their ETag and Last-Modified."""
+3: language-aware analysis; chunks keep their blocks and know their language; web pages
+   keep their ETag and Last-Modified."""
 
 _BUILT_OVER = "chunk-ids"
 
@@ -64,7 +65,7 @@ class Entry(TypedDict):
 class Manifest(TypedDict):
     """manifest.json."""
 
-    settings: dict[str, int]
+    settings: dict[str, int | str]
     """`FORMAT` and the chunking settings the index was cut with."""
     documents: dict[str, Entry]
     """Every document by its key, '<source>:<uri>', in chunks.jsonl order."""
@@ -77,7 +78,7 @@ _MANIFEST = TypeAdapter(Manifest)
 class SavedIndex:
     """The contents of an index folder whose files agree."""
 
-    settings: dict[str, int]
+    settings: dict[str, int | str]
     documents: dict[str, Entry]
     chunks: list[Chunk]
 
@@ -135,7 +136,7 @@ def load_bm25(folder: Path, saved: SavedIndex) -> Bm25Index | None:
 
 
 def write(
-    folder: Path, settings: dict[str, int], documents: dict[str, Entry],
+    folder: Path, settings: dict[str, int | str], documents: dict[str, Entry],
     chunks: Sequence[Chunk], bm25: Bm25Index,
 ) -> None:
     """Save the whole index: bm25/, chunks.jsonl, then the manifest."""
@@ -152,7 +153,9 @@ def write(
     write_manifest(folder, settings, documents)
 
 
-def write_manifest(folder: Path, settings: dict[str, int], documents: dict[str, Entry]) -> None:
+def write_manifest(
+    folder: Path, settings: dict[str, int | str], documents: dict[str, Entry]
+) -> None:
     """Save only the manifest, when the chunks are those already saved (a file was touched
     but not changed, or failed to load)."""
     manifest: Manifest = {"settings": settings, "documents": documents}

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from parley_bot.agents.errors import KnowledgeError
 from parley_bot.knowledge.types import Section
 
 Parsed = tuple[str, list[Section]]
@@ -15,10 +16,21 @@ Parser = Callable[[bytes, str], Parsed]
 """A parser: raw bytes and the file name in, `Parsed` out."""
 
 
+def decode(data: bytes, name: str) -> str:
+    """A text file's bytes as text: UTF-8, with or without a byte-order mark.
+
+    Raises:
+        KnowledgeError: the bytes are not UTF-8.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeError(f"{name}: not UTF-8 text") from exc
+
+
 def slug(heading: str) -> str:
     """GitHub-style anchor of a heading: 'Time limits' → 'time-limits'."""
     return re.sub(r"[^\w\- ]", "", heading.lower()).strip().replace(" ", "-")
-
 
 
 def title_from_name(name: str) -> str:
@@ -42,6 +54,13 @@ class Outline:
         self._flush()
         self._path = [h for h in self._path if h[0] < level]
         self._path.append((level, text, anchor or slug(text)))
+
+    def close(self, level: int) -> None:
+        """End the sections of headings of `level` or deeper: what follows belongs to the
+        heading above them (the text after a list of defined terms)."""
+        if any(h[0] >= level for h in self._path):
+            self._flush()
+            self._path = [h for h in self._path if h[0] < level]
 
     def add(self, text: str) -> None:
         """Add a paragraph (or list item, table row) to the current section."""

@@ -17,8 +17,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from langchain_core.vectorstores import VectorStore
 
+from parley_bot.knowledge.analysis import analyzer
 from parley_bot.knowledge.bm25 import Bm25Index
 from parley_bot.knowledge.dense import FUSION_DEPTH, DenseIndex, fuse
+from parley_bot.knowledge.text import unnumbered
 from parley_bot.knowledge.types import Chunk, Passage
 
 
@@ -29,6 +31,19 @@ class KnowledgeStore(Protocol):
     def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
         """The `k` passages most relevant to `query`, best first, from `sources` only
         (all sources when None). An empty list means nothing relevant is known."""
+        ...
+
+
+HEADING_WEIGHT = 2
+
+
+@runtime_checkable
+class TermWeights(Protocol):
+    """A store that can say how telling a term is (the extractive responder weighs by it)."""
+
+    def idf(self, term: str) -> float:
+        """The term's inverse document frequency; the highest there is when no chunk holds
+        it (it is what the question is about, and the index knows nothing of it)."""
         ...
 
 
@@ -56,7 +71,8 @@ class EmbeddedStore:
             chunks: what to search, in the order `dense` (if any) has their vectors.
             dense: their vectors, for a hybrid store.
         """
-        return cls(chunks, Bm25Index.build([c.searchable for c in chunks]), dense)
+        corpus = [index_terms(c) for c in chunks]
+        return cls(chunks, Bm25Index.from_terms(corpus, [c.language for c in chunks]), dense)
 
     def search(self, query: str, k: int, sources: frozenset[str] | None = None) -> list[Passage]:
         mask = None if sources is None else self._mask(sources)
@@ -68,6 +84,9 @@ class EmbeddedStore:
                          self._dense.search(query, depth, mask)], k)
         return [Passage(chunk=self.chunks[i], score=s) for i, s in hits]
 
+    def idf(self, term: str) -> float:
+        return self._bm25.idf(term)
+
     def _build_mask(self, sources: frozenset[str]) -> np.ndarray:
         return np.isin(self._source_of, list(sources)).astype(np.float32)
 
@@ -78,6 +97,18 @@ class EmbeddedStore:
     @property
     def dense(self) -> DenseIndex | None:
         return self._dense
+
+
+def index_terms(chunk: Chunk) -> list[str]:
+    """What BM25 sees of a chunk: its own heading `HEADING_WEIGHT` times, the title and the
+    headings above it once, then its text, in the chunk's language. A section's heading says
+    what it is about (an FAQ's headings are its questions, a reference's are the names it
+    explains), so a word there counts for more than one in passing."""
+    words = analyzer(chunk.language)
+    *above, own = [chunk.title, *(unnumbered(h) for h in chunk.heading_path)]
+    context = [h for h in dict.fromkeys(above) if h != own]
+    return (words.terms("\n".join(context)) + words.terms(own) * HEADING_WEIGHT
+            + words.terms(chunk.text))
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:

@@ -43,6 +43,8 @@ class Chunk(BaseModel):
     heading_path: tuple[str, ...] = ()
     anchor: str | None = None
     page: int | None = None
+    language: str | None = None
+    """The language its section is written in (a code such as 'en'); None when unclear."""
 
     @property
     def location(self) -> str:

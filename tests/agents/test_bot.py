@@ -112,3 +112,19 @@ async def test_a_failing_turn_is_answered_and_logged_and_the_next_turn_works(
     record = next(r for r in caplog.records if "turn failed" in r.getMessage())
     assert "conversation=c1" in record.getMessage()
     assert "vector database unreachable" in str(record.exc_info[1] if record.exc_info else "")
+
+
+async def test_every_example_question_of_the_example_bot_is_answered_from_its_document(
+    bot_dir: Path,
+) -> None:
+    document = {"returns": "returns.md", "shipping": "shipping.md",
+                "store_info": "store-hours.md"}
+    config = load_flows(bot_dir / "flows.yaml")
+    questions = [(e, s.name) for s in config.skills for e in s.examples]
+    assert {skill for _, skill in questions} == set(document)
+    async with Bot.open(config) as bot:
+        replies = [await bot.handle(inbound(q, f"c{n}")) for n, (q, _) in enumerate(questions)]
+    answered = [(q, [c.uri for c in r.citations]) for (q, _), r in zip(questions, replies,
+                                                                        strict=True)]
+    assert answered == [(q, [document[skill]]) for q, skill in questions]
+    assert not any(r.fallback for r in replies)

@@ -127,3 +127,32 @@ def test_trust_settings_are_checked_where_they_are_written() -> None:
         "flows.yaml:10:46: model.private: Input should be a valid boolean, unable to interpret "
         "input (got 'maybe')",
     ]
+
+
+def test_languages_breaker_and_new_texts_are_checked_where_they_are_written() -> None:
+    text = (
+        "name: x\n"
+        "model:\n"
+        "  name: openai:gpt-4o-mini\n"
+        "  breaker: {failures: 0, cooldown_s: 30}\n"
+        "knowledge:\n"
+        "  languages: [en, Polish]\n"
+        "texts:\n"
+        "  capabilities: 'We do {things}'\n"
+    )
+    assert problems(text) == [
+        "flows.yaml:4:23: model.breaker.failures: Input should be greater than or equal to 1 "
+        "(got 0)",
+        "flows.yaml:6:19: knowledge.languages[1]: 'Polish' is not a language code "
+        "(like 'en', 'pl', 'pt-BR')",
+        "flows.yaml:8:17: texts.capabilities: unknown placeholder(s) ['things'] "
+        "(allowed: ['topics'])",
+    ]
+
+
+def test_languages_are_auto_unless_pinned() -> None:
+    for text in ("name: x\n", "name: x\nknowledge: {languages: auto}\n"):
+        config = parse_flows(text, Path("/b/flows.yaml"))
+        assert config.knowledge.pinned_languages is None
+    pinned = parse_flows("name: x\nknowledge: {languages: [en, pl]}\n", Path("/b/flows.yaml"))
+    assert pinned.knowledge.pinned_languages == frozenset({"en", "pl"})

@@ -10,7 +10,9 @@ import pytest
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.errors import ModelError
 from parley_bot.agents.models import build_responders
+from parley_bot.agents.models import cited as cited_passages
 from parley_bot.channels.messages import OutboundMessage, StreamChunk
+from parley_bot.knowledge.types import Chunk, Passage
 from tests.conftest import configure, stub_model
 from tests.utils.messages import inbound
 from tests.utils.metrics import Deltas
@@ -121,3 +123,61 @@ async def test_an_answer_that_cites_nothing_gets_no_citation(
         reply = await bot.handle(inbound("can I return boots I bought in 1999?"))
     assert reply.text == "Our help pages don't say, sorry."
     assert reply.citations == ()
+
+
+async def test_a_stream_cut_part_way_is_reset_before_the_fallback_answer(
+    bot_dir: Path, openai_stub: OpenAIStub
+) -> None:
+    openai_stub.mode = "cut"
+    openai_stub.reply = lambda request: "Boots can go back within sixty days, unworn [1]."
+    config = configure(bot_dir, model=stub_model(openai_stub))
+    async with Bot.open(config) as bot:
+        items = [item async for item in bot.stream(inbound("how long do I have to return boots?"))]
+    kinds = [type(item).__name__ for item in items]
+    reset = kinds.index("StreamReset")
+    assert "StreamChunk" in kinds[:reset]  # the model's first words were shown ...
+    shown = "".join(i.delta for i in items[:reset] if isinstance(i, StreamChunk))
+    assert shown == "Boots can go bac"
+    after = [i.delta for i in items[reset:] if isinstance(i, StreamChunk)]  # ... then replaced
+    reply = items[-1]
+    assert isinstance(reply, OutboundMessage) and reply.fallback
+    assert "".join(after) == reply.text and "60 days" in reply.text
+    assert kinds.count("StreamReset") == 1
+
+
+@pytest.mark.parametrize("openai_key", [None, "sk-real-openai-key"])
+async def test_a_local_server_needs_no_key_and_never_gets_openais(
+    bot_dir: Path, openai_stub: OpenAIStub, monkeypatch: pytest.MonkeyPatch,
+    openai_key: str | None,
+) -> None:
+    if openai_key is None:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("OPENAI_API_KEY", openai_key)
+    config = configure(bot_dir, model={"name": "openai:local", "base_url": openai_stub.base_url})
+    async with Bot.open(config) as bot:
+        reply = await bot.handle(inbound("how long do I have to return boots?"))
+    assert reply.text == "Stand-in answer [1]." and not reply.fallback
+    assert openai_stub.keys == ["no-key"]
+
+
+@pytest.mark.parametrize(("answer", "cited"), [
+    ("Within 60 days [1, 2].", ["returns.md", "shipping.md"]),
+    ("Within 60 days [2][1].", ["shipping.md", "returns.md"]),
+    ("Within 60 days [1; 2] and [2].", ["returns.md", "shipping.md"]),
+    ("Within 60 days [7].", []),
+])
+def test_citations_in_any_common_form_are_read(answer: str, cited: list[str]) -> None:
+    passages = [Passage(chunk=Chunk(id=name, source="docs", uri=name, title=name, text="x"),
+                        score=1.0) for name in ("returns.md", "shipping.md")]
+    assert [passages[i].chunk.uri for i in cited_passages(answer, len(passages))] == cited
+
+
+async def test_the_model_is_told_to_answer_in_the_language_of_the_message(
+    bot_dir: Path, openai_stub: OpenAIStub
+) -> None:
+    config = configure(bot_dir, model=stub_model(openai_stub))
+    async with Bot.open(config) as bot:
+        await bot.handle(inbound("Jak długo mogę zwrócić buty?"))
+    system = openai_stub.requests[-1]["messages"][0]["content"]
+    assert "Answer in the language of the user's message (language code: pl)" in system

@@ -48,10 +48,13 @@ def test_passages_follow_the_question_in_one_quoted_block(bot_dir: Path) -> None
     ]
 
 
-def test_callers_can_add_rules(bot_dir: Path) -> None:
-    rules = (*RULES, "Answer in the language of the user's message.")
-    system = build_messages(configure(bot_dir), None, [], "hola", [], rules=rules)[0]
-    assert system.text.endswith("\n- Answer in the language of the user's message.")
+def test_callers_can_add_rules_and_the_language_rule_comes_last(bot_dir: Path) -> None:
+    rules = (*RULES, "Mention the order number.")
+    system = build_messages(configure(bot_dir), None, [], "hola", [], "es", rules=rules)[0]
+    assert "\n- Mention the order number.\n" in system.text
+    assert system.text.endswith(
+        "\n- Answer in the language of the user's message (language code: es), "
+        "whatever the sources' language.")
 
 
 def test_a_document_cannot_close_its_quoted_block(bot_dir: Path) -> None:

@@ -54,3 +54,37 @@ async def test_answers_cite_pdf_pages_docx_headings_html_sections_and_web_pages(
     assert [c.uri for c in clinic.citations] == [site.url("/clinics.html")]
     assert "about one week" in zipper.text
     assert [c.uri for c in zipper.citations] == [site.url("/repairs.html")]
+
+
+async def test_answers_quote_code_lists_and_terms_as_the_documents_show_them(
+    bot_dir: Path,
+) -> None:
+    docs = bot_dir / "knowledge" / "docs"
+    (docs / "CLI.MD").write_text(
+        "---\ntitle: Command line\n---\n<!-- YAML\nadded: v2.0\n-->\n\n"
+        "Exporting orders\n================\n\nTo export last month's orders, run:\n\n"
+        "```sh\nacme export --since 30d \\\n  --format csv\n```\n\n"
+        "The file lands in your downloads folder.\n")
+    (docs / "manual.html").write_text(html_page("Options", (
+        "<h1>Options<a class='headerlink' href='#o'>¶</a></h1>"
+        "<div class='navheader'><a href='a.html'>Prev</a> <a href='b.html'>Next</a></div>"
+        "<dl><dt><code>--retries=&lt;n&gt; [default: 3]</code></dt>"
+        "<dd><p>How often a failed upload is tried again before giving up.</p></dd></dl>")))
+    (docs / "faq.rst").write_text(
+        "FAQ\n===\n\nWhich payment methods are accepted?\n"
+        "-----------------------------------\n\nWe accept:\n\n- Visa\n- Mastercard\n"
+        "- PayPal\n\nBank transfers take longer to clear.\n")
+    config = configure(bot_dir, skills=[])
+    async with Bot.open(config) as bot:
+        export = await bot.handle(inbound("how do I export last month's orders?"))
+        retries = await bot.handle(inbound("how many retries for a failed upload?"))
+        payment = await bot.handle(inbound("which payment methods are accepted?"))
+
+    assert export.text == ("To export last month's orders, run:\n\n"
+                           "```sh\nacme export --since 30d \\\n  --format csv\n```")
+    assert [(c.uri, c.location) for c in export.citations] == [("CLI.MD", "Exporting orders")]
+    assert retries.text == ("--retries=<n> [default: 3]\n\n"
+                            "How often a failed upload is tried again before giving up.")
+    assert payment.text == ("We accept:\n\n- Visa\n- Mastercard\n- PayPal\n\n"
+                            "Bank transfers take longer to clear.")  # the section answers
+    assert "¶" not in retries.text and "Prev" not in retries.text

@@ -108,6 +108,34 @@ def test_a_folder_of_every_format_is_indexed_and_searchable(tmp_path: Path, docs
     assert top(store, "gift card expiry") == ("notes/gift-cards.txt", (), None)
 
 
+def test_extensions_match_in_any_case_and_every_other_file_is_listed_with_why(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    (folder / ".git").mkdir(parents=True)
+    (folder / ".git" / "config").write_text("[core]\n")
+    (folder / "README.MD").write_text("# Readme\n\nKayak rentals start at 9 am.\n")
+    (folder / "guide.RST").write_text("Guide\n=====\n\nPaddles come with every kayak.\n")
+    (folder / "Index.HTML").write_text(html_page("Index", "<p>Life vests are free.</p>"))
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n")
+    (folder / "notes.csv").write_text("a,b\n")
+    (folder / ".DS_Store").write_bytes(b"\0")
+    source = KnowledgeSource(name="docs", path=folder,
+                             include=["**/*.md", "**/*.rst", "**/*.html", "**/*.png"])
+
+    store, report = ingestor(tmp_path, source).run()
+
+    assert report.added == ["docs:Index.HTML", "docs:README.MD", "docs:guide.RST"]
+    assert report.ignored == [
+        ("docs:.DS_Store", "hidden"),
+        ("docs:.git", "hidden"),
+        ("docs:logo.png", "unsupported file type '.png'"),
+        ("docs:notes.csv", "not matched by include: **/*.md, **/*.rst, **/*.html, **/*.png"),
+    ]
+    assert top(store, "when do kayak rentals start") == ("README.MD", ("Readme",), None)
+    assert top(store, "do paddles come with the kayak") == ("guide.RST", (), None)
+
+
 def test_a_second_run_reads_nothing_and_writes_nothing(
     tmp_path: Path, docs: Path, parses: Counter[str]
 ) -> None:
@@ -233,8 +261,8 @@ def test_skipped_files_are_remembered_until_they_change(
 
     assert parses == {}
     assert report.skipped == first.skipped == [
-        ("docs:empty.md", "no text found (empty file?)"),
         ("docs:broken.pdf", "not a PDF file (no %PDF- header)"),
+        ("docs:empty.md", "no text found (empty file?)"),
     ]
     assert not report.changed and manifest.stat().st_mtime_ns == written
 
@@ -259,11 +287,11 @@ def test_a_file_deleted_during_ingest_is_left_out(
     def delete_warranty_early(done: int, total: int, uri: str) -> None:
         visited.append(uri)
         if done == 1:
-            (docs / "warranty.pdf").unlink()  # files are visited by pattern: *.pdf comes later
+            (docs / "warranty.pdf").unlink()  # files are visited in path order: it comes last
 
     store, report = ingest.run(delete_warranty_early)
 
-    assert visited[0] == "returns.md" and "warranty.pdf" in visited
+    assert visited[0] == "handbook.docx" and "warranty.pdf" in visited
     assert report.skipped == []
     assert report.removed == (["docs:warranty.pdf"] if indexed_before else [])
     assert "docs:warranty.pdf" not in report.added + report.unchanged
@@ -648,7 +676,7 @@ def test_links_out_of_the_folder_are_skipped_and_reported(tmp_path: Path, docs: 
     store, report = ingestor(tmp_path, source).run()
 
     assert sorted(report.skipped) == [
-        ("docs:notes/linked/payroll.md", "a link out of the source folder, not followed"),
+        ("docs:notes/linked", "a link out of the source folder, not followed"),
         ("docs:passwords.txt", "a link out of the source folder, not followed"),
     ]
     assert "docs:returns-again.md" in report.added

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parley_bot.knowledge.text import sentences
+from parley_bot.knowledge.text import Block, blocks, sentences
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,30 @@ def test_paragraphs_and_list_items_are_pieces_of_their_own() -> None:
     text = "Opening hours\n\nwe open at nine\nItems to bring:\n- a receipt\n- the box\n1. sign"
     assert sentences(text) == [
         "Opening hours", "we open at nine\nItems to bring:", "- a receipt", "- the box", "1. sign"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("दुकान खुली है। कल बंद रहेगी।", ["दुकान खुली है।", "कल बंद रहेगी।"]),
+    ("هل المتجر مفتوح؟ نعم، حتى التاسعة.", ["هل المتجر مفتوح؟", "نعم، حتى التاسعة."]),
+    ("Խանութը բաց է։ Վաղը փակ է։", ["Խանութը բաց է։", "Վաղը փակ է։"]),
+    ("ሱቁ ክፍት ነው። ነገ ዝግ ነው።", ["ሱቁ ክፍት ነው።", "ነገ ዝግ ነው።"]),
+    ("ဆိုင်ဖွင့်ထားသည်။ မနက်ဖြန်ပိတ်မည်။", ["ဆိုင်ဖွင့်ထားသည်။", "မနက်ဖြန်ပိတ်မည်။"]),
+    ("It runs slower (eg. 20 to 30 times). Use -g, i.e. debug info.",
+     ["It runs slower (eg. 20 to 30 times).", "Use -g, i.e. debug info."]),
+    ("Das gilt z.B. Montags. Danach nicht.", ["Das gilt z.B. Montags.", "Danach nicht."]),
+])
+def test_sentence_ends_of_every_script_and_common_abbreviations(
+    text: str, expected: list[str]
+) -> None:
+    assert sentences(text) == expected
+
+
+def test_blocks_keep_code_fences_whole_and_tell_lists_from_prose() -> None:
+    text = ("Run this:\n\n```sh\nmake\n\nmake install\n```\n\n- one\n- two\n  - nested\n\n"
+            "Done. Really.")
+    assert blocks(text) == [
+        Block("prose", "Run this:"),
+        Block("code", "```sh\nmake\n\nmake install\n```"),
+        Block("list", "- one\n- two\n  - nested"),
+        Block("prose", "Done. Really."),
+    ]

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Mode = Literal["ok", "error", "hang"]
+Mode = Literal["ok", "error", "hang", "cut"]
+"""'ok' answers; 'error' is an HTTP 500; 'hang' answers only when released; 'cut' streams the
+first chunks of the answer, then drops the connection."""
 Reply = Callable[[dict[str, Any]], str]
 DEFAULT_ANSWER = "Stand-in answer [1]."
 _QUOTED = re.compile(r"<<<BEGIN QUOTED (.+?) (\w+)>>>\n(.*?)\n<<<END QUOTED \1 \2>>>", re.S)
@@ -52,6 +54,8 @@ class OpenAIStub:
     mode: Mode = "ok"
     reply: Reply = lambda request: DEFAULT_ANSWER
     requests: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    """The API key (the Authorization header's bearer token) each request came with."""
     release: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -79,6 +83,7 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             stub.requests.append(body)
+            stub.keys.append(self.headers.get("Authorization", "").removeprefix("Bearer "))
             if self.path != "/v1/chat/completions":
                 return self._json(404, {"error": {"message": "not found"}})
             if stub.mode == "error":
@@ -92,7 +97,7 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             usage = {"prompt_tokens": 42 + len(body["messages"]), "completion_tokens": 7,
                      "total_tokens": 49 + len(body["messages"])}
             if body.get("stream"):
-                return self._stream(body, text, usage)
+                return self._stream(body, text, usage, cut=stub.mode == "cut")
             return self._json(200, {
                 "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],
@@ -109,12 +114,18 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, body: dict[str, Any], text: str, usage: dict[str, int]) -> None:
+        def _stream(self, body: dict[str, Any], text: str, usage: dict[str, int],
+                    cut: bool) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for event in _events(body, text, usage):
+            for n, event in enumerate(_events(body, text, usage)):
+                if cut and n == 3:  # the role chunk and two pieces of text got through
+                    self.wfile.write(b"5\r\ndata:")  # half a chunk, then the line drops
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self._chunk(f"data: {event}\n\n".encode())
             self._chunk(b"")
 
