@@ -2,8 +2,12 @@
 
 A bot is opened for the life of a process (`async with Bot.open(config) as bot:`): that
 loads the knowledge index (building it if missing or stale), builds the model chain and
-opens memory. Turns of one conversation run one at a time; different conversations run
-concurrently.
+opens the store. The bot keeps no shared state of its own: a conversation's lock, rate
+counters and memory are all in the store, so any number of processes can serve one bot and
+a conversation's turns still run one at a time, in every process.
+
+When the store cannot be reached or written, or the conversation stays busy, the user is
+asked to try again (`texts.unavailable`) and nothing of the turn is kept.
 """
 
 from __future__ import annotations
@@ -11,35 +15,43 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from langchain_core.runnables import RunnableConfig
 
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.errors import StoreError
 from parley_bot.agents.graph import TurnGraph, build_graph
-from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders
 from parley_bot.agents.state import TurnState
-from parley_bot.agents.texts import localize
-from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
+from parley_bot.agents.store import Store, open_store
+from parley_bot.agents.texts import LocalText, localize
+from parley_bot.channels.messages import (
+    Feedback,
+    InboundMessage,
+    OutboundMessage,
+    StreamChunk,
+    Turn,
+    new_turn_id,
+)
 from parley_bot.knowledge.ingest import Ingestor
 from parley_bot.knowledge.store import KnowledgeStore
+
+CLAIM_TTL_S = 24 * 3600
+"""How long an event id is remembered: longer than any platform retries a delivery."""
 
 log = logging.getLogger("parley.bot")
 
 
 class Bot:
-    """A configured bot with its knowledge, models and memory open."""
+    """A configured bot with its knowledge, models and store open."""
 
-    def __init__(self, config: FlowsConfig, graph: TurnGraph, memory: Memory) -> None:
+    def __init__(self, config: FlowsConfig, graph: TurnGraph, store: Store) -> None:
         self.config = config
+        self.store = store
         self._graph = graph
-        self._memory = memory
-        # Held only while a turn runs, so idle conversations cost nothing.
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
     @asynccontextmanager
@@ -47,6 +59,7 @@ class Bot:
         cls,
         config: FlowsConfig,
         *,
+        store: Store | None = None,
         knowledge: KnowledgeStore | None = None,
         responders: list[Responder] | None = None,
     ) -> AsyncIterator[Bot]:
@@ -54,6 +67,7 @@ class Bot:
 
         Args:
             config: the validated flows.yaml.
+            store: a store to use instead of the one `memory:` names (tests, benchmarks).
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
         """
@@ -61,9 +75,13 @@ class Bot:
             knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
         if responders is None:
             responders = build_responders(config.models)
-        async with open_memory(config) as memory:
-            graph = build_graph(config, knowledge, responders, memory.checkpointer)
-            yield cls(config, graph, memory)
+        if store is not None:
+            yield cls(config, build_graph(config, knowledge, responders, store.checkpointer),
+                      store)
+            return
+        async with open_store(config) as opened:
+            yield cls(config, build_graph(config, knowledge, responders, opened.checkpointer),
+                      opened)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
         """Run one turn and return the reply (also stored in the transcript)."""
@@ -78,52 +96,121 @@ class Bot:
         """Run one turn, yielding reply text as it is generated, then the final reply.
 
         Chunks are provisional: if a model fails mid-answer, the fallback answer follows and
-        the final `OutboundMessage` is what counts.
+        the final `OutboundMessage` is what counts. A message over a rate limit, or one that
+        finds the store down, gets a declined reply and leaves nothing stored.
         """
-        config: RunnableConfig = {"configurable": {"thread_id": message.conversation_id}}
+        reply: OutboundMessage | None = None
+        try:
+            if not await self._within_limits(message):
+                yield self._declined(message, "rate_limited", self.config.texts.rate_limited)
+                return
+            async with self.store.lock(message.key):
+                turn_id = new_turn_id()
+                started = time.perf_counter()
+                async for item in self._run(message, turn_id):
+                    if isinstance(item, OutboundMessage):
+                        reply = item
+                    else:
+                        yield item
+                assert reply is not None
+                await self.store.record(Turn(
+                    id=turn_id, channel=message.channel, conversation_id=message.conversation_id,
+                    user_text=message.text, reply=reply.text, citations=reply.citations,
+                    skill=reply.skill, usage=reply.usage, fallback=reply.fallback,
+                    latency_ms=(time.perf_counter() - started) * 1000, at=message.received_at,
+                ))
+        except (StoreError, *self.store.unavailable):
+            log.exception("the store cannot take the turn (conversation=%s event=%s)",
+                          message.key, message.event_id)
+            yield self._declined(message, "unavailable", self.config.texts.unavailable)
+            return
+        yield reply.model_copy(update={"turn_id": turn_id})
+
+    async def _run(
+        self, message: InboundMessage, turn_id: str
+    ) -> AsyncIterator[StreamChunk | OutboundMessage]:
+        """The turn graph, from the conversation's last complete turn. Store failures pass
+        through; any other failure becomes the error answer, and the next turn starts from
+        the last good state."""
+        config: RunnableConfig = {"configurable": {"thread_id": message.key},
+                                  "metadata": {"parley_turn": turn_id}}
+        config = await self._resume_from(message.key, config)
         turn_input: TurnState = {
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
         }
         reply: OutboundMessage | None = None
-        lock = self._locks.get(message.conversation_id)
-        if lock is None:
-            lock = self._locks[message.conversation_id] = asyncio.Lock()
-        async with lock:
-            started = time.perf_counter()
-            try:
-                async for mode, data in self._graph.astream(
-                    turn_input, config, stream_mode=["custom", "values"], durability="exit"
-                ):
-                    if mode == "custom":
-                        yield cast(StreamChunk, data)
-                    else:
-                        reply = cast(dict[str, Any], data).get("reply")
-                if reply is None:
-                    raise RuntimeError("the turn graph ended without a reply")
-            except Exception:
-                # The user is told, and the next turn starts from the last good state.
-                log.exception("turn failed (conversation=%s event=%s)",
-                              message.conversation_id, message.event_id)
-                reply = OutboundMessage(conversation_id=message.conversation_id,
-                                        text=localize(self.config.error_answer), fallback=True)
-            await self._record(message, reply, time.perf_counter() - started)
+        try:
+            async for mode, data in self._graph.astream(
+                turn_input, config, stream_mode=["custom", "values"], durability="exit"
+            ):
+                if mode == "custom":
+                    yield cast(StreamChunk, data)
+                else:
+                    reply = cast(dict[str, Any], data).get("reply")
+            if reply is None:
+                raise RuntimeError("the turn graph ended without a reply")
+        except (StoreError, *self.store.unavailable):
+            raise
+        except Exception:
+            log.exception("turn failed (conversation=%s event=%s)",
+                          message.key, message.event_id)
+            reply = OutboundMessage(conversation_id=message.conversation_id,
+                                    text=localize(self.config.error_answer), fallback=True)
         yield reply
 
-    async def _record(
-        self, message: InboundMessage, reply: OutboundMessage, seconds: float
-    ) -> None:
-        try:
-            await self._memory.transcript.append(Turn(
-                conversation_id=message.conversation_id, user_text=message.text,
-                reply=reply.text, citations=reply.citations, skill=reply.skill,
-                usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
-                at=message.received_at,
-            ))
-            await self._memory.end_turn(message.conversation_id)
-        except Exception:  # the user still gets the reply; the gap is in the log
-            log.exception("saving the turn failed (conversation=%s event=%s)",
-                          message.conversation_id, message.event_id)
+    async def _resume_from(self, key: str, config: RunnableConfig) -> RunnableConfig:
+        """Where this turn starts: the latest checkpoint, unless the store failed between
+        saving it and recording its turn, when the turn before it is the last complete one
+        (that checkpoint is then superseded and pruned like any other)."""
+        latest = await self.store.checkpointer.aget_tuple(config)
+        done = latest.metadata.get("parley_turn") if latest else None
+        if latest is None or done is None:
+            return config
+        recorded = await self.store.turns(key, limit=1)
+        if recorded and recorded[0].id == done:
+            return config
+        log.warning("conversation %s: turn %s was not recorded; continuing from the one "
+                    "before", key, done)
+        if latest.parent_config is None:  # its first turn: there is nothing before it
+            await self.store.checkpointer.adelete_thread(key)
+            return config
+        parent = latest.parent_config["configurable"]
+        return {**config, "configurable": {**config["configurable"],
+                                           "checkpoint_id": parent["checkpoint_id"]}}
 
-    async def conversation(self, conversation_id: str) -> list[Turn]:
-        """Every turn of a conversation, oldest first."""
-        return await self._memory.transcript.turns(conversation_id)
+    async def _within_limits(self, message: InboundMessage) -> bool:
+        limits = self.config.guard.rate_limit
+        return (await self.store.allow(f"user:{message.channel}:{message.user_id}",
+                                       limits.per_user, limits.window_s)
+                and await self.store.allow(f"conversation:{message.key}",
+                                           limits.per_conversation, limits.window_s))
+
+    def _declined(
+        self, message: InboundMessage, why: Literal["rate_limited", "unavailable"],
+        text: LocalText,
+    ) -> OutboundMessage:
+        return OutboundMessage(conversation_id=message.conversation_id, text=localize(text),
+                               declined=why)
+
+    async def claim(self, message: InboundMessage) -> bool:
+        """Whether this is the first delivery of the message's event (a message without an
+        event id always is). Adapters call it before taking a platform's event, so retries
+        are dropped in every process."""
+        if message.event_id is None:
+            return True
+        return await self.store.claim(message.key, message.event_id, CLAIM_TTL_S)
+
+    async def conversation(
+        self, key: str, *, limit: int | None = None, before: str | None = None
+    ) -> list[Turn]:
+        """A page of a conversation's turns, oldest first (see `Store.turns`)."""
+        return await self.store.turns(key, limit=limit, before=before)
+
+    async def feedback(self, key: str, turn_id: str, feedback: Feedback) -> bool:
+        """Attach feedback to a turn; False if the conversation has no such turn."""
+        return await self.store.feedback(key, turn_id, feedback)
+
+    async def forget(self, key: str) -> None:
+        """Erase a conversation everywhere, after any turn of it that is running."""
+        async with self.store.lock(key):
+            await self.store.delete_conversation(key)

@@ -4,7 +4,11 @@
     ├── ConfigError          flows.yaml is unreadable or invalid (carries every problem found)
     ├── MissingExtraError    an optional feature was asked for without its extra installed
     ├── ModelError           a configured model failed or timed out (the bot falls back)
-    └── KnowledgeError       a knowledge source cannot be read or indexed
+    ├── KnowledgeError       a knowledge source cannot be read or indexed
+    └── StoreError           the conversation store cannot take this turn (the user is asked
+        │                    to try again; nothing of the turn is kept)
+        ├── StoreUnavailable     the store cannot be reached or written (Redis down, disk full)
+        └── ConversationBusy     earlier turns of the conversation held it past the wait
 """
 
 from __future__ import annotations
@@ -52,3 +56,15 @@ class ModelError(ParleyError):
 
 class KnowledgeError(ParleyError):
     """A knowledge source could not be loaded or indexed."""
+
+
+class StoreError(ParleyError):
+    """The conversation store cannot take this turn now; trying again later may work."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or written: Redis is down, the disk is full."""
+
+
+class ConversationBusy(StoreError):
+    """The conversation's earlier turns held it for longer than a new turn may wait."""

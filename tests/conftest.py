@@ -1,10 +1,12 @@
-"""Shared fixtures: a fresh copy of the example bot per test, and a stand-in model server."""
+"""Shared fixtures: a fresh copy of the example bot per test, a stand-in model server, and a
+Redis-protocol server for the session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from ruamel.yaml import YAML
@@ -13,6 +15,7 @@ from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.scaffold import init_bot
 from tests.utils.openai_stub import OpenAIStub, serving
+from tests.utils.redis_server import redis_server
 
 
 @pytest.fixture
@@ -48,3 +51,15 @@ def stub_model(stub: OpenAIStub, **extra: Any) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _stub_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STUB_KEY", "sk-test")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real server for the session; each test keeps apart by its own key prefix."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"t{uuid4().hex[:8]}"
