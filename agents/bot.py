@@ -15,14 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Literal, cast
 
 from langchain_core.runnables import RunnableConfig
 
 from parley_bot.agents.config import FlowsConfig
-from parley_bot.agents.errors import StoreError
+from parley_bot.agents.errors import StoreError, StoreUnavailable
 from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.models import Responder, build_responders
 from parley_bot.agents.state import TurnState
@@ -52,6 +52,7 @@ class Bot:
         self.config = config
         self.store = store
         self._graph = graph
+        self._store_down: tuple[type[Exception], ...] = (StoreError, *store.unavailable)
 
     @classmethod
     @asynccontextmanager
@@ -119,7 +120,7 @@ class Bot:
                     skill=reply.skill, usage=reply.usage, fallback=reply.fallback,
                     latency_ms=(time.perf_counter() - started) * 1000, at=message.received_at,
                 ))
-        except (StoreError, *self.store.unavailable):
+        except self._store_down:
             log.exception("the store cannot take the turn (conversation=%s event=%s)",
                           message.key, message.event_id)
             yield self._declined(message, "unavailable", self.config.texts.unavailable)
@@ -149,7 +150,7 @@ class Bot:
                     reply = cast(dict[str, Any], data).get("reply")
             if reply is None:
                 raise RuntimeError("the turn graph ended without a reply")
-        except (StoreError, *self.store.unavailable):
+        except self._store_down:
             raise
         except Exception:
             log.exception("turn failed (conversation=%s event=%s)",
@@ -192,25 +193,40 @@ class Bot:
         return OutboundMessage(conversation_id=message.conversation_id, text=localize(text),
                                declined=why)
 
+    # The store's errors below are raised as StoreUnavailable, for callers that know no backend.
+
     async def claim(self, message: InboundMessage) -> bool:
         """Whether this is the first delivery of the message's event (a message without an
         event id always is). Adapters call it before taking a platform's event, so retries
         are dropped in every process."""
         if message.event_id is None:
             return True
-        return await self.store.claim(message.key, message.event_id, CLAIM_TTL_S)
+        with self._store_errors():
+            return await self.store.claim(message.key, message.event_id, CLAIM_TTL_S)
 
     async def conversation(
         self, key: str, *, limit: int | None = None, before: str | None = None
     ) -> list[Turn]:
         """A page of a conversation's turns, oldest first (see `Store.turns`)."""
-        return await self.store.turns(key, limit=limit, before=before)
+        with self._store_errors():
+            return await self.store.turns(key, limit=limit, before=before)
 
     async def feedback(self, key: str, turn_id: str, feedback: Feedback) -> bool:
         """Attach feedback to a turn; False if the conversation has no such turn."""
-        return await self.store.feedback(key, turn_id, feedback)
+        with self._store_errors():
+            return await self.store.feedback(key, turn_id, feedback)
 
     async def forget(self, key: str) -> None:
         """Erase a conversation everywhere, after any turn of it that is running."""
-        async with self.store.lock(key):
-            await self.store.delete_conversation(key)
+        with self._store_errors():
+            async with self.store.lock(key):
+                await self.store.delete_conversation(key)
+
+    @contextmanager
+    def _store_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except StoreError:
+            raise
+        except self.store.unavailable as exc:
+            raise StoreUnavailable(f"the store is unavailable: {exc}") from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -48,7 +50,7 @@ def _errors() -> Iterator[None]:
             err.print(str(problem), markup=False, highlight=False)
         err.print(f"[red]{len(exc.problems)} problem(s) found[/]")
         raise typer.Exit(1) from None
-    except (ParleyError, OSError) as exc:
+    except (ParleyError, OSError, ValidationError) as exc:
         err.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
         raise typer.Exit(1) from None
 
@@ -144,20 +146,29 @@ def serve(
     flows: FlowsOption = DEFAULT_FLOWS,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Worker processes; they share the configured store.")] = 1,
 ) -> None:
     """Serve the bot over HTTP: /healthz, /api/chat, /api/conversations/{id}."""
     import uvicorn
 
     from parley_bot.agents.models import build_responders
-    from parley_bot.channels.server import create_app
+    from parley_bot.agents.settings import Settings
+    from parley_bot.channels.server import FLOWS_VARIABLE, create_app
     from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():  # fail here, with a message, rather than inside the server's start-up
+        settings = Settings()
         responders = build_responders(config.models)
-        knowledge = Ingestor(config.knowledge, config.root).open()
-    app = create_app(config, responders=responders, knowledge=knowledge)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+        knowledge = Ingestor(config.knowledge, config.root).open()  # built once, for all
+    if workers == 1:
+        app = create_app(config, settings, responders=responders, knowledge=knowledge)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    os.environ[FLOWS_VARIABLE] = str(flows.resolve())  # each worker process loads it
+    uvicorn.run("parley_bot.channels.server:app_from_environment", factory=True,
+                workers=workers, host=host, port=port, log_level="info")
 
 
 @app.command()

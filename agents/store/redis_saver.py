@@ -32,11 +32,11 @@ from langgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    SerializerProtocol,
     get_checkpoint_id,
     get_checkpoint_metadata,
     writes_sort_key,
 )
+from langgraph.checkpoint.serde.base import SerializerProtocol
 
 SEP = "\0"
 
@@ -140,7 +140,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
         raw = self._get_script_sync(keys=self.keys(thread_id), args=[ns, checkpoint_id or ""])
         return self._tuple(thread_id, raw)
 
-    def _tuple(self, thread_id: str, raw: list[Any] | None) -> CheckpointTuple | None:
+    def _tuple(self, thread_id: str, raw: Sequence[Any] | None) -> CheckpointTuple | None:
         if not raw:
             return None
         member, record, flat = raw
@@ -207,7 +207,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
     def _matches(
         self,
         thread_id: str,
-        raw: list[Any],
+        raw: Sequence[Any],
         config: RunnableConfig | None,
         filter: dict[str, Any] | None,
         before: RunnableConfig | None,
@@ -348,7 +348,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
             if self._drop_superseded(pipe, thread_id, raw):
                 pipe.execute()
 
-    def _drop_superseded(self, pipe: Any, thread_id: str, raw: list[Any]) -> bool:
+    def _drop_superseded(self, pipe: Any, thread_id: str, raw: Sequence[Any]) -> bool:
         members, _, writes = raw  # newest first
         latest: set[bytes] = set()  # namespaces whose latest checkpoint was seen
         drop = []

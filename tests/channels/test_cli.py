@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 
-from tests.utils.cli import PARLEY, free_port, parley
+from tests.utils.cli import free_port, parley, parley_serving
 
 BROKEN = """\
 name: Acme
@@ -138,24 +136,8 @@ def test_ingest_reports_what_changed(bot_dir: Path) -> None:
 
 
 def test_serve_answers_over_http(bot_dir: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen([PARLEY, "serve", "--port", str(port)], cwd=bot_dir,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "server did not start"
-            time.sleep(0.2)
+    with parley_serving(cwd=bot_dir) as [base]:
         reply = httpx.post(f"{base}/api/chat", json={"conversation_id": "x",
                                                      "text": "what does the warranty cover?"})
-        assert reply.status_code == 200
-        assert reply.json()["citations"][0]["uri"] == "warranty.md"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    assert reply.status_code == 200
+    assert reply.json()["citations"][0]["uri"] == "warranty.md"

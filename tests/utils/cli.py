@@ -6,7 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
 
 PARLEY = str(Path(sys.executable).parent / "parley")
 
@@ -24,3 +29,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def parley_serving(*args: str, cwd: Path, count: int = 1, timeout: float = 90
+                   ) -> Iterator[list[str]]:
+    """`count` processes of `parley serve ARGS`, each on a free port, until the block ends;
+    yields their base URLs once every /healthz answers (they start side by side)."""
+    ports = [free_port() for _ in range(count)]
+    processes = [subprocess.Popen([PARLEY, "serve", "--port", str(port), *args], cwd=cwd,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for port in ports]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        deadline = time.monotonic() + timeout
+        for base, process in zip(bases, processes, strict=True):
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline and process.poll() is None, \
+                    "server did not start"
+                time.sleep(0.1)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
