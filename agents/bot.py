@@ -7,7 +7,8 @@ counters and memory are all in the store, so any number of processes can serve o
 a conversation's turns still run one at a time, in every process.
 
 When the store cannot be reached or written, or the conversation stays busy, the user is
-asked to try again (`texts.unavailable`) and nothing of the turn is kept.
+asked to try again (`texts.unavailable`) and nothing of the turn is kept: the checkpoint
+the turn graph writes is held back and stored with the turn's record, in one transaction.
 """
 
 from __future__ import annotations
@@ -108,18 +109,19 @@ class Bot:
             async with self.store.lock(message.key):
                 turn_id = new_turn_id()
                 started = time.perf_counter()
-                async for item in self._run(message, turn_id):
-                    if isinstance(item, OutboundMessage):
-                        reply = item
-                    else:
-                        yield item
+                with self.store.holding(message.key) as held:  # stored with the turn, below
+                    async for item in self._run(message, turn_id):
+                        if isinstance(item, OutboundMessage):
+                            reply = item
+                        else:
+                            yield item
                 assert reply is not None
                 await self.store.record(Turn(
                     id=turn_id, channel=message.channel, conversation_id=message.conversation_id,
                     user_text=message.text, reply=reply.text, citations=reply.citations,
                     skill=reply.skill, usage=reply.usage, fallback=reply.fallback,
                     latency_ms=(time.perf_counter() - started) * 1000, at=message.received_at,
-                ))
+                ), held)
         except self._store_down:
             log.exception("the store cannot take the turn (conversation=%s event=%s)",
                           message.key, message.event_id)
@@ -130,12 +132,10 @@ class Bot:
     async def _run(
         self, message: InboundMessage, turn_id: str
     ) -> AsyncIterator[StreamChunk | OutboundMessage]:
-        """The turn graph, from the conversation's last complete turn. Store failures pass
-        through; any other failure becomes the error answer, and the next turn starts from
-        the last good state."""
+        """The turn graph. Store failures pass through; any other failure becomes the error
+        answer, and the next turn starts from the last good state."""
         config: RunnableConfig = {"configurable": {"thread_id": message.key},
                                   "metadata": {"parley_turn": turn_id}}
-        config = await self._resume_from(message.key, config)
         turn_input: TurnState = {
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
         }
@@ -158,26 +158,6 @@ class Bot:
             reply = OutboundMessage(conversation_id=message.conversation_id,
                                     text=localize(self.config.error_answer), fallback=True)
         yield reply
-
-    async def _resume_from(self, key: str, config: RunnableConfig) -> RunnableConfig:
-        """Where this turn starts: the latest checkpoint, unless the store failed between
-        saving it and recording its turn, when the turn before it is the last complete one
-        (that checkpoint is then superseded and pruned like any other)."""
-        latest = await self.store.checkpointer.aget_tuple(config)
-        done = latest.metadata.get("parley_turn") if latest else None
-        if latest is None or done is None:
-            return config
-        recorded = await self.store.turns(key, limit=1)
-        if recorded and recorded[0].id == done:
-            return config
-        log.warning("conversation %s: turn %s was not recorded; continuing from the one "
-                    "before", key, done)
-        if latest.parent_config is None:  # its first turn: there is nothing before it
-            await self.store.checkpointer.adelete_thread(key)
-            return config
-        parent = latest.parent_config["configurable"]
-        return {**config, "configurable": {**config["configurable"],
-                                           "checkpoint_id": parent["checkpoint_id"]}}
 
     async def _within_limits(self, message: InboundMessage) -> bool:
         limits = self.config.guard.rate_limit

@@ -11,6 +11,10 @@ Each backend is one module, as LangGraph's savers are: `memory` (one process: te
 (Redis, Valkey, Redis Cluster; no modules needed). `open_store` picks one from the config.
 Every backend runs the same tests, `tests/agents/store/test_contract.py`.
 
+A turn's checkpoint is stored in one transaction with its record: while the turn graph
+runs, `holding(conversation)` keeps the checkpointer's writes for that conversation back,
+and `append(turn, held)` stores both, so a store that fails mid-turn keeps neither.
+
 Errors: a backend raises its driver's errors (listed in `unavailable`) when it cannot be
 reached or written; `Bot` turns those into a "try again" reply. Conversation keys are
 '<channel>:<id>' (`InboundMessage.key`).
@@ -22,11 +26,19 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
-from typing import ClassVar
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 from uuid import uuid4
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+)
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from parley_bot.agents.errors import ConversationBusy, StoreUnavailable
@@ -49,6 +61,58 @@ def serializer() -> JsonPlusSerializer:
     return JsonPlusSerializer(allowed_msgpack_modules=None)
 
 
+@dataclass
+class HeldWrites:
+    """A running turn's checkpoint writes, held back to be stored with the turn's record."""
+
+    conversation: str
+    puts: list[tuple[RunnableConfig, Checkpoint, CheckpointMetadata, ChannelVersions]] = field(
+        default_factory=list)
+    """`aput` calls, in order: config, checkpoint, metadata, new versions."""
+    writes: list[tuple[RunnableConfig, Sequence[tuple[str, Any]], str, str]] = field(
+        default_factory=list)
+    """`aput_writes` calls, in order: config, writes, task id, task path."""
+
+
+_held: ContextVar[HeldWrites | None] = ContextVar("parley_held_writes", default=None)
+
+
+def stored_config(config: RunnableConfig, checkpoint_id: str) -> RunnableConfig:
+    """The config `aput` returns for a checkpoint stored under `config`."""
+    configurable = config["configurable"]
+    return {"configurable": {"thread_id": configurable["thread_id"],
+                             "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+                             "checkpoint_id": checkpoint_id}}
+
+
+class HoldsTurnWrites(BaseCheckpointSaver[str]):
+    """Mixed into each backend's checkpointer: inside `Store.holding(conversation)`, writes
+    to that conversation are kept in the `HeldWrites` instead of stored; all others pass
+    through to the saver."""
+
+    @staticmethod
+    def _holding(config: RunnableConfig) -> HeldWrites | None:
+        held = _held.get()
+        if held is None or held.conversation != config["configurable"]["thread_id"]:
+            return None
+        return held
+
+    async def aput(self, config: RunnableConfig, checkpoint: Checkpoint,
+                   metadata: CheckpointMetadata, new_versions: ChannelVersions
+                   ) -> RunnableConfig:
+        if (held := self._holding(config)) is None:
+            return await super().aput(config, checkpoint, metadata, new_versions)
+        held.puts.append((config, checkpoint, metadata, new_versions))
+        return stored_config(config, checkpoint["id"])
+
+    async def aput_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
+                          task_id: str, task_path: str = "") -> None:
+        if (held := self._holding(config)) is None:
+            return await super().aput_writes(config, writes, task_id, task_path)
+        held.writes.append((config, list(writes), task_id, task_path))
+        return None
+
+
 class Store(ABC):
     """One bot's shared storage. Open it with `open_store(config)`; every method is safe to
     call from any number of processes sharing the backend (the in-memory one: one process).
@@ -64,15 +128,28 @@ class Store(ABC):
     # -- transcript -------------------------------------------------------------------------
 
     @abstractmethod
-    async def append(self, turn: Turn) -> int:
-        """Store one finished turn at the end of its conversation's transcript.
+    async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
+        """Store one finished turn at the end of its conversation's transcript, and in the
+        same transaction the checkpoint writes held back while it ran.
 
         Args:
             turn: the turn; `turn.key` names the conversation, `turn.id` must be new.
+            held: the turn's checkpoint writes (`holding`), or None.
 
         Returns:
             How many turns the conversation has now, this one included.
         """
+
+    @contextlib.contextmanager
+    def holding(self, conversation: str) -> Iterator[HeldWrites]:
+        """Hold back the checkpointer's writes to `conversation` for the block (in this task
+        and the tasks it starts), to be stored by `append(turn, held)`."""
+        held = HeldWrites(conversation)
+        token = _held.set(held)
+        try:
+            yield held
+        finally:
+            _held.reset(token)
 
     @abstractmethod
     async def turns(
@@ -225,11 +302,12 @@ class Store(ABC):
 
     # -- upkeep -----------------------------------------------------------------------------
 
-    async def record(self, turn: Turn) -> None:
-        """Append a finished turn and, every `PRUNE_EVERY`th turn of its conversation, drop
-        the conversation's superseded checkpoints: storage per conversation stays bounded by
-        its transcript, whichever conversations take turns in between."""
-        if await self.append(turn) % PRUNE_EVERY == 0:
+    async def record(self, turn: Turn, held: HeldWrites | None = None) -> None:
+        """Append a finished turn (with its held checkpoint writes) and, every
+        `PRUNE_EVERY`th turn of its conversation, drop the conversation's superseded
+        checkpoints: storage per conversation stays bounded by its transcript, whichever
+        conversations take turns in between."""
+        if await self.append(turn, held) % PRUNE_EVERY == 0:
             try:
                 await self.checkpointer.aprune([turn.key])
             except self.unavailable:  # upkeep: the next prune catches up

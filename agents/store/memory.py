@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from langgraph.checkpoint.memory import InMemorySaver
 
 from parley_bot.agents.shared import InMemoryShared
-from parley_bot.agents.store.base import Store, serializer
+from parley_bot.agents.store.base import HeldWrites, HoldsTurnWrites, Store, serializer
 from parley_bot.channels.messages import Feedback, Turn
 
 
-class PrunedInMemorySaver(InMemorySaver):
+class PrunedInMemorySaver(HoldsTurnWrites, InMemorySaver):
     """`InMemorySaver` with `aprune`, which it leaves unimplemented."""
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
@@ -50,7 +50,11 @@ class MemoryStore(Store):
         self._locks: dict[str, tuple[str, float]] = {}
         self._claims: dict[str, dict[str, float]] = defaultdict(dict)
 
-    async def append(self, turn: Turn) -> int:
+    async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
+        for put in held.puts if held else ():  # the sync methods never hold writes back
+            self.checkpointer.put(*put)
+        for write in held.writes if held else ():
+            self.checkpointer.put_writes(*write)
         self._turns[turn.key].append(turn)
         return len(self._turns[turn.key])
 

@@ -26,18 +26,35 @@ from redis import Redis as SyncRedis
 from redis.cluster import RedisCluster as SyncRedisCluster
 
 from parley_bot.agents.errors import StoreUnavailable
-from parley_bot.agents.store.base import Store, serializer
+from parley_bot.agents.store.base import HeldWrites, HoldsTurnWrites, Store, serializer
 from parley_bot.agents.store.redis_saver import RedisSaver, thread_key
 from parley_bot.channels.messages import Feedback, Turn
 
 CONNECT_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 
+# A turn with its held checkpoint writes, in one step. KEYS: the checkpointer's checkpoints,
+# order and writes, then turns, turn_ids, feedback, claims. ARGV: TTL ('' for none), turn
+# JSON, turn id, the number of checkpoints then (member, record) each, the number of writes
+# then (field, record, '1' to replace) each.
 _APPEND = """
-local n = redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[2], n - 1)
-if ARGV[3] ~= '' then
-  for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+local i = 5
+for _ = 1, tonumber(ARGV[4]) do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('ZADD', KEYS[2], 0, ARGV[i])
+  i = i + 2
+end
+local writes = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, writes do
+  if ARGV[i + 2] == '1' then redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  else redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1]) end
+  i = i + 3
+end
+local n = redis.call('RPUSH', KEYS[4], ARGV[2])
+redis.call('HSET', KEYS[5], ARGV[3], n - 1)
+if ARGV[1] ~= '' then
+  for k = 1, #KEYS do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
 end
 return n
 """
@@ -95,6 +112,10 @@ return value
 _RECORDS = ("turns", "turn_ids", "feedback", "claims")
 
 
+class StoreSaver(HoldsTurnWrites, RedisSaver):
+    """The store's checkpointer: a `RedisSaver` whose turn writes `append` stores."""
+
+
 def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
@@ -107,7 +128,9 @@ class RedisStore(Store):
         rex.ReadOnlyError, rex.OutOfMemoryError, rex.TryAgainError, rex.RedisClusterException,
     )
 
-    def __init__(self, client: Any, saver: RedisSaver, *, ttl_s: float | None = None,
+    checkpointer: StoreSaver
+
+    def __init__(self, client: Any, saver: StoreSaver, *, ttl_s: float | None = None,
                  prefix: str = "parley") -> None:
         self.checkpointer = saver
         self.client = client
@@ -137,7 +160,7 @@ class RedisStore(Store):
                 sync = SyncRedisCluster.from_url(url, **options)
             else:
                 sync = SyncRedis.from_url(url, **options)
-            saver = RedisSaver(client, sync_client=sync, ttl_s=ttl_s, prefix=prefix,
+            saver = StoreSaver(client, sync_client=sync, ttl_s=ttl_s, prefix=prefix,
                                serde=serializer())
             yield cls(client, saver, ttl_s=ttl_s, prefix=prefix)
         finally:
@@ -154,11 +177,19 @@ class RedisStore(Store):
     async def _run(self, script: str, keys: list[str], *args: Any) -> Any:
         return await self._scripts[script](keys=keys, args=list(args))
 
-    async def append(self, turn: Turn) -> int:
-        keys = [self._key(turn.key, part) for part in _RECORDS]
+    async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
+        saver = self.checkpointer
+        keys = [*saver.keys(turn.key), *(self._key(turn.key, part) for part in _RECORDS)]
+        checkpoints = [saver.checkpoint_entry(config, checkpoint, metadata)
+                       for config, checkpoint, metadata, _ in (held.puts if held else ())]
+        writes = [entry for config, pending, task, path in (held.writes if held else ())
+                  for entry in saver.write_entries(config, pending, task, path)]
         ttl = "" if self.ttl_s is None else max(1, round(self.ttl_s))
-        return int(await self._run("append", keys, turn.model_dump_json(exclude={"feedback"}),
-                                   turn.id, ttl))
+        return int(await self._run(
+            "append", keys, ttl, turn.model_dump_json(exclude={"feedback"}), turn.id,
+            len(checkpoints), *(part for entry in checkpoints for part in entry),
+            len(writes), *(part for field, record, replace in writes
+                           for part in (field, record, "1" if replace else "0"))))
 
     async def turns(
         self, conversation: str, *, limit: int | None = None, before: str | None = None

@@ -265,16 +265,40 @@ class RedisSaver(BaseCheckpointSaver[str]):
         self, pipe: Any, config: RunnableConfig, checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
     ) -> RunnableConfig:
-        thread_id, ns, parent = _target(config)
-        type_, payload = self.serde.dumps_typed(checkpoint)
-        header = {"type": type_, "parent": parent,
-                  "metadata": get_checkpoint_metadata(config, metadata)}
-        member = f"{ns}{SEP}{checkpoint['id']}"
+        thread_id, ns, _ = _target(config)
+        member, record = self.checkpoint_entry(config, checkpoint, metadata)
         checkpoints, order, _ = self.keys(thread_id)
-        pipe.hset(checkpoints, member, _pack(header, payload))
+        pipe.hset(checkpoints, member, record)
         pipe.zadd(order, {member: 0})
         self._renew(pipe, thread_id)
         return _config(thread_id, ns, checkpoint["id"])
+
+    def checkpoint_entry(
+        self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata
+    ) -> tuple[str, bytes]:
+        """The member of `order` and `checkpoints` and the record that store a checkpoint."""
+        _, ns, parent = _target(config)
+        type_, payload = self.serde.dumps_typed(checkpoint)
+        header = {"type": type_, "parent": parent,
+                  "metadata": get_checkpoint_metadata(config, metadata)}
+        return f"{ns}{SEP}{checkpoint['id']}", _pack(header, payload)
+
+    def write_entries(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str,
+        task_path: str,
+    ) -> Sequence[tuple[str, bytes, bool]]:
+        """The fields of `writes` that store a task's writes, their records, and whether a
+        record replaces one already there (special writes such as errors do; a task's
+        regular writes are stored once)."""
+        _, ns, checkpoint_id = _target(config)
+        entries = []
+        for i, (channel, value) in enumerate(writes):
+            idx = WRITES_IDX_MAP.get(channel, i)
+            type_, payload = self.serde.dumps_typed(value)
+            field = SEP.join((ns, str(checkpoint_id), task_id, str(idx)))
+            record = _pack({"channel": channel, "type": type_, "path": task_path}, payload)
+            entries.append((field, record, idx < 0))
+        return entries
 
     async def aput_writes(
         self,
@@ -302,15 +326,10 @@ class RedisSaver(BaseCheckpointSaver[str]):
         self, pipe: Any, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
         task_id: str, task_path: str,
     ) -> None:
-        thread_id, ns, checkpoint_id = _target(config)
+        thread_id = _target(config)[0]
         key = self.keys(thread_id)[2]
-        for i, (channel, value) in enumerate(writes):
-            idx = WRITES_IDX_MAP.get(channel, i)
-            type_, payload = self.serde.dumps_typed(value)
-            field = SEP.join((ns, str(checkpoint_id), task_id, str(idx)))
-            record = _pack({"channel": channel, "type": type_, "path": task_path}, payload)
-            # A task's regular writes are stored once; special ones (errors) replace.
-            (pipe.hset if idx < 0 else pipe.hsetnx)(key, field, record)
+        for field, record, replace in self.write_entries(config, writes, task_id, task_path):
+            (pipe.hset if replace else pipe.hsetnx)(key, field, record)
         self._renew(pipe, thread_id)
 
     def _renew(self, pipe: Any, thread_id: str) -> None:

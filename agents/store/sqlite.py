@@ -10,6 +10,7 @@ clock, which every process on one machine shares.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -18,10 +19,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import aiosqlite
+from langgraph.checkpoint.base import WRITES_IDX_MAP, get_checkpoint_metadata
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from parley_bot.agents.errors import StoreUnavailable
-from parley_bot.agents.store.base import PRUNE_EVERY, Store, serializer
+from parley_bot.agents.store.base import (
+    PRUNE_EVERY,
+    HeldWrites,
+    HoldsTurnWrites,
+    Store,
+    serializer,
+)
 from parley_bot.channels.messages import Feedback, Turn
 
 BUSY_TIMEOUT_S = 10.0
@@ -34,12 +42,43 @@ _KEEP_LATEST = (
 )
 
 
-class PrunedSqliteSaver(AsyncSqliteSaver):
-    """`AsyncSqliteSaver` with `aprune`, which langgraph-checkpoint-sqlite leaves unimplemented.
+# The statements of AsyncSqliteSaver.aput and aput_writes, run here inside a transaction that
+# also records the turn (theirs commit on their own).
+_PUT_CHECKPOINT = (
+    "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id,"
+    " parent_checkpoint_id, type, checkpoint, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_PUT_WRITE = (
+    "INSERT OR {verb} INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,"
+    " idx, channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class PrunedSqliteSaver(HoldsTurnWrites, AsyncSqliteSaver):
+    """`AsyncSqliteSaver` with `aprune`, which langgraph-checkpoint-sqlite leaves unimplemented,
+    and writes held back during a turn (`Store.holding`).
 
     parley's graph has no `DeltaChannel`, so every checkpoint is whole and "keep_latest" may
     drop all older checkpoints and their writes.
     """
+
+    async def store_held(self, conn: aiosqlite.Connection, held: HeldWrites) -> None:
+        """Store a turn's held writes on `conn`, inside the caller's transaction."""
+        for config, checkpoint, metadata, _ in held.puts:
+            configurable = config["configurable"]
+            meta = json.dumps(get_checkpoint_metadata(config, metadata), ensure_ascii=False)
+            await conn.execute(_PUT_CHECKPOINT, (
+                str(configurable["thread_id"]), configurable.get("checkpoint_ns", ""),
+                checkpoint["id"], configurable.get("checkpoint_id"),
+                *self.serde.dumps_typed(checkpoint), meta.encode("utf-8", "ignore")))
+        for config, writes, task_id, task_path in held.writes:
+            configurable = config["configurable"]
+            special = all(channel in WRITES_IDX_MAP for channel, _ in writes)
+            await conn.executemany(_PUT_WRITE.format(verb="REPLACE" if special else "IGNORE"), [
+                (str(configurable["thread_id"]), configurable.get("checkpoint_ns", ""),
+                 str(configurable["checkpoint_id"]), task_id, task_path,
+                 WRITES_IDX_MAP.get(channel, idx), channel, *self.serde.dumps_typed(value))
+                for idx, (channel, value) in enumerate(writes)])
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Keep only each thread's latest checkpoint per namespace ("keep_latest"), or none
@@ -158,8 +197,10 @@ class SqliteStore(Store):
         async with self._saver.lock, self.conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
-    async def append(self, turn: Turn) -> int:
+    async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
         async with self._saver.transaction() as conn:
+            if held is not None:
+                await self._saver.store_held(conn, held)
             await conn.execute(
                 "INSERT INTO parley_transcript (conversation, id, turn) VALUES (?, ?, ?)",
                 (turn.key, turn.id, turn.model_dump_json(exclude={"feedback"})))

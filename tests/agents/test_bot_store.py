@@ -10,6 +10,7 @@ import pytest
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.errors import StoreUnavailable
 from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.store.base import HeldWrites
 from parley_bot.agents.store.memory import MemoryStore
 from parley_bot.agents.store.redis import RedisStore
 from parley_bot.agents.texts import localize
@@ -107,15 +108,15 @@ async def test_over_the_rate_limit_a_message_is_declined_and_not_kept(bot_dir: P
 
 
 class FailingRecords(MemoryStore):
-    """A store that goes down after the turn's checkpoint is saved, before its record is."""
+    """A store that goes down when a turn has run, as it is recorded."""
 
     failures = 0
 
-    async def append(self, turn: Turn) -> int:
+    async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
         if self.failures:
             self.failures -= 1
             raise StoreUnavailable("the store went away")
-        return await super().append(turn)
+        return await super().append(turn, held)
 
 
 async def test_a_turn_the_store_could_not_record_is_not_remembered(

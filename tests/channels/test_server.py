@@ -13,6 +13,7 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.errors import StoreUnavailable
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
+from parley_bot.agents.store.base import HeldWrites
 from parley_bot.agents.store.memory import MemoryStore
 from parley_bot.channels.messages import InboundMessage, Turn
 from parley_bot.channels.server import create_app
@@ -179,7 +180,7 @@ def test_user_id_defaults_to_the_conversation_so_limits_apply_per_conversation(
 
 
 class DownStore(MemoryStore):
-    async def append(self, turn: Turn) -> int:
+    async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
         raise StoreUnavailable("disk full")
 
     async def turns(self, conversation: str, *, limit: int | None = None,

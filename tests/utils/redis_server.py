@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -95,7 +96,7 @@ def redis_cluster(folder: Path, nodes: int = 3) -> Iterator[list[RedisServer]]:
     try:
         for server in servers:
             server.start()
-        clients = [redis.Redis(port=s.port) for s in servers]
+        clients: list[Any] = [redis.Redis(port=s.port) for s in servers]
         share = 16384 // nodes
         for i, client in enumerate(clients):
             last = 16383 if i == nodes - 1 else (i + 1) * share - 1
