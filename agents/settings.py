@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER = "changethis"
@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     parley_api_token: SecretStr | None = Field(
         None, description="Bearer token of the admin routes; unset turns them off."
     )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://")):
+            raise ValueError(f"REDIS_URL {url!r} must start with redis:// or rediss://")
+        return url
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

@@ -88,10 +88,12 @@ def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     provider package installed, its key variable set). Nothing is sent over the network.
     """
     from parley_bot.agents.models import build_responders
+    from parley_bot.agents.settings import Settings
     from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():
+        Settings()  # REDIS_URL and secrets from the environment
         Ingestor(config.knowledge, config.root).check_sources()
         build_responders(config.models)
     out.print(f"{flows}: ok — {config.name!r}, {len(config.skills)} skill(s), "

@@ -15,7 +15,7 @@ from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.scaffold import init_bot
 from tests.utils.openai_stub import OpenAIStub, serving
-from tests.utils.redis_server import redis_server
+from tests.utils.redis_server import redis_cluster, redis_server
 
 
 @pytest.fixture
@@ -58,6 +58,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real server for the session; each test keeps apart by its own key prefix."""
     with redis_server(tmp_path_factory.mktemp("redis")) as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A three-node Redis Cluster for the session (any node's URL reaches all of it)."""
+    with redis_cluster(tmp_path_factory.mktemp("cluster")) as nodes:
+        yield nodes[0].url
 
 
 @pytest.fixture

@@ -49,9 +49,9 @@ log = logging.getLogger("parley.store")
 PRUNE_EVERY = 16
 """A conversation's superseded checkpoints are dropped every this many of its turns: pruning
 on every turn would add a delete to each, and the transcript keeps every turn anyway."""
-LEASE_S = 30.0
+LEASE_S = 10.0
 """How long a conversation stays locked after its worker stops renewing (it crashed)."""
-WAIT_S = 120.0
+WAIT_S = 60.0
 """How long a turn waits for the conversation's earlier turns before giving up."""
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import configure
 from tests.utils.cli import free_port, parley, parley_serving
 
 BROKEN = """\
@@ -51,6 +52,14 @@ def test_version_names_the_installed_distribution(tmp_path: Path) -> None:
     result = parley("--version", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout == f"parley {version('parley-bot')}\n"
+
+
+def test_check_accepts_redis_stores_and_refuses_a_bad_redis_url(bot_dir: Path) -> None:
+    configure(bot_dir, memory={"url": "rediss://user:pw@cache.example:6380/0"})
+    assert parley("check", cwd=bot_dir).returncode == 0  # nothing is sent over the network
+    bad = parley("check", cwd=bot_dir, env={"REDIS_URL": "http://cache:6379"})
+    assert bad.returncode == 1
+    assert "REDIS_URL 'http://cache:6379' must start with redis:// or rediss://" in bad.stderr
 
 
 def test_check_accepts_the_example_bot(bot_dir: Path) -> None:

@@ -17,10 +17,12 @@ PARLEY = str(Path(sys.executable).parent / "parley")
 
 
 def parley(
-    *args: str, cwd: Path, stdin: str = "", timeout: float = 120
+    *args: str, cwd: Path, stdin: str = "", timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`parley ARGS` in `cwd`, with `stdin` piped in; output captured as text."""
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    """`parley ARGS` in `cwd`, with `stdin` piped in and `env` added to the environment;
+    output captured as text."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
     return subprocess.run([PARLEY, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
                           timeout=timeout, env=env, check=False)
 

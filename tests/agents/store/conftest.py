@@ -10,7 +10,7 @@ import pytest
 from parley_bot.agents.store.base import Store
 from tests.utils.stores import opened
 
-BACKENDS = ["memory", "sqlite", "redis"]
+BACKENDS = ["memory", "sqlite", "redis", "redis-cluster"]
 SHARED = ["sqlite", "redis"]  # the backends several processes can share
 
 
@@ -21,8 +21,11 @@ def store_location(backend: str, tmp_path: Path, redis_url: str) -> str:
 
 @pytest.fixture(params=BACKENDS)
 async def store(
-    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str
+    request: pytest.FixtureRequest, tmp_path: Path, redis_prefix: str
 ) -> AsyncIterator[Store]:
-    location = store_location(request.param, tmp_path, redis_url)
-    async with opened(request.param, location, redis_prefix) as opened_store:
+    backend = str(request.param)
+    url = request.getfixturevalue("redis_cluster_url" if backend == "redis-cluster"
+                                  else "redis_url") if backend.startswith("redis") else ""
+    async with opened(backend.removesuffix("-cluster"),
+                      store_location(backend, tmp_path, url), redis_prefix) as opened_store:
         yield opened_store
