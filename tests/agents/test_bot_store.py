@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from parley_bot.agents.bot import Bot
+from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import StoreUnavailable
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.store.base import HeldWrites
 from parley_bot.agents.store.memory import MemoryStore
 from parley_bot.agents.store.redis import RedisStore
 from parley_bot.agents.texts import localize
-from parley_bot.channels.messages import InboundMessage, Turn
+from parley_bot.channels.messages import InboundMessage, OutboundMessage, Turn
 from tests.conftest import configure, stub_model
 from tests.utils.cli import parley
 from tests.utils.messages import inbound
@@ -152,6 +153,16 @@ async def test_a_first_turn_the_store_could_not_record_is_not_remembered(
     assert openai_stub.user_texts(openai_stub.requests[-1]) == ["can I return the boots?"]
 
 
+def went_on(config: FlowsConfig, stub: OpenAIStub, down: OutboundMessage,
+            after: OutboundMessage, turns: list[Turn]) -> None:
+    """The message sent while the store was down got "try again" and left nothing; the
+    conversation went on from the turn before it."""
+    assert down.declined == "unavailable" and down.text == localize(config.texts.unavailable)
+    assert after.declined is None and not after.fallback
+    assert stub.user_texts(stub.requests[-1]) == ["my order is 4711", "can I return the boots?"]
+    assert [t.user_text for t in turns] == ["my order is 4711", "can I return the boots?"]
+
+
 async def test_a_full_disk_gets_try_again_and_the_conversation_goes_on(
     bot_dir: Path, openai_stub: OpenAIStub
 ) -> None:
@@ -166,11 +177,7 @@ async def test_a_full_disk_gets_try_again_and_the_conversation_goes_on(
         await conn.execute("PRAGMA max_page_count = 1073741823")  # space again
         after = await bot.handle(inbound("can I return the boots?"))
         turns = await bot.conversation("api:c1")
-    assert full.declined == "unavailable" and full.text == localize(config.texts.unavailable)
-    assert after.declined is None and not after.fallback
-    assert openai_stub.user_texts(openai_stub.requests[-1]) == [
-        "my order is 4711", "can I return the boots?"]
-    assert [t.user_text for t in turns] == ["my order is 4711", "can I return the boots?"]
+    went_on(config, openai_stub, full, after, turns)
 
 
 async def test_killing_redis_mid_conversation_gets_try_again_and_then_it_goes_on(
@@ -185,8 +192,4 @@ async def test_killing_redis_mid_conversation_gets_try_again_and_then_it_goes_on
             server.start()
             after = await bot.handle(inbound("can I return the boots?"))
             turns = await bot.conversation("api:c1")
-    assert down.declined == "unavailable" and down.text == localize(config.texts.unavailable)
-    assert after.declined is None and not after.fallback
-    assert openai_stub.user_texts(openai_stub.requests[-1]) == [
-        "my order is 4711", "can I return the boots?"]
-    assert [t.user_text for t in turns] == ["my order is 4711", "can I return the boots?"]
+    went_on(config, openai_stub, down, after, turns)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from parley_bot.agents.errors import ConversationBusy
 from parley_bot.agents.store.base import PRUNE_EVERY, Store
 from parley_bot.channels.messages import Citation, Feedback, Turn
 from tests.agents.store.conftest import SHARED, store_location
+from tests.utils.stores import opened
 
 
 def turn(conversation: str, text: str) -> Turn:
@@ -217,12 +219,29 @@ class Worker:
         return self.process.stdout.readline().strip()
 
 
+@dataclass
+class Shared:
+    """A store a second process can open too."""
+
+    store: Store
+    args: tuple[str, str, str]
+    """backend, location, key prefix: how `tests.utils.store_worker` opens it."""
+
+
+@pytest.fixture(params=SHARED)
+async def shared(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> AsyncIterator[Shared]:
+    location = store_location(request.param, tmp_path, redis_url)
+    async with opened(request.param, location, redis_prefix) as store:
+        yield Shared(store, (request.param, location, redis_prefix))
+
+
 @contextmanager
-def worker(backend: str, location: str, prefix: str) -> Iterator[Worker]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.utils.store_worker", backend, location, prefix],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        cwd=Path(__file__).parents[3])
+def worker(shared: Shared) -> Iterator[Worker]:
+    process = subprocess.Popen([sys.executable, "-m", "tests.utils.store_worker", *shared.args],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).parents[3])
     try:
         yield Worker(process)
     finally:
@@ -230,42 +249,25 @@ def worker(backend: str, location: str, prefix: str) -> Iterator[Worker]:
         process.wait()
 
 
-@pytest.fixture(params=SHARED)
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+async def test_a_lock_holds_across_processes(shared: Shared) -> None:
+    with worker(shared) as other:
+        assert other.send("lock api:c 30") == "locked"
+        with pytest.raises(ConversationBusy):
+            async with shared.store.lock("api:c", wait_s=0.2):
+                pass
+        assert other.send("claim api:c Ev1") == "True"
+        assert not await shared.store.claim("api:c", "Ev1", ttl_s=60)
+        assert other.send("release") == "released"
+        async with shared.store.lock("api:c", wait_s=0):
+            assert other.send("claim api:c Ev1") == "False"
 
 
-async def test_a_lock_holds_across_processes(
-    backend: str, tmp_path: Path, redis_url: str, redis_prefix: str
-) -> None:
-    from tests.utils.stores import opened
-
-    location = store_location(backend, tmp_path, redis_url)
-    async with opened(backend, location, redis_prefix) as store:
-        with worker(backend, location, redis_prefix) as other:
-            assert other.send("lock api:c 30") == "locked"
-            with pytest.raises(ConversationBusy):
-                async with store.lock("api:c", wait_s=0.2):
-                    pass
-            assert other.send("claim api:c Ev1") == "True"
-            assert not await store.claim("api:c", "Ev1", ttl_s=60)
-            assert other.send("release") == "released"
-            async with store.lock("api:c", wait_s=0):
-                assert other.send("claim api:c Ev1") == "False"
-
-
-async def test_a_crashed_process_frees_its_lock_when_its_lease_runs_out(
-    backend: str, tmp_path: Path, redis_url: str, redis_prefix: str
-) -> None:
-    from tests.utils.stores import opened
-
-    location = store_location(backend, tmp_path, redis_url)
-    async with opened(backend, location, redis_prefix) as store:
-        with worker(backend, location, redis_prefix) as other:
-            assert other.send("lock api:c 0.4") == "locked"
-            await asyncio.sleep(1.0)  # past its first lease: it renews from its own process
-            assert not await store.acquire("api:c", "mine", lease_s=30)
-            other.process.kill()
-            other.process.wait()
-        async with store.lock("api:c", wait_s=2):
-            pass
+async def test_a_crashed_process_frees_its_lock_when_its_lease_runs_out(shared: Shared) -> None:
+    with worker(shared) as other:
+        assert other.send("lock api:c 0.4") == "locked"
+        await asyncio.sleep(1.0)  # past its first lease: it renews from its own process
+        assert not await shared.store.acquire("api:c", "mine", lease_s=30)
+        other.process.kill()
+        other.process.wait()
+    async with shared.store.lock("api:c", wait_s=2):
+        pass
