@@ -22,10 +22,12 @@ from typing import Any, Literal, cast
 
 from langchain_core.runnables import RunnableConfig
 
+from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import StoreError, StoreUnavailable
 from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.models import Responder, build_responders
+from parley_bot.agents.privacy import Redactor
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.store import Store, open_store
 from parley_bot.agents.texts import LocalText, localize
@@ -49,10 +51,12 @@ log = logging.getLogger("parley.bot")
 class Bot:
     """A configured bot with its knowledge, models and store open."""
 
-    def __init__(self, config: FlowsConfig, graph: TurnGraph, store: Store) -> None:
+    def __init__(self, config: FlowsConfig, graph: TurnGraph, store: Store,
+                 redactor: Redactor | None = None) -> None:
         self.config = config
         self.store = store
         self._graph = graph
+        self._redactor = redactor if config.privacy.transcript == "redacted" else None
         self._store_down: tuple[type[Exception], ...] = (StoreError, *store.unavailable)
 
     @classmethod
@@ -72,18 +76,22 @@ class Bot:
             store: a store to use instead of the one `memory:` names (tests, benchmarks).
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
+
+        Log records are redacted as `config.privacy` says from here on (`agents.safelog`).
         """
+        redactor = Redactor.from_config(config.privacy)
+        safelog.redact_with(redactor)
         if knowledge is None:  # parsing, fetching and embedding: off the event loop
             knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
         if responders is None:
             responders = build_responders(config.models)
         if store is not None:
-            yield cls(config, build_graph(config, knowledge, responders, store.checkpointer),
-                      store)
+            yield cls(config, build_graph(config, knowledge, responders, store.checkpointer,
+                                          redactor), store, redactor)
             return
         async with open_store(config) as opened:
-            yield cls(config, build_graph(config, knowledge, responders, opened.checkpointer),
-                      opened)
+            yield cls(config, build_graph(config, knowledge, responders, opened.checkpointer,
+                                          redactor), opened, redactor)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
         """Run one turn and return the reply (also stored in the transcript)."""
@@ -107,6 +115,8 @@ class Bot:
                 yield self._declined(message, "rate_limited", self.config.texts.rate_limited)
                 return
             async with self.store.lock(message.key):
+                log.debug("turn (conversation=%s event=%s): %s",
+                          message.key, message.event_id, message.text)
                 turn_id = new_turn_id()
                 started = time.perf_counter()
                 with self.store.holding(message.key) as held:  # stored with the turn, below
@@ -116,12 +126,14 @@ class Bot:
                         else:
                             yield item
                 assert reply is not None
-                await self.store.record(Turn(
+                turn = Turn(
                     id=turn_id, channel=message.channel, conversation_id=message.conversation_id,
                     user_text=message.text, reply=reply.text, citations=reply.citations,
                     skill=reply.skill, usage=reply.usage, fallback=reply.fallback,
                     latency_ms=(time.perf_counter() - started) * 1000, at=message.received_at,
-                ), held)
+                )  # redacted unless `privacy.transcript` is 'original'
+                await self.store.record(self._redactor.turn(turn) if self._redactor else turn,
+                                        held)
         except self._store_down:
             log.exception("the store cannot take the turn (conversation=%s event=%s)",
                           message.key, message.event_id)

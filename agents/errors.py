@@ -5,6 +5,7 @@
     ├── MissingExtraError    an optional feature was asked for without its extra installed
     ├── ModelError           a configured model failed or timed out (the bot falls back)
     ├── KnowledgeError       a knowledge source cannot be read or indexed
+    ├── PrivacyError         redaction cannot be set up as configured (its key is unset)
     └── StoreError           the conversation store cannot take this turn (the user is asked
         │                    to try again; nothing of the turn is kept)
         ├── StoreUnavailable     the store cannot be reached or written (Redis down, disk full)
@@ -56,6 +57,10 @@ class ModelError(ParleyError):
 
 class KnowledgeError(ParleyError):
     """A knowledge source could not be loaded or indexed."""
+
+
+class PrivacyError(ParleyError):
+    """Personal-data redaction cannot be set up as flows.yaml asks."""
 
 
 class StoreError(ParleyError):

@@ -24,6 +24,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
+from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import ConfigError, ParleyError
 from parley_bot.agents.flowsfile import load_flows
@@ -74,8 +75,15 @@ def _setup(
     version: Annotated[bool, typer.Option(
         "--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
 ) -> None:
+    setup_logging(debug)
+
+
+def setup_logging(debug: bool = False) -> None:
+    """Log through parley's handler: every command, and each worker of `serve --workers`."""
+    handler = RichHandler(console=err, show_path=False)
+    safelog.install(handler)  # escaped, no secrets, personal data redacted once a bot opens
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s",
-                        handlers=[RichHandler(console=err, show_path=False)])
+                        handlers=[handler])
     for noisy in ("httpx", "httpcore", "openai", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -84,10 +92,12 @@ def _setup(
 def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     """Validate flows.yaml; print every problem as FILE:LINE:COL: field: message.
 
-    Beyond the schema: every knowledge folder exists and every model can be set up (its
-    provider package installed, its key variable set). Nothing is sent over the network.
+    Beyond the schema: every knowledge folder exists, every model can be set up (its
+    provider package installed, its key variable set) and so can redaction (its hash key
+    set). Nothing is sent over the network.
     """
     from parley_bot.agents.models import build_responders
+    from parley_bot.agents.privacy import Redactor
     from parley_bot.agents.settings import Settings
     from parley_bot.knowledge.ingest import Ingestor
 
@@ -96,6 +106,7 @@ def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
         Settings()  # REDIS_URL and secrets from the environment
         Ingestor(config.knowledge, config.root).check_sources()
         build_responders(config.models)
+        Redactor.from_config(config.privacy)
     out.print(f"{flows}: ok — {config.name!r}, {len(config.skills)} skill(s), "
               f"model {config.model.name}", markup=False)
 
@@ -155,6 +166,7 @@ def serve(
     import uvicorn
 
     from parley_bot.agents.models import build_responders
+    from parley_bot.agents.privacy import Redactor
     from parley_bot.agents.settings import Settings
     from parley_bot.channels.server import FLOWS_VARIABLE, create_app
     from parley_bot.knowledge.ingest import Ingestor
@@ -162,15 +174,18 @@ def serve(
     config = _load(flows)
     with _errors():  # fail here, with a message, rather than inside the server's start-up
         settings = Settings()
+        Redactor.from_config(config.privacy)
         responders = build_responders(config.models)
         knowledge = Ingestor(config.knowledge, config.root).open()  # built once, for all
+    # No logging config of uvicorn's own: its records (access lines hold request paths, and
+    # so conversation ids) go through parley's handler and its filter.
     if workers == 1:
         app = create_app(config, settings, responders=responders, knowledge=knowledge)
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
         return
     os.environ[FLOWS_VARIABLE] = str(flows.resolve())  # each worker process loads it
     uvicorn.run("parley_bot.channels.server:app_from_environment", factory=True,
-                workers=workers, host=host, port=port, log_level="info")
+                workers=workers, host=host, port=port, log_level="info", log_config=None)
 
 
 @app.command()

@@ -196,5 +196,8 @@ def _full_key(key: str) -> str:
 
 def app_from_environment() -> FastAPI:
     """The app for the flows.yaml named by $PARLEY_FLOWS: the factory each worker process of
-    `parley serve --workers N` calls."""
+    `parley serve --workers N` calls, logging as the `parley` command does."""
+    from parley_bot.channels.cli import setup_logging
+
+    setup_logging()
     return create_app(load_flows(os.environ[FLOWS_VARIABLE]))

@@ -1,5 +1,5 @@
-"""Shared fixtures: a fresh copy of the example bot per test, a stand-in model server, and a
-Redis-protocol server for the session."""
+"""Shared fixtures: a fresh copy of the example bot per test, a stand-in model server, a
+web site on 127.0.0.1, and a Redis-protocol server and cluster for the session."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.scaffold import init_bot
+from tests.utils import site as web_site
 from tests.utils.openai_stub import OpenAIStub, serving
 from tests.utils.redis_server import redis_cluster, redis_server
 
@@ -51,6 +52,12 @@ def stub_model(stub: OpenAIStub, **extra: Any) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _stub_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STUB_KEY", "sk-test")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[web_site.Site]:
+    with web_site.serving(tmp_path / "www") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
