@@ -105,7 +105,7 @@ def report(title: str, results: dict[str, dict[str, float]], columns: list[Colum
         table.add_column(label, justify="right")
     for name, row in results.items():
         table.add_row(name, *(f"{value(row):.2f}" for _, value in columns))
-    Console().print(table)
+    Console(width=max(Console().width, 132)).print(table)  # piped output: no cut headings
     if json_path:
         json_path.write_text(json.dumps({**results, **(extra or {})}, indent=2) + "\n")
 

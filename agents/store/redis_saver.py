@@ -352,7 +352,7 @@ class RedisSaver(BaseCheckpointSaver[str]):
             if strategy == "delete":
                 await self.adelete_thread(thread_id)
                 continue
-            raw = await self._snapshot(self.client.pipeline(transaction=True), thread_id)
+            raw = await self._names(self.client.pipeline(transaction=True), thread_id)
             pipe = self.client.pipeline(transaction=True)
             if self._drop_superseded(pipe, thread_id, raw):
                 await pipe.execute()
@@ -362,13 +362,20 @@ class RedisSaver(BaseCheckpointSaver[str]):
             if strategy == "delete":
                 self.delete_thread(thread_id)
                 continue
-            raw = self._snapshot(self._sync().pipeline(transaction=True), thread_id)
+            raw = self._names(self._sync().pipeline(transaction=True), thread_id)
             pipe = self._sync().pipeline(transaction=True)
             if self._drop_superseded(pipe, thread_id, raw):
                 pipe.execute()
 
+    def _names(self, pipe: Any, thread_id: str) -> Any:
+        """The checkpoint members, newest first, and write fields of one conversation."""
+        _, order, writes = self.keys(thread_id)
+        pipe.zrevrange(order, 0, -1)
+        pipe.hkeys(writes)
+        return pipe.execute()
+
     def _drop_superseded(self, pipe: Any, thread_id: str, raw: Sequence[Any]) -> bool:
-        members, _, writes = raw  # newest first
+        members, writes = raw
         latest: set[bytes] = set()  # namespaces whose latest checkpoint was seen
         drop = []
         for member in members:

@@ -193,3 +193,19 @@ async def test_killing_redis_mid_conversation_gets_try_again_and_then_it_goes_on
             after = await bot.handle(inbound("can I return the boots?"))
             turns = await bot.conversation("api:c1")
     went_on(config, openai_stub, down, after, turns)
+
+
+async def test_an_events_retry_is_claimed_once_until_the_conversation_is_forgotten(
+    bot_dir: Path,
+) -> None:
+    config = configure(bot_dir, memory="memory:")
+    event = InboundMessage(channel="slack", conversation_id="T1:C2:17.1", text="hi",
+                           event_id="Ev1")
+    async with Bot.open(config) as bot:
+        first, retry = await bot.claim(event), await bot.claim(event)
+        other_channel = await bot.claim(event.model_copy(update={"channel": "web"}))
+        no_id = [await bot.claim(event.model_copy(update={"event_id": None})) for _ in "ab"]
+        await bot.forget(event.key)
+        after_erasure = await bot.claim(event)
+    assert (first, retry, other_channel, no_id, after_erasure) == (
+        True, False, True, [True, True], True)
