@@ -136,11 +136,10 @@ class RedisStore(Store):
         self.client = client
         self.ttl_s = ttl_s
         self.prefix = prefix
-        scripts = {name: client.register_script(lua) for name, lua in (
+        self._scripts = {name: client.register_script(lua) for name, lua in (
             ("append", _APPEND), ("page", _PAGE), ("feedback", _FEEDBACK),
             ("acquire", _ACQUIRE), ("renew", _RENEW), ("release", _RELEASE),
             ("claim", _CLAIM), ("incr", _INCR))}
-        self._scripts = scripts
 
     @classmethod
     @asynccontextmanager

@@ -70,6 +70,20 @@ async def test_append_counts_the_conversations_turns(store: Store) -> None:
     assert await store.append(turn("web:s2", "q")) == 1
 
 
+async def test_a_turns_checkpoint_is_stored_only_with_its_record(store: Store) -> None:
+    config = {"configurable": {"thread_id": "api:c", "checkpoint_ns": ""}}
+    with store.holding("api:c") as held:
+        stored = await store.checkpointer.aput(config, empty_checkpoint(), {"step": 1}, {})
+        await store.checkpointer.aput_writes(stored, [("channel", "value")], "task-1")
+        await checkpoint(store, "api:other")  # other conversations are not held back
+    assert await store.checkpointer.aget_tuple(config) is None
+    assert await checkpoint_count(store, "api:other") == 1
+    assert await store.append(turn("api:c", "q"), held) == 1
+    latest = await store.checkpointer.aget_tuple(config)
+    assert latest is not None and latest.config == stored
+    assert latest.pending_writes == [("task-1", "channel", "value")]
+
+
 async def test_feedback_is_kept_with_its_turn_and_can_change(store: Store) -> None:
     first, second = turn("api:c", "q1"), turn("api:c", "q2")
     await store.append(first)
