@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import configure, stub_model
-from tests.utils.cli import PARLEY, free_port, parley
+from tests.utils.cli import free_port, parley, parley_serving
 from tests.utils.openai_stub import OpenAIStub
 
 BROKEN = """\
@@ -154,30 +152,16 @@ def test_ingest_reports_what_changed(bot_dir: Path) -> None:
     assert "skipped  docs:scan.pdf:" in second.stderr
 
 
-def test_serve_answers_over_http(bot_dir: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen([PARLEY, "serve", "--port", str(port)], cwd=bot_dir,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "server did not start"
-            time.sleep(0.2)
+def test_serve_answers_over_http(bot_dir: Path, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    with parley_serving(cwd=bot_dir, log=log) as [base]:
         reply = httpx.post(f"{base}/api/chat", json={"conversation_id": "x",
                                                      "text": "what does the warranty cover?"})
         assert reply.status_code == 200
         assert reply.json()["citations"][0]["uri"] == "warranty.md"
         forged = httpx.get(f"{base}/api/conversations/x%0AERROR%20forged%20record")
         assert forged.status_code == 404
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
+    output = log.read_text()
     # uvicorn's records go through parley's handler and its filter, not uvicorn's own
     # formatter ("INFO:     ..."); its access line keeps the path percent-encoded.
     assert "INFO:" not in output and "x%0AERROR%20forged%20record" in output, output

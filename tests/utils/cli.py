@@ -34,13 +34,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def parley_serving(*args: str, cwd: Path, count: int = 1, timeout: float = 90
-                   ) -> Iterator[list[str]]:
+def parley_serving(*args: str, cwd: Path, count: int = 1, log: Path | None = None,
+                   timeout: float = 90) -> Iterator[list[str]]:
     """`count` processes of `parley serve ARGS`, each on a free port, until the block ends;
-    yields their base URLs once every /healthz answers (they start side by side)."""
+    yields their base URLs once every /healthz answers (they start side by side). With
+    `log`, their output is written there, complete once the block has ended."""
     ports = [free_port() for _ in range(count)]
+    output = log.open("w") if log else subprocess.DEVNULL
     processes = [subprocess.Popen([PARLEY, "serve", "--port", str(port), *args], cwd=cwd,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=output, stderr=subprocess.STDOUT)
                  for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
@@ -61,3 +63,5 @@ def parley_serving(*args: str, cwd: Path, count: int = 1, timeout: float = 90
             process.terminate()
         for process in processes:
             process.wait(timeout=30)
+        if log:
+            output.close()  # type: ignore[union-attr]
