@@ -1,12 +1,15 @@
 """What parley's turn benchmarks share: the example bot in a scratch folder, a zero-latency
-chat model, timed conversations, the pooled medians at turns 1/50/200, and the table.
+chat model, interleaved timed conversations, the pooled medians at turns 1/50/200, and the
+table.
 
-Figures are medians: turn 1 over the first turns of many conversations (a conversation has
-only one), turns 50 and 200 pooled with the turns within `WINDOW` of them. Python's garbage
-collector runs after a fixed number of allocations, so in conversations that all allocate
-alike a full collection lands on the same turn index every time; a single index then
-measures the collector, not the turn (with it on, single indexes swung by 20% from run to
-run; pooled, they lay within 10% of each other).
+Figures are medians. The systems compared take turns one turn at a time, so load from
+elsewhere on the machine hits each alike. Turns 50 and 200 are pooled with the turns within
+`WINDOW` of them: Python's garbage collector runs after a fixed number of allocations, so in
+conversations that all allocate alike a full collection lands on the same turn index every
+time, and a single index measures the collector, not the turn (single indexes swung by 20%
+from run to run; pooled, within 10%). Turn 1 is the first turn of fresh conversations
+started beside every pooled turn, so it is measured under the same load as turns 50 and 200
+and their ratio says how a conversation's length costs, not how the machine's load moved.
 """
 
 from __future__ import annotations
@@ -36,7 +39,6 @@ QUESTIONS = ["how long do I have to return boots?", "how much is express shippin
              "are you open on sunday?", "what does the warranty cover?"]
 MARKS = (1, 50, 200)
 WINDOW = 2  # turns either side of a mark that are pooled with it
-FIRSTS = 8  # extra one-turn conversations per repeat, for the turn-1 figure
 ANSWER = "Within 60 days, unworn [1]."
 
 Turn = Callable[[str], Awaitable[Any]]
@@ -60,14 +62,45 @@ def scratch() -> Iterator[Path]:
         shutil.rmtree(folder)
 
 
-async def timed(turn: Turn, turns: int) -> list[float]:
-    """Milliseconds of each of `turns` turns of one conversation, one after another."""
+async def timed(turn: Turn, turns: int, start: int = 0) -> list[float]:
+    """Milliseconds of each of `turns` turns of one conversation, one after another (the
+    `start`th question first)."""
     times = []
-    for i in range(turns):
+    for i in range(start, start + turns):
         started = time.perf_counter()
         await turn(QUESTIONS[i % len(QUESTIONS)])
         times.append((time.perf_counter() - started) * 1000)
     return times
+
+
+Conversation = Callable[[str], Turn]
+"""Open a conversation by its id: its `Turn`."""
+POOLED = sorted({t for mark in MARKS for t in range(mark - WINDOW, mark + WINDOW + 1) if t > 1}
+                & set(range(1, max(MARKS) + 1)))
+"""The turns pooled into the marks after the first; a fresh conversation starts beside each."""
+
+
+async def interleaved(
+    systems: dict[str, Conversation], repeats: int
+) -> dict[str, list[list[float]]]:
+    """Per system, `repeats` conversations of 200 turns and one-turn conversations started
+    beside each pooled turn, the systems taking turns one turn at a time, after a warm-up
+    conversation each (turn 1 is then a new conversation's, not a new process's)."""
+    for conversation in systems.values():
+        await timed(conversation("warm-up"), 5)
+    runs: dict[str, list[list[float]]] = {name: [] for name in systems}
+    for repeat in range(repeats):
+        turns = {name: conversation(f"c{repeat}") for name, conversation in systems.items()}
+        times: dict[str, list[float]] = {name: [] for name in systems}
+        for t in range(1, max(MARKS) + 1):
+            for name, turn in turns.items():
+                times[name] += await timed(turn, 1, start=t - 1)
+            if t in POOLED:
+                for name, conversation in systems.items():
+                    runs[name].append(await timed(conversation(f"c{repeat}-{t}"), 1))
+        for name in systems:
+            runs[name].append(times[name])
+    return runs
 
 
 def medians(runs: list[list[float]]) -> dict[str, float]:

@@ -8,10 +8,11 @@ and `AsyncSqliteSaver` (WAL), tuned as a careful user would: `durability="exit"`
 same bounded history (`memory.window_messages`); no lock, transcript or rate limit.
 
 All four answer with a zero-latency stand-in model, in this process, in the same run. Turn
-latency: median of `--repeats` conversations of 200 turns, systems interleaved (see
-`harness` for how turns are pooled). Throughput: N conversations at once, `--turns` turns
-each, turns per second of wall time. Redis is REDIS_URL if set (keys under 'parley-bench',
-deleted afterwards), else a server this script starts.
+latency: median of `--repeats` conversations of 200 turns, the systems taking turns (see
+`harness` for how turns are sampled). Throughput: N new conversations at once, `--turns`
+turns each, turns per second of wall time; the median of 3 rounds, systems taking turns.
+Redis is REDIS_URL if set (keys under 'parley-bench', deleted afterwards), else a server
+this script starts.
 
     python bench/memory.py [--repeats 5] [--turns 25] [--json FILE]
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -29,12 +31,11 @@ from typing import Any, Final
 
 import aiosqlite
 from harness import (
-    FIRSTS,
-    MARKS,
     Column,
     Turn,
     arguments,
     figure,
+    interleaved,
     latency_columns,
     medians,
     report,
@@ -61,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.utils: the
 from tests.utils.redis_server import redis_server
 
 CONCURRENCY = (1, 8, 32)
+ROUNDS = 3
 DURABILITY: Final = "exit"
 PREFIX = "parley-bench"
 
@@ -144,35 +146,28 @@ async def systems(folder: Path) -> AsyncIterator[list[System]]:
                     await system.cleanup(system.conversations)
 
 
-async def latency(found: list[System], repeats: int) -> dict[str, list[list[float]]]:
-    """Conversations of 200 turns, systems interleaved so drift hits each alike."""
-    runs: dict[str, list[list[float]]] = {s.name: [] for s in found}
-    for system in found:
-        await timed(system.turn("warm-up"), 5)
-    for repeat in range(repeats):
-        for system in found:
-            runs[system.name].append(await timed(system.turn(f"c{repeat}"), max(MARKS)))
-        for first in range(FIRSTS):
-            for system in found:
-                runs[system.name].append(await timed(system.turn(f"c{repeat}-{first}"), 1))
-    return runs
-
-
-async def throughput(system: System, conversations: int, turns: int) -> float:
-    """Turns per second with `conversations` conversations sending at once."""
+async def throughput(system: System, conversations: int, turns: int, tag: str) -> float:
+    """Turns per second with `conversations` new conversations sending at once."""
     started = time.perf_counter()
-    await asyncio.gather(*(timed(system.turn(f"tps{conversations}-{i}"), turns)
+    await asyncio.gather(*(timed(system.turn(f"{tag}-tps{conversations}-{i}"), turns)
                            for i in range(conversations)))
     return conversations * turns / (time.perf_counter() - started)
 
 
 async def measure(folder: Path, repeats: int, turns: int) -> dict[str, dict[str, float]]:
+    """Latency figures, then throughput: each concurrency `ROUNDS` times, the systems taking
+    turns within each round, the median round kept."""
     async with systems(folder) as found:
-        runs = await latency(found, repeats)
+        runs = await interleaved({s.name: s.turn for s in found}, repeats)
         results = {name: medians(r) for name, r in runs.items()}
-        for n in CONCURRENCY:
-            for system in found:
-                results[system.name][f"tps_{n}"] = round(await throughput(system, n, turns), 1)
+        rates: dict[tuple[str, int], list[float]] = {}
+        for round_ in range(ROUNDS):
+            for n in CONCURRENCY:
+                for system in found:
+                    rates.setdefault((system.name, n), []).append(
+                        await throughput(system, n, turns, f"r{round_}"))
+    for (name, n), measured in rates.items():
+        results[name][f"tps_{n}"] = round(statistics.median(measured), 1)
     return results
 
 

@@ -6,9 +6,9 @@ the real responder. Stock: a `StateGraph` of three trivial nodes over `add_messa
 `SqliteSaver`, the way a LangGraph chatbot is usually written. Both run in this process, on
 the same machine, in the same run, conversations interleaved.
 
-Each figure is a median over `--repeats` conversations of 200 turns (see `harness` for how
-turns 1, 50 and 200 are pooled). Rate limits are lifted: one conversation sends 200
-messages as fast as it can.
+Each figure is a median over `--repeats` conversations of 200 turns, the two systems taking
+turns (see `harness` for how turns 1, 50 and 200 are sampled). Rate limits are lifted: one
+conversation sends 200 messages as fast as it can.
 
     python bench/turn_overhead.py [--repeats 25] [--json FILE]
 """
@@ -21,16 +21,14 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from harness import (
-    FIRSTS,
-    MARKS,
     WINDOW,
     Column,
     arguments,
+    interleaved,
     latency_columns,
     medians,
     report,
     scratch,
-    timed,
     zero_latency_model,
 )
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
@@ -84,42 +82,27 @@ def stock_turn(app: Any, conversation: str) -> Any:
     return turn
 
 
-async def measure(folder: Path, repeats: int) -> tuple[list[list[float]], list[list[float]]]:
-    """Run `repeats` conversations on each system, interleaved so drift hits both alike.
-
-    One bot and one stock app serve every conversation, each warmed up by a conversation of
-    its own first: turn 1 is then the first turn of a new conversation, not of a new process.
-    Each repeat adds `FIRSTS` one-turn conversations too, since a conversation has only one
-    first turn and a median of few single turns is noisy.
-    """
-    turns = max(MARKS)
+async def measure(folder: Path, repeats: int) -> dict[str, list[list[float]]]:
+    """parley and the stock app on `repeats` conversations each, taking turns (`harness`)."""
     config = load_flows(folder / "bot" / "flows.yaml")
     config = config.model_copy(update={"guard": config.guard.model_copy(update={
         "rate_limit": config.guard.rate_limit.model_copy(update=UNLIMITED)})})
     with sqlite3.connect(folder / "stock.sqlite", check_same_thread=False) as conn:
         app = stock_graph().compile(checkpointer=SqliteSaver(conn))
         async with Bot.open(config, responders=[zero_latency_model()]) as bot:
-            await timed(parley_turn(bot, "warm-up"), 5)
-            await timed(stock_turn(app, "warm-up"), 5)
-            parley_runs, stock_runs = [], []
-            for repeat in range(repeats):
-                parley_runs.append(await timed(parley_turn(bot, f"c{repeat}"), turns))
-                stock_runs.append(await timed(stock_turn(app, f"c{repeat}"), turns))
-                for first in range(FIRSTS):
-                    parley_runs.append(await timed(parley_turn(bot, f"c{repeat}-{first}"), 1))
-                    stock_runs.append(await timed(stock_turn(app, f"c{repeat}-{first}"), 1))
-    return parley_runs, stock_runs
+            return await interleaved({"parley": lambda c: parley_turn(bot, c),
+                                      "stock": lambda c: stock_turn(app, c)}, repeats)
 
 
 def main() -> None:
     args = arguments(__doc__ or "", repeats=25).parse_args()
     with scratch() as folder:
-        parley_runs, stock_runs = asyncio.run(measure(folder, args.repeats))
+        runs = asyncio.run(measure(folder, args.repeats))
     growth: Column = ("turn 200 / turn 1", lambda row: row["turn200_ms"] / row["turn1_ms"])
     report(f"Per-turn time (ms), median of {args.repeats} conversations"
            f" (turns 50 and 200: ±{WINDOW} turns)",
-           {"parley": medians(parley_runs), "stock": medians(stock_runs)},
-           [*latency_columns(), growth], args.json)
+           {name: medians(r) for name, r in runs.items()}, [*latency_columns(), growth],
+           args.json)
 
 
 if __name__ == "__main__":
