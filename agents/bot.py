@@ -94,21 +94,28 @@ class Bot:
                                           redactor), opened, redactor)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
-        """Run one turn and return the reply (also stored in the transcript)."""
+        """Run one turn and return the reply (also stored in the transcript). A message over
+        a rate limit, or one that finds the store down, gets a declined reply and leaves
+        nothing stored."""
         reply: OutboundMessage | None = None
-        async for item in self.stream(message):
-            if isinstance(item, OutboundMessage):
-                reply = item
+        async for item in self._turn(message, chunks=False):
+            reply = cast(OutboundMessage, item)
         assert reply is not None, "a turn always ends with a reply"
         return reply
 
     async def stream(self, message: InboundMessage) -> AsyncIterator[StreamChunk | OutboundMessage]:
-        """Run one turn, yielding reply text as it is generated, then the final reply.
+        """Run one turn as `handle` does, yielding reply text as it is generated, then the
+        final reply.
 
         Chunks are provisional: if a model fails mid-answer, the fallback answer follows and
-        the final `OutboundMessage` is what counts. A message over a rate limit, or one that
-        finds the store down, gets a declined reply and leaves nothing stored.
+        the final `OutboundMessage` is what counts.
         """
+        async for item in self._turn(message, chunks=True):
+            yield item
+
+    async def _turn(
+        self, message: InboundMessage, *, chunks: bool
+    ) -> AsyncIterator[StreamChunk | OutboundMessage]:
         reply: OutboundMessage | None = None
         try:
             if not await self._within_limits(message):
@@ -120,7 +127,7 @@ class Bot:
                 turn_id = new_turn_id()
                 started = time.perf_counter()
                 with self.store.holding(message.key) as held:  # stored with the turn, below
-                    async for item in self._run(message, turn_id):
+                    async for item in self._run(message, turn_id, chunks):
                         if isinstance(item, OutboundMessage):
                             reply = item
                         else:
@@ -142,10 +149,11 @@ class Bot:
         yield reply.model_copy(update={"turn_id": turn_id})
 
     async def _run(
-        self, message: InboundMessage, turn_id: str
+        self, message: InboundMessage, turn_id: str, chunks: bool
     ) -> AsyncIterator[StreamChunk | OutboundMessage]:
-        """The turn graph. Store failures pass through; any other failure becomes the error
-        answer, and the next turn starts from the last good state."""
+        """The turn graph, streaming the reply's text when `chunks`. Store failures pass
+        through; any other failure becomes the error answer, and the next turn starts from
+        the last good state."""
         config: RunnableConfig = {"configurable": {"thread_id": message.key},
                                   "metadata": {"parley_turn": turn_id}}
         turn_input: TurnState = {
@@ -154,7 +162,8 @@ class Bot:
         reply: OutboundMessage | None = None
         try:
             async for mode, data in self._graph.astream(
-                turn_input, config, stream_mode=["custom", "values"], durability="exit"
+                turn_input, config, durability="exit",
+                stream_mode=["custom", "values"] if chunks else ["values"],
             ):
                 if mode == "custom":
                     yield cast(StreamChunk, data)
@@ -173,10 +182,10 @@ class Bot:
 
     async def _within_limits(self, message: InboundMessage) -> bool:
         limits = self.config.guard.rate_limit
-        return (await self.store.allow(f"user:{message.channel}:{message.user_id}",
-                                       limits.per_user, limits.window_s)
-                and await self.store.allow(f"conversation:{message.key}",
-                                           limits.per_conversation, limits.window_s))
+        return await self.store.allow({f"user:{message.channel}:{message.user_id}":
+                                       limits.per_user,
+                                       f"conversation:{message.key}": limits.per_conversation},
+                                      limits.window_s)
 
     def _declined(
         self, message: InboundMessage, why: Literal["rate_limited", "unavailable"],

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -264,18 +264,23 @@ class Store(ABC):
 
     # -- rate limits ------------------------------------------------------------------------
 
-    async def allow(self, key: str, limit: int, window_s: float) -> bool:
-        """Count one message against `key` and say whether it is within `limit` per window.
+    async def allow(self, limits: Mapping[str, int], window_s: float) -> bool:
+        """Count one message against each key and say whether every count is within its limit.
 
         Fixed windows on the store's own counters (`incr`): every backend, SQLite included,
         counts alike, and the counter of a conversation is erased with it.
 
         Args:
-            key: what is limited, e.g. 'user:slack:U123' or 'conversation:api:c1'.
-            limit: messages allowed per window.
+            limits: messages allowed per window, by what is limited, e.g.
+                {'user:slack:U123': 20, 'conversation:slack:T1:C2:17.1': 20}.
             window_s: the window's length; it starts with the first message counted.
         """
-        return await self.incr(f"rate:{key}", window_s) <= limit
+        counts = await self._count([f"rate:{key}" for key in limits], window_s)
+        return all(count <= limit for count, limit in zip(counts, limits.values(), strict=True))
+
+    async def _count(self, keys: Sequence[str], ttl_s: float) -> list[int]:
+        """`incr` each key; backends that can, in one round trip."""
+        return [await self.incr(key, ttl_s) for key in keys]
 
     # -- shared state (agents.shared.SharedState) ------------------------------------------
 

@@ -16,7 +16,7 @@ TTL, every turn renews all of a conversation's keys (the checkpointer renews its
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
@@ -221,6 +221,14 @@ class RedisStore(Store):
 
     async def incr(self, key: str, ttl_s: float) -> int:
         return int(await self._run("incr", [self._shared(key)], _ms(ttl_s)))
+
+    async def _count(self, keys: Sequence[str], ttl_s: float) -> list[int]:
+        if isinstance(self.client, aioredis.RedisCluster):  # it pipelines no scripts
+            return await super()._count(keys, ttl_s)
+        pipe = self.client.pipeline(transaction=False)
+        for key in keys:
+            await self._scripts["incr"](keys=[self._shared(key)], args=[_ms(ttl_s)], client=pipe)
+        return [int(count) for count in await pipe.execute()]
 
     async def get(self, key: str) -> str | None:
         value = await self.client.get(self._shared(key))

@@ -153,11 +153,13 @@ async def test_an_event_is_claimed_once(store: Store) -> None:
 
 
 async def test_rate_limits_count_per_key_within_a_window(store: Store) -> None:
-    allowed = [await store.allow("user:api:u1", limit=3, window_s=0.3) for _ in range(5)]
+    limits = {"user:api:u1": 3, "conversation:api:c1": 4}
+    allowed = [await store.allow(limits, window_s=0.3) for _ in range(5)]
     assert allowed == [True, True, True, False, False]
-    assert await store.allow("user:api:u2", limit=3, window_s=0.3)
+    assert await store.allow({"user:api:u2": 3, "conversation:api:c1": 6}, window_s=0.3)
+    assert not await store.allow({"user:api:u3": 3, "conversation:api:c1": 6}, window_s=0.3)
     await asyncio.sleep(0.35)
-    assert await store.allow("user:api:u1", limit=3, window_s=0.3)
+    assert await store.allow(limits, window_s=0.3)
 
 
 async def test_shared_state_counters_values_and_claims(store: Store) -> None:
@@ -197,7 +199,7 @@ async def test_deleting_a_conversation_erases_everything_of_it(store: Store) -> 
         await checkpoint(store, conversation)
         await store.append(turn(conversation, "my address is Hauptstr. 1"))
         await store.claim(conversation, "SM1", ttl_s=60)
-        await store.allow(f"conversation:{conversation}", limit=1, window_s=60)
+        await store.allow({f"conversation:{conversation}": 1}, window_s=60)
     await store.delete_conversation("whatsapp:+4915112345678")
     await store.delete_conversation("whatsapp:+4900000")  # unknown: nothing to do
 
@@ -205,7 +207,7 @@ async def test_deleting_a_conversation_erases_everything_of_it(store: Store) -> 
     assert await checkpoint_count(store, gone) == 0
     assert await store.turns(gone) == []
     assert await store.claim(gone, "SM1", ttl_s=60)
-    assert await store.allow(f"conversation:{gone}", limit=1, window_s=60)
+    assert await store.allow({f"conversation:{gone}": 1}, window_s=60)
     kept = "whatsapp:+4915199999999"
     assert await checkpoint_count(store, kept) == 1
     assert len(await store.turns(kept)) == 1
