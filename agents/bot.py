@@ -2,8 +2,13 @@
 
 A bot is opened for the life of a process (`async with Bot.open(config) as bot:`): that
 loads the knowledge index (building it if missing or stale), builds the model chain and
-opens memory. Turns of one conversation run one at a time; different conversations run
-concurrently.
+opens the store. The bot keeps no shared state of its own: a conversation's lock, rate
+counters and memory are all in the store, so any number of processes can serve one bot and
+a conversation's turns still run one at a time, in every process.
+
+When the store cannot be reached or written, or the conversation stays busy, the user is
+asked to try again (`texts.unavailable`) and nothing of the turn is kept: the checkpoint
+the turn graph writes is held back and stored with the turn's record, in one transaction.
 """
 
 from __future__ import annotations
@@ -11,48 +16,52 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, cast
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, Literal, cast
 
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
 
 from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.errors import StoreError, StoreUnavailable
 from parley_bot.agents.graph import TurnGraph, build_graph
-from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders
 from parley_bot.agents.privacy import Redactor
-from parley_bot.agents.shared import InMemoryShared, SharedState
 from parley_bot.agents.state import TurnState
+from parley_bot.agents.store import Store, open_store
 from parley_bot.agents.telemetry import TurnTelemetry, store_failed
-from parley_bot.agents.texts import localize
+from parley_bot.agents.texts import LocalText, localize
 from parley_bot.channels.messages import (
+    Feedback,
     InboundMessage,
     OutboundMessage,
     StreamChunk,
     StreamReset,
     Turn,
+    new_turn_id,
 )
 from parley_bot.knowledge.ingest import Ingestor
 from parley_bot.knowledge.languages import language_of
 from parley_bot.knowledge.store import KnowledgeStore
 
+CLAIM_TTL_S = 24 * 3600
+"""How long an event id is remembered: longer than any platform retries a delivery."""
+
 log = logging.getLogger("parley.bot")
 
 
 class Bot:
-    """A configured bot with its knowledge, models and memory open."""
+    """A configured bot with its knowledge, models and store open."""
 
-    def __init__(self, config: FlowsConfig, graph: TurnGraph, memory: Memory,
+    def __init__(self, config: FlowsConfig, graph: TurnGraph, store: Store,
                  redactor: Redactor | None = None) -> None:
         self.config = config
+        self.store = store
         self._graph = graph
-        self._memory = memory
         self._redactor = redactor if config.privacy.transcript == "redacted" else None
-        # Held only while a turn runs, so idle conversations cost nothing.
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._store_down: tuple[type[Exception], ...] = (StoreError, *store.unavailable)
 
     @classmethod
     @asynccontextmanager
@@ -60,18 +69,17 @@ class Bot:
         cls,
         config: FlowsConfig,
         *,
+        store: Store | None = None,
         knowledge: KnowledgeStore | None = None,
         responders: list[Responder] | None = None,
-        shared: SharedState | None = None,
     ) -> AsyncIterator[Bot]:
         """Open a bot for the life of the block.
 
         Args:
             config: the validated flows.yaml.
+            store: a store to use instead of the one `memory:` names (tests, benchmarks).
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
-            shared: state shared with the bot's other processes (the models' circuit
-                breakers); one process's own by default.
 
         Log records are redacted as `config.privacy` says from here on (`agents.safelog`).
         """
@@ -81,87 +89,165 @@ class Bot:
             knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
         if responders is None:
             responders = build_responders(config.models)
-        async with open_memory(config) as memory:
-            graph = build_graph(config, knowledge, responders, memory.checkpointer,
-                                shared if shared is not None else InMemoryShared(), redactor)
-            yield cls(config, graph, memory, redactor)
+        if store is not None:
+            yield cls(config, build_graph(config, knowledge, responders, store.checkpointer,
+                                          store, redactor), store, redactor)
+            return
+        async with open_store(config) as opened:
+            yield cls(config, build_graph(config, knowledge, responders, opened.checkpointer,
+                                          opened, redactor), opened, redactor)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
-        """Run one turn and return the reply (also stored in the transcript)."""
+        """Run one turn and return the reply (also stored in the transcript). A message over
+        a rate limit, or one that finds the store down, gets a declined reply and leaves
+        nothing stored."""
         reply: OutboundMessage | None = None
-        async for item in self.stream(message):
-            if isinstance(item, OutboundMessage):
-                reply = item
+        async for item in self._turn(message, chunks=False):
+            reply = cast(OutboundMessage, item)
         assert reply is not None, "a turn always ends with a reply"
         return reply
 
     async def stream(
         self, message: InboundMessage
     ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
-        """Run one turn, yielding reply text as it is generated, then the final reply.
+        """Run one turn as `handle` does, yielding reply text as it is generated, then the
+        final reply.
 
         Chunks are provisional: if a model fails mid-answer, a `StreamReset` says to drop
         what was shown, the fallback answer's chunks follow, and the final `OutboundMessage`
         is what counts.
         """
+        async for item in self._turn(message, chunks=True):
+            yield item
+
+    async def _turn(
+        self, message: InboundMessage, *, chunks: bool
+    ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
+        reply: OutboundMessage | None = None
+        try:
+            if not await self._within_limits(message):
+                yield self._declined(message, "rate_limited", self.config.texts.rate_limited)
+                return
+            async with self.store.lock(message.key):
+                log.debug("turn (conversation=%s event=%s): %s",
+                          message.key, message.event_id, message.text)
+                turn_id = new_turn_id()
+                started = time.perf_counter()
+                failed = False
+                with TurnTelemetry(message) as telemetry:
+                    with self.store.holding(message.key) as held:  # stored with the turn
+                        try:
+                            async for item in self._run(message, turn_id, chunks,
+                                                        telemetry.callbacks):
+                                if isinstance(item, OutboundMessage):
+                                    reply = item
+                                else:
+                                    yield item
+                        except self._store_down:
+                            raise
+                        except Exception:  # the next turn starts from the last good state
+                            log.exception("turn failed (conversation=%s event=%s)",
+                                          message.key, message.event_id)
+                            failed = True
+                            reply = OutboundMessage(
+                                conversation_id=message.conversation_id, fallback=True,
+                                text=localize(self.config.error_answer,
+                                              language_of(message.text)))
+                    assert reply is not None
+                    seconds = time.perf_counter() - started
+                    turn = Turn(
+                        id=turn_id, channel=message.channel,
+                        conversation_id=message.conversation_id, user_text=message.text,
+                        reply=reply.text, citations=reply.citations, skill=reply.skill,
+                        usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
+                        at=message.received_at,
+                    )  # redacted unless `privacy.transcript` is 'original'
+                    await self.store.record(
+                        self._redactor.turn(turn) if self._redactor else turn, held)
+                    telemetry.answered(reply, seconds, failed=failed)
+        except self._store_down:
+            store_failed("turn")
+            log.exception("the store cannot take the turn (conversation=%s event=%s)",
+                          message.key, message.event_id)
+            yield self._declined(message, "unavailable", self.config.texts.unavailable)
+            return
+        yield reply.model_copy(update={"turn_id": turn_id})
+
+    async def _run(
+        self, message: InboundMessage, turn_id: str, chunks: bool,
+        callbacks: list[BaseCallbackHandler],
+    ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
+        """The turn graph, streaming the reply's text when `chunks`; `callbacks` observe
+        its nodes (tracing)."""
+        config: RunnableConfig = {"configurable": {"thread_id": message.key},
+                                  "metadata": {"parley_turn": turn_id}, "callbacks": callbacks}
         turn_input: TurnState = {
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
         }
         reply: OutboundMessage | None = None
-        failed = False
-        lock = self._locks.get(message.conversation_id)
-        if lock is None:
-            lock = self._locks[message.conversation_id] = asyncio.Lock()
-        async with lock:
-            log.debug("turn (conversation=%s event=%s): %s",
-                      message.conversation_id, message.event_id, message.text)
-            with TurnTelemetry(message) as telemetry:
-                config: RunnableConfig = {"configurable": {"thread_id": message.conversation_id},
-                                          "callbacks": telemetry.callbacks}
-                started = time.perf_counter()
-                try:
-                    async for mode, data in self._graph.astream(
-                        turn_input, config, stream_mode=["custom", "values"], durability="exit"
-                    ):
-                        if mode == "custom":
-                            yield cast(StreamChunk | StreamReset, data)
-                        else:
-                            reply = cast(dict[str, Any], data).get("reply")
-                    if reply is None:
-                        raise RuntimeError("the turn graph ended without a reply")
-                except Exception:
-                    # The user is told, and the next turn starts from the last good state.
-                    log.exception("turn failed (conversation=%s event=%s)",
-                                  message.conversation_id, message.event_id)
-                    failed = True
-                    reply = OutboundMessage(
-                        conversation_id=message.conversation_id, fallback=True,
-                        text=localize(self.config.error_answer, language_of(message.text)))
-                seconds = time.perf_counter() - started
-                await self._record(message, reply, seconds)
-                telemetry.answered(reply, seconds, failed=failed)
+        async for mode, data in self._graph.astream(
+            turn_input, config, durability="exit",
+            stream_mode=["custom", "values"] if chunks else ["values"],
+        ):
+            if mode == "custom":
+                yield cast(StreamChunk | StreamReset, data)
+            else:
+                reply = cast(dict[str, Any], data).get("reply")
+        if reply is None:
+            raise RuntimeError("the turn graph ended without a reply")
         yield reply
 
-    async def _record(
-        self, message: InboundMessage, reply: OutboundMessage, seconds: float
-    ) -> None:
-        """Append the turn to the transcript, redacted unless `privacy.transcript` is
-        'original'."""
-        turn = Turn(
-            conversation_id=message.conversation_id, user_text=message.text,
-            reply=reply.text, citations=reply.citations, skill=reply.skill,
-            usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
-            at=message.received_at,
-        )
-        try:
-            await self._memory.transcript.append(
-                self._redactor.turn(turn) if self._redactor else turn)
-            await self._memory.end_turn(message.conversation_id)
-        except Exception:  # the user still gets the reply; the gap is in the log
-            store_failed("save_turn")
-            log.exception("saving the turn failed (conversation=%s event=%s)",
-                          message.conversation_id, message.event_id)
+    async def _within_limits(self, message: InboundMessage) -> bool:
+        limits = self.config.guard.rate_limit
+        return await self.store.allow({f"user:{message.channel}:{message.user_id}":
+                                       limits.per_user,
+                                       f"conversation:{message.key}": limits.per_conversation},
+                                      limits.window_s)
 
-    async def conversation(self, conversation_id: str) -> list[Turn]:
-        """Every turn of a conversation, oldest first."""
-        return await self._memory.transcript.turns(conversation_id)
+    def _declined(
+        self, message: InboundMessage, why: Literal["rate_limited", "unavailable"],
+        text: LocalText,
+    ) -> OutboundMessage:
+        return OutboundMessage(conversation_id=message.conversation_id, text=localize(text),
+                               declined=why)
+
+    # The store's errors below are raised as StoreUnavailable, for callers that know no backend.
+
+    async def claim(self, message: InboundMessage) -> bool:
+        """Whether this is the first delivery of the message's event (a message without an
+        event id always is). Adapters call it before taking a platform's event, so retries
+        are dropped in every process."""
+        if message.event_id is None:
+            return True
+        with self._store_errors("claim"):
+            return await self.store.claim(message.key, message.event_id, CLAIM_TTL_S)
+
+    async def conversation(
+        self, key: str, *, limit: int | None = None, before: str | None = None
+    ) -> list[Turn]:
+        """A page of a conversation's turns, oldest first (see `Store.turns`)."""
+        with self._store_errors("read"):
+            return await self.store.turns(key, limit=limit, before=before)
+
+    async def feedback(self, key: str, turn_id: str, feedback: Feedback) -> bool:
+        """Attach feedback to a turn; False if the conversation has no such turn."""
+        with self._store_errors("feedback"):
+            return await self.store.feedback(key, turn_id, feedback)
+
+    async def forget(self, key: str) -> None:
+        """Erase a conversation everywhere, after any turn of it that is running."""
+        with self._store_errors("delete"):
+            async with self.store.lock(key):
+                await self.store.delete_conversation(key)
+
+    @contextmanager
+    def _store_errors(self, operation: str) -> Iterator[None]:
+        """Store failures of `operation` as `StoreUnavailable`, counted in the metrics."""
+        try:
+            yield
+        except StoreError:
+            store_failed(operation)
+            raise
+        except self.store.unavailable as exc:
+            store_failed(operation)
+            raise StoreUnavailable(f"the store is unavailable: {exc}") from exc

@@ -110,12 +110,17 @@ class ModelSpec(Strict):
         return self.name == EXTRACTIVE
 
 
+STORE_SCHEMES = ("sqlite:", "memory:", "redis://", "rediss://")
+
+
 class MemoryConfig(Strict):
     """Where conversation state lives and how much of it the model sees."""
 
-    url: str = Field(
-        "sqlite:.parley/memory.sqlite",
-        description="'sqlite:PATH' (relative to flows.yaml) or 'memory:' for tests.",
+    url: str | None = Field(
+        None,
+        description="'sqlite:PATH' (relative to flows.yaml), 'redis://…' or 'rediss://…' "
+        "(Redis, Valkey or Redis Cluster), or 'memory:' for tests. Unset: REDIS_URL from the "
+        "environment if set, else sqlite:.parley/memory.sqlite.",
     )
     history_tokens: int = Field(
         2000, gt=0, description="Token budget of past messages sent to the model each turn."
@@ -123,14 +128,19 @@ class MemoryConfig(Strict):
     window_messages: int = Field(
         20, ge=2, description="Messages kept in the conversation state; older ones are dropped."
     )
+    ttl_days: float | None = Field(
+        None, gt=0, description="Redis only: forget a conversation this long after its last "
+        "turn (every write renews it). Unset: keep conversations until deleted."
+    )
 
     _from_string = shorthand("url")
 
     @field_validator("url")
     @classmethod
-    def _known_scheme(cls, url: str) -> str:
-        if not (url.startswith("sqlite:") or url == "memory:"):
-            raise ValueError(f"memory {url!r} must be 'sqlite:PATH' or 'memory:'")
+    def _known_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not (url.startswith(STORE_SCHEMES) and url != "sqlite:"):
+            raise ValueError(f"memory {url!r} must be 'sqlite:PATH', 'redis://…', "
+                             "'rediss://…' or 'memory:'")
         return url
 
 
@@ -290,8 +300,18 @@ class EvalConfig(Strict):
     targets: EvalTargets = Field(default_factory=EvalTargets)
 
 
+class RateLimit(Strict):
+    """Messages a sender may send per window; more are declined (HTTP 429 on the JSON API),
+    counted in the store so every worker process enforces the same limit."""
+
+    per_user: int = Field(20, gt=0, description="Messages per window from one user.")
+    per_conversation: int = Field(20, gt=0, description="Messages per window in a conversation.")
+    window_s: float = Field(60, gt=0, description="The window, in seconds.")
+
+
 class Guard(Strict):
     max_chars: int = Field(4000, gt=0, description="Longer messages are refused, not truncated.")
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
 
 
 class BotTexts(Strict):
@@ -303,6 +323,15 @@ class BotTexts(Strict):
         "That message is too long for me ({length:,} characters; the limit is {limit:,}). "
         "Could you shorten it?",
         description="Placeholders: {length}, {limit}.",
+    )
+    unavailable: LocalText = Field(
+        "Sorry, I can't get to our conversation right now. Please try again in a moment.",
+        description="Said when the store is down or the conversation is busy; nothing of "
+        "the message is kept.",
+    )
+    rate_limited: LocalText = Field(
+        "You're sending messages faster than I can answer. Please wait a minute and try again.",
+        description="Said when a sender is over `guard.rate_limit`.",
     )
 
     greeting: LocalText = Field(

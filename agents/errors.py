@@ -6,7 +6,11 @@
     ├── ModelError           a configured model failed or timed out (the bot falls back)
     │   └── ModelTimeoutError    ... ran out of time
     ├── KnowledgeError       a knowledge source cannot be read or indexed
-    └── PrivacyError         redaction cannot be set up as configured (its key is unset)
+    ├── PrivacyError         redaction cannot be set up as configured (its key is unset)
+    └── StoreError           the conversation store cannot take this turn (the user is asked
+        │                    to try again; nothing of the turn is kept)
+        ├── StoreUnavailable     the store cannot be reached or written (Redis down, disk full)
+        └── ConversationBusy     earlier turns of the conversation held it past the wait
 """
 
 from __future__ import annotations
@@ -62,3 +66,15 @@ class KnowledgeError(ParleyError):
 
 class PrivacyError(ParleyError):
     """Personal-data redaction cannot be set up as flows.yaml asks."""
+
+
+class StoreError(ParleyError):
+    """The conversation store cannot take this turn now; trying again later may work."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or written: Redis is down, the disk is full."""
+
+
+class ConversationBusy(StoreError):
+    """The conversation's earlier turns held it for longer than a new turn may wait."""

@@ -72,7 +72,7 @@ class TurnTelemetry:
         self._message = message
         self._span = _tracer.start_span("parley.turn", attributes={
             "parley.channel": message.channel,
-            "parley.conversation_id": message.conversation_id,
+            "parley.conversation_id": message.key,
         })
         # Only when a tracing SDK records: callbacks cost time on every node.
         self.callbacks: list[BaseCallbackHandler] = (
@@ -99,7 +99,7 @@ class TurnTelemetry:
         self._answered = True
         message, usage = self._message, reply.usage
         fields: dict[str, Any] = {
-            "conversation": message.conversation_id, "channel": message.channel,
+            "conversation": message.key, "channel": message.channel,
             "event": message.event_id, "skill": reply.skill,
             "model": usage.model if usage else None, "fallback": reply.fallback,
             "error": failed, "latency_ms": round(seconds * 1000, 1),

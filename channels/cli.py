@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
@@ -70,7 +71,7 @@ def _errors() -> Iterator[None]:
             err.print(str(problem), markup=False, highlight=False)
         err.print(f"[red]{len(exc.problems)} problem(s) found[/]")
         raise typer.Exit(1) from None
-    except (ParleyError, OSError) as exc:
+    except (ParleyError, OSError, ValidationError) as exc:
         err.print(Text.assemble(("error: ", "red"), str(exc)), highlight=False)
         raise typer.Exit(1) from None
 
@@ -106,10 +107,12 @@ def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     """
     from parley_bot.agents.models import build_responders
     from parley_bot.agents.privacy import Redactor
+    from parley_bot.agents.settings import Settings
     from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():
+        Settings()  # REDIS_URL and secrets from the environment
         Ingestor(config.knowledge, config.root).check_sources()
         build_responders(config.models)
         Redactor.from_config(config.privacy)
@@ -173,6 +176,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     log_level: LogLevelOption = LogLevel.info,
     log_format: LogFormatOption = LogFormat.auto,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Worker processes; they share the configured store.")] = 1,
 ) -> None:
     """Serve the bot over HTTP: /healthz, /metrics, /api/chat, /api/conversations/{id}."""
     log_config = configure_logging(log_level, log_format)
@@ -182,17 +187,25 @@ def serve(
 
         from parley_bot.agents.models import build_responders
         from parley_bot.agents.privacy import Redactor
-        from parley_bot.channels.server import create_app
+        from parley_bot.agents.settings import Settings
+        from parley_bot.channels.server import FLOWS_VARIABLE, create_app
         from parley_bot.knowledge.ingest import Ingestor
 
         with _errors():  # fail here, with a message, rather than inside the server's start-up
+            settings = Settings()
             Redactor.from_config(config.privacy)
             responders = build_responders(config.models)
-            knowledge = Ingestor(config.knowledge, config.root).open()
-        app = create_app(config, responders=responders, knowledge=knowledge)
+            knowledge = Ingestor(config.knowledge, config.root).open()  # built once, for all
         # uvicorn's records (access lines hold request paths, and so conversation ids) go
         # through parley's handler, its filter and its format, in every worker process.
-        uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=log_level)
+        if workers == 1:
+            app = create_app(config, settings, responders=responders, knowledge=knowledge)
+            uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=log_level)
+            return
+        os.environ[FLOWS_VARIABLE] = str(flows.resolve())  # each worker process loads it
+        uvicorn.run("parley_bot.channels.server:app_from_environment", factory=True,
+                    workers=workers, host=host, port=port, log_config=log_config,
+                    log_level=log_level)
 
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"

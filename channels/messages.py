@@ -5,11 +5,13 @@ channels agree on: adapters turn platform requests into `InboundMessage` and ren
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, get_args
+from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ChannelName = Literal["terminal", "api", "web", "slack", "whatsapp", "eval"]
+CHANNELS: tuple[ChannelName, ...] = get_args(ChannelName)
 MAX_CONVERSATION_ID = 256
 
 
@@ -35,6 +37,34 @@ class InboundMessage(Frozen):
     attachments: tuple[Attachment, ...] = ()
     event_id: str | None = Field(None, description="The platform's id, used to drop retries.")
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def key(self) -> str:
+        """The conversation's key in the store, '<channel>:<conversation_id>': a channel can
+        only ever address its own conversations."""
+        return conversation_key(self.channel, self.conversation_id)
+
+
+def conversation_key(channel: ChannelName, conversation_id: str) -> str:
+    """'slack:T01:C02:1700000000.000100' for a Slack thread, 'api:c1' for the JSON API."""
+    return f"{channel}:{conversation_id}"
+
+
+def split_key(key: str) -> tuple[ChannelName, str]:
+    """The channel and channel-local id of a conversation key.
+
+    Raises:
+        ValueError: the key does not start with a known channel.
+    """
+    channel, _, conversation_id = key.partition(":")
+    for known in CHANNELS:
+        if channel == known and conversation_id:
+            return known, conversation_id
+    raise ValueError(f"{key!r} is not '<channel>:<id>' with a channel of {list(CHANNELS)}")
+
+
+def new_turn_id() -> str:
+    return uuid4().hex
 
 
 class Citation(Frozen):
@@ -84,6 +114,15 @@ class OutboundMessage(Frozen):
     fallback: bool = Field(
         False, description="True when the configured model failed, or the turn itself did."
     )
+    turn_id: str | None = Field(
+        None, description="The stored turn this reply belongs to; feedback refers to it. "
+        "None when the message was declined."
+    )
+    declined: Literal["rate_limited", "unavailable"] | None = Field(
+        None, description="Why the message was not taken (nothing was stored): the sender is "
+        "over a rate limit, or the store is down or the conversation busy. The text says so; "
+        "the JSON API answers 429 or 503."
+    )
 
     def as_text(self) -> str:
         """The reply for channels that show only text: buttons and sources as plain lines."""
@@ -109,9 +148,19 @@ class StreamReset(Frozen):
     conversation_id: str
 
 
+class Feedback(Frozen):
+    """A person's rating of one reply: thumbs up (1) or down (-1), and what they said."""
+
+    rating: Literal[1, -1]
+    comment: str | None = Field(None, max_length=4000)
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
 class Turn(Frozen):
     """One stored exchange of a conversation, as `GET /api/conversations/{id}` returns it."""
 
+    id: str = Field(default_factory=new_turn_id, description="Unique; feedback refers to it.")
+    channel: ChannelName
     conversation_id: str
     user_text: str
     reply: str
@@ -121,3 +170,9 @@ class Turn(Frozen):
     fallback: bool = False
     latency_ms: float = 0.0
     at: datetime
+    feedback: Feedback | None = None
+
+    @property
+    def key(self) -> str:
+        """The conversation's key in the store (see `InboundMessage.key`)."""
+        return conversation_key(self.channel, self.conversation_id)

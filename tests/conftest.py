@@ -1,11 +1,12 @@
-"""Shared fixtures: a fresh copy of the example bot per test, a stand-in model server, and a
-web site on 127.0.0.1."""
+"""Shared fixtures: a fresh copy of the example bot per test, a stand-in model server, a
+web site on 127.0.0.1, and a Redis-protocol server and cluster for the session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from ruamel.yaml import YAML
@@ -15,6 +16,7 @@ from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.scaffold import init_bot
 from tests.utils import site as web_site
 from tests.utils.openai_stub import OpenAIStub, serving
+from tests.utils.redis_server import redis_cluster, redis_server
 
 
 @pytest.fixture
@@ -56,3 +58,22 @@ def _stub_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def site(tmp_path: Path) -> Iterator[web_site.Site]:
     with web_site.serving(tmp_path / "www") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real server for the session; each test keeps apart by its own key prefix."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A three-node Redis Cluster for the session (any node's URL reaches all of it)."""
+    with redis_cluster(tmp_path_factory.mktemp("cluster")) as nodes:
+        yield nodes[0].url
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"t{uuid4().hex[:8]}"

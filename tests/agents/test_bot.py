@@ -11,8 +11,8 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.texts import localize
 from tests.conftest import configure
+from tests.utils.knowledge import BrokenStore
 from tests.utils.messages import inbound
-from tests.utils.stores import BrokenStore
 
 
 async def test_answers_from_the_returns_document_and_cites_it(bot_dir: Path) -> None:
@@ -76,7 +76,7 @@ async def test_guard_refuses_empty_and_oversize_messages_without_keeping_them(
     async with Bot.open(config) as bot:
         empty = await bot.handle(inbound("   "))
         long = await bot.handle(inbound("boots " * 20))
-        state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
+        state = await bot._graph.aget_state({"configurable": {"thread_id": "api:c1"}})
     assert empty.text == "Please type your question."
     assert "too long" in long.text and "119 characters" in long.text
     assert state.values.get("history", []) == []
@@ -88,8 +88,8 @@ async def test_history_kept_in_state_is_bounded_by_the_window(bot_dir: Path) -> 
     async with Bot.open(config) as bot:
         for i in range(10):
             await bot.handle(inbound(f"question {i} about shipping costs"))
-        state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
-        turns = await bot.conversation("c1")
+        state = await bot._graph.aget_state({"configurable": {"thread_id": "api:c1"}})
+        turns = await bot.conversation("api:c1")
     history = state.values["history"]
     assert [e["user"] for e in history] == [f"question {i} about shipping costs" for i in (7, 8, 9)]
     assert "$6.95" in history[-1]["bot"]
@@ -105,12 +105,12 @@ async def test_a_failing_turn_is_answered_and_logged_and_the_next_turn_works(
             reply = await bot.handle(inbound("how much is shipping?"))
     async with Bot.open(config) as bot:
         recovered = await bot.handle(inbound("how much is express shipping?"))
-        turns = await bot.conversation("c1")
+        turns = await bot.conversation("api:c1")
     assert reply.text == localize(config.error_answer) and reply.fallback
     assert "$14.95" in recovered.text and not recovered.fallback
     assert [t.reply for t in turns] == [localize(config.error_answer), recovered.text]
     record = next(r for r in caplog.records if "turn failed" in r.getMessage())
-    assert "conversation=c1" in record.getMessage()
+    assert "conversation=api:c1" in record.getMessage()
     assert "vector database unreachable" in str(record.exc_info[1] if record.exc_info else "")
 
 

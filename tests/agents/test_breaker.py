@@ -13,6 +13,7 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import BreakerSettings
 from parley_bot.agents.shared import InMemoryShared
+from parley_bot.agents.store.memory import MemoryStore
 from tests.conftest import configure, stub_model
 from tests.utils.messages import inbound
 from tests.utils.openai_stub import OpenAIStub
@@ -36,7 +37,7 @@ async def failing_model(
     its shared state on `clock`."""
     config = configure(bot_dir, model=stub_model(stub, breaker=breaker))
     stub.mode = "error"
-    async with Bot.open(config, shared=InMemoryShared(clock)) as bot:
+    async with Bot.open(config, store=MemoryStore(clock)) as bot:
         yield bot
 
 

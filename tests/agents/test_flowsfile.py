@@ -156,3 +156,28 @@ def test_languages_are_auto_unless_pinned() -> None:
         assert config.knowledge.pinned_languages is None
     pinned = parse_flows("name: x\nknowledge: {languages: [en, pl]}\n", Path("/b/flows.yaml"))
     assert pinned.knowledge.pinned_languages == frozenset({"en", "pl"})
+
+
+@pytest.mark.parametrize("url", ["redis://cache:6379/0", "rediss://user:pw@cache.example:6380",
+                                 "sqlite:state/memory.db", "memory:"])
+def test_memory_urls_of_every_store_are_accepted(url: str) -> None:
+    config = parse_flows(f"name: x\nmemory: {{url: '{url}'}}\n", Path("/b/flows.yaml"))
+    assert config.memory.url == url
+
+
+def test_store_and_rate_limit_errors_name_their_line_and_field() -> None:
+    text = (
+        "name: x\n"
+        "memory:\n"
+        "  url: postgres://db/parley\n"
+        "guard:\n"
+        "  rate_limit: {per_user: 0}\n"
+        "texts:\n"
+        "  rate_limited: 'wait {seconds} s'\n"
+    )
+    assert problems(text) == [
+        "flows.yaml:3:8: memory.url: memory 'postgres://db/parley' must be 'sqlite:PATH', "
+        "'redis://…', 'rediss://…' or 'memory:'",
+        "flows.yaml:5:26: guard.rate_limit.per_user: Input should be greater than 0 (got 0)",
+        "flows.yaml:7:17: texts.rate_limited: unknown placeholder(s) ['seconds'] (allowed: [])",
+    ]

@@ -44,7 +44,7 @@ async def test_a_short_message_keeps_the_conversations_language_across_restarts(
     async with Bot.open(config) as bot:  # a new process: the language comes from the store
         short = await bot.handle(inbound("hmm", "c1"))
         elsewhere = await bot.handle(inbound("hmm", "c2"))  # a new conversation knows nothing
-        state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
+        state = await bot._graph.aget_state({"configurable": {"thread_id": "api:c1"}})
     assert first.text == short.text == FALLBACK["pl"]
     assert elsewhere.text == FALLBACK["en"]
     assert state.values["language"] == "pl"
@@ -66,5 +66,5 @@ async def test_pinned_languages_skip_detection(bot_dir: Path) -> None:
         "sources": [{"name": "docs", "path": "docs"}], "languages": ["pl"]}))
     async with Bot.open(config) as bot:
         reply = await bot.handle(inbound("rowery?"))  # too short to tell: flows.yaml says
-        state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
+        state = await bot._graph.aget_state({"configurable": {"thread_id": "api:c1"}})
     assert reply.text == FALLBACK["pl"] and state.values["language"] == "pl"

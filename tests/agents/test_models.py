@@ -27,7 +27,7 @@ async def test_model_reply_is_streamed_cited_and_its_usage_recorded(
     async with Bot.open(config) as bot:
         question = inbound("how long do I have to return boots?")
         items = [item async for item in bot.stream(question)]
-        turns = await bot.conversation("c1")
+        turns = await bot.conversation("api:c1")
     chunks = [i.delta for i in items if isinstance(i, StreamChunk)]
     reply = items[-1]
     assert isinstance(reply, OutboundMessage)
@@ -94,7 +94,8 @@ async def test_history_sent_to_the_model_stays_within_the_token_budget(
 ) -> None:
     config = configure(bot_dir, model=stub_model(openai_stub),
                        memory={"url": "sqlite:.parley/memory.sqlite", "history_tokens": 120,
-                               "window_messages": 200})
+                               "window_messages": 200},
+                       guard={"rate_limit": {"per_user": 100, "per_conversation": 100}})
     async with Bot.open(config) as bot:
         for i in range(30):
             await bot.handle(inbound(f"turn {i}: tell me about the warranty on backpacks please"))

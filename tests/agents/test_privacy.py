@@ -65,7 +65,7 @@ def test_from_config(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_turn_is_redacted_for_export() -> None:
-    turn = Turn(conversation_id="whatsapp:+14155552671", user_text=TYPED,
+    turn = Turn(channel="whatsapp", conversation_id="+14155552671", user_text=TYPED,
                 reply="We'll write to jane.doe@example.com.", at=datetime.now(UTC))
     exported = EVERY_KIND.turn(turn)
     assert (exported.user_text, exported.reply) == (MASKED, "We'll write to <EMAIL>.")
@@ -80,8 +80,8 @@ async def test_personal_data_reaches_the_model_and_the_log_masked(
         async with Bot.open(config) as bot:
             await bot.handle(inbound(TYPED))
             await bot.handle(inbound("and my IBAN is DE89 3704 0044 0532 0130 00"))
-            turns = await bot.conversation("c1")
-            state = await bot._graph.aget_state({"configurable": {"thread_id": "c1"}})
+            turns = await bot.conversation("api:c1")
+            state = await bot._graph.aget_state({"configurable": {"thread_id": "api:c1"}})
 
     assert openai_stub.user_texts(openai_stub.requests[0]) == [MASKED]
     assert openai_stub.user_texts(openai_stub.requests[1]) == [MASKED, "and my IBAN is <IBAN>"]
@@ -98,7 +98,7 @@ async def test_with_redaction_off_or_a_private_model_the_text_arrives_as_typed(
     configure(bot_dir, privacy={"redact": [], "transcript": "original"})
     async with Bot.open(configure(bot_dir, model=stub_model(openai_stub))) as bot:
         await bot.handle(inbound(TYPED))
-        turns = await bot.conversation("c1")
+        turns = await bot.conversation("api:c1")
     assert openai_stub.user_texts(openai_stub.requests[-1]) == [TYPED]
     assert turns[0].user_text == TYPED
 
@@ -106,6 +106,6 @@ async def test_with_redaction_off_or_a_private_model_the_text_arrives_as_typed(
     config = configure(bot_dir, model=stub_model(openai_stub, private=True))
     async with Bot.open(config) as bot:
         await bot.handle(inbound(TYPED, "c2"))
-        turns = await bot.conversation("c2")
+        turns = await bot.conversation("api:c2")
     assert said(openai_stub.requests[-1]["messages"][-1]["content"]) == TYPED
     assert turns[0].user_text == MASKED  # the transcript still redacts by default

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,10 +22,11 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.flowsfile import load_flows
 from tests.conftest import configure, stub_model
 from tests.utils.cli import PARLEY
+from tests.utils.knowledge import BrokenStore
 from tests.utils.messages import inbound
 from tests.utils.metrics import Deltas
 from tests.utils.openai_stub import OpenAIStub
-from tests.utils.stores import BrokenStore
+from tests.utils.stores import FailingRecords
 
 
 def turn_fields(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
@@ -50,7 +50,7 @@ async def test_a_model_turn_logs_its_usage_and_counts_tokens_and_cost(
     tokens_in, tokens_out = reply.usage.input_tokens, reply.usage.output_tokens
     [fields] = turn_fields(caplog)
     assert fields == {
-        "conversation": "c1", "channel": "api", "event": "ev-9", "skill": "returns",
+        "conversation": "api:c1", "channel": "api", "event": "ev-9", "skill": "returns",
         "model": model, "fallback": False, "error": False,
         "latency_ms": fields["latency_ms"], "input_tokens": tokens_in,
         "output_tokens": tokens_out, "cost_usd": reply.usage.cost_usd,
@@ -76,13 +76,12 @@ async def test_a_failed_turn_is_logged_and_counted_as_an_error_fallback(
 
 async def test_a_store_that_cannot_save_the_turn_is_counted(bot_dir: Path) -> None:
     config = load_flows(bot_dir / "flows.yaml")
-    deltas = Deltas(("parley_store_errors_total", {"operation": "save_turn"}))
-    async with Bot.open(config) as bot:
-        # Someone else's migration took the transcript table away.
-        with sqlite3.connect(config.path(config.memory.url.removeprefix("sqlite:"))) as db:
-            db.execute("DROP TABLE parley_turns")
+    deltas = Deltas(("parley_store_errors_total", {"operation": "turn"}))
+    store = FailingRecords()
+    store.failures = 1
+    async with Bot.open(config, store=store) as bot:
         reply = await bot.handle(inbound("how much is shipping?"))
-    assert "$6.95" in reply.text  # the user still gets the answer
+    assert reply.declined == "unavailable"  # asked to try again; nothing half-written
     assert deltas() == [1]
 
 

@@ -58,6 +58,14 @@ def test_version_names_the_installed_distribution(tmp_path: Path) -> None:
     assert result.stdout == f"parley {version('parley-bot')}\n"
 
 
+def test_check_accepts_redis_stores_and_refuses_a_bad_redis_url(bot_dir: Path) -> None:
+    configure(bot_dir, memory={"url": "rediss://user:pw@cache.example:6380/0"})
+    assert parley("check", cwd=bot_dir).returncode == 0  # nothing is sent over the network
+    bad = parley("check", cwd=bot_dir, env={"REDIS_URL": "http://cache:6379"})
+    assert bad.returncode == 1
+    assert "REDIS_URL 'http://cache:6379' must start with redis:// or rediss://" in bad.stderr
+
+
 def test_check_accepts_the_example_bot(bot_dir: Path) -> None:
     result = parley("check", cwd=bot_dir)
     assert result.returncode == 0, result.stderr
@@ -199,7 +207,7 @@ def test_piped_chat_logs_one_json_line_per_turn(bot_dir: Path) -> None:
     assert len(turns) == 2
     first = turns[0]
     assert first["message"] == "turn" and first["level"] == "INFO"
-    assert first["conversation"] == conversation and first["channel"] == "terminal"
+    assert first["conversation"] == f"terminal:{conversation}" and first["channel"] == "terminal"
     assert (first["skill"], first["model"], first["fallback"], first["error"]) == (
         "returns", "extractive", False, False)
     assert first["latency_ms"] > 0
@@ -214,7 +222,7 @@ def test_text_logs_keep_one_line_per_record_however_long(bot_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "parley.turn" in line]
     assert len(lines) == 1 and len(lines[0]) > 200
-    assert f'conversation="{"x" * 150}\\nINFO forged line" channel=terminal' in lines[0]
+    assert f'conversation="terminal:{"x" * 150}\\nINFO forged line" channel=terminal' in lines[0]
     assert " skill=store_info model=extractive fallback=false error=false latency_ms=" in lines[0]
     assert "forged" not in result.stderr.replace(lines[0], "")
 
@@ -238,7 +246,7 @@ def test_serve_logs_requests_and_turns_as_json_lines(bot_dir: Path) -> None:
                 and r["path"] == "/api/chat")
     assert (chat["message"], chat["method"], chat["status"]) == ("request", "POST", 200)
     [turn] = [r for r in records if r["logger"] == "parley.turn"]
-    assert (turn["conversation"], turn["channel"], turn["skill"]) == ("c1", "api", "shipping")
+    assert (turn["conversation"], turn["channel"], turn["skill"]) == ("api:c1", "api", "shipping")
 
 
 def test_chat_logs_escape_ids_and_redact_personal_data(
@@ -250,7 +258,7 @@ def test_chat_logs_escape_ids_and_redact_personal_data(
                     stdin="I'm jane@example.com, +1 415 555 2671, card 4111 1111 1111 1111\n")
     assert result.returncode == 0, result.stderr
     turn = next(line for line in result.stderr.splitlines() if "turn (conversation=" in line)
-    assert "conversation=c1\\nINFO forged" in turn
+    assert "conversation=terminal:c1\\nINFO forged" in turn
     assert "I'm <EMAIL>, <PHONE>, card <CARD>" in turn
     assert "jane@example.com" not in result.stderr and "4111" not in result.stderr
     assert openai_stub.user_texts(openai_stub.requests[0]) == [

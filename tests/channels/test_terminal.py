@@ -78,7 +78,8 @@ def terminal(bot_dir: Path, *args: str) -> Iterator[Terminal]:
 
 async def transcripts(bot_dir: Path, *conversations: str) -> list[list[str]]:
     async with Bot.open(load_flows(bot_dir / "flows.yaml")) as bot:
-        return [[t.user_text for t in await bot.conversation(c)] for c in conversations]
+        return [[t.user_text for t in await bot.conversation(f"terminal:{c}")]
+                for c in conversations]
 
 
 async def test_line_editing_history_reset_and_quit(bot_dir: Path) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -17,10 +17,12 @@ PARLEY = str(Path(sys.executable).parent / "parley")
 
 
 def parley(
-    *args: str, cwd: Path, stdin: str = "", timeout: float = 120
+    *args: str, cwd: Path, stdin: str = "", timeout: float = 120,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`parley ARGS` in `cwd`, with `stdin` piped in; output captured as text."""
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    """`parley ARGS` in `cwd`, with `stdin` piped in and `env` added to the environment;
+    output captured as text."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
     return subprocess.run([PARLEY, *args], cwd=cwd, input=stdin, capture_output=True, text=True,
                           timeout=timeout, env=env, check=False)
 
@@ -66,3 +68,12 @@ def running(argv: list[str], cwd: Path, port: int, *, env: dict[str, str] | None
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def serving_many(bot_dir: Path, *args: str, count: int) -> Iterator[list[str]]:
+    """`count` processes of `parley serve ARGS` on one bot, each with its own port and log
+    (`serve-N.log` in the bot folder); yields their base URLs once all answer."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(serving(bot_dir, *args, log=bot_dir / f"serve-{n}.log"))
+               for n in range(count)]

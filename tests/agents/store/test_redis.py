@@ -1,0 +1,80 @@
+"""What only the Redis store promises: one slot per conversation, a TTL renewed by every
+write, and the checkpointer's sync methods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import redis
+from langgraph.checkpoint.base import empty_checkpoint
+
+from parley_bot.agents.store.redis import RedisStore
+from parley_bot.agents.store.redis_saver import tag
+from parley_bot.channels.messages import Feedback, Turn
+
+AWKWARD = "web:{a}%7B}b{"  # braces end a hash tag early unless escaped
+
+
+def turn(text: str) -> Turn:
+    return Turn(channel="web", conversation_id=AWKWARD[4:], user_text=text, reply="ok",
+                at=datetime.now(UTC))
+
+
+async def test_a_conversations_keys_share_one_slot_and_no_other_conversations(
+    redis_cluster_url: str,
+) -> None:
+    async with RedisStore.open(redis_cluster_url, prefix="slots") as store:
+        config = {"configurable": {"thread_id": AWKWARD, "checkpoint_ns": ""}}
+        stored = await store.checkpointer.aput(config, empty_checkpoint(), {"step": 1}, {})
+        await store.checkpointer.aput_writes(stored, [("channel", "value")], "task-1")
+        first = turn("hello")
+        await store.append(first)
+        await store.feedback(AWKWARD, first.id, Feedback(rating=1))
+        await store.claim(AWKWARD, "E1", ttl_s=60)
+        async with store.lock(AWKWARD):
+            keys = [k.decode() for k in await store.client.keys(f"slots:{{{tag(AWKWARD)}}}:*")]
+            slots = {store.client.keyslot(k) for k in keys}
+        assert len(keys) == 8 and len(slots) == 1
+        assert tag(AWKWARD) == "web:%7Ba%7D%257B%7Db%7B"
+        await store.delete_conversation(AWKWARD)
+        assert await store.client.keys("slots:*") == []
+
+
+async def test_every_write_renews_the_conversations_ttl(redis_url: str, redis_prefix: str) -> None:
+    async with RedisStore.open(redis_url, prefix=redis_prefix, ttl_s=1000) as store:
+        config = {"configurable": {"thread_id": AWKWARD, "checkpoint_ns": ""}}
+        stored = await store.checkpointer.aput(config, empty_checkpoint(), {"step": 1}, {})
+        await store.checkpointer.aput_writes(stored, [("channel", "value")], "task-1")
+        await store.append(turn("hello"))
+        keys = await store.client.keys(f"{redis_prefix}:*")
+        assert len(keys) == 5
+        for key in keys:
+            await store.client.expire(key, 10)
+        await store.append(turn("again"))
+        assert sorted([await store.client.ttl(k) for k in keys]) == [1000] * 5
+        await store.delete_conversation(AWKWARD)
+    async with RedisStore.open(redis_url, prefix=redis_prefix) as no_ttl:  # kept until deleted
+        await no_ttl.append(turn("hello"))
+        assert await no_ttl.client.ttl(f"{redis_prefix}:{{{tag(AWKWARD)}}}:turns") == -1
+        await no_ttl.delete_conversation(AWKWARD)
+
+
+async def test_the_sync_methods_read_and_write_the_same_checkpoints(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with RedisStore.open(redis_url, prefix=redis_prefix) as store:
+        saver = store.checkpointer
+        config = {"configurable": {"thread_id": "api:sync", "checkpoint_ns": ""}}
+        first = saver.put(config, empty_checkpoint(), {"step": 1}, {})
+        saver.put_writes(first, [("channel", "value")], "task-1")
+        second = await saver.aput(first, empty_checkpoint(), {"step": 2}, {})
+        latest = saver.get_tuple(config)
+        assert latest is not None and latest.config == second
+        assert [t.metadata["step"] for t in saver.list(config)] == [2, 1]
+        pending = (await saver.aget_tuple(first)).pending_writes  # type: ignore[union-attr]
+        assert pending == [("task-1", "channel", "value")]
+        saver.prune(["api:sync"])
+        assert [t.config for t in saver.list(config)] == [second]
+        saver.delete_thread("api:sync")
+        assert saver.get_tuple(config) is None
+        assert isinstance(saver.sync_client, redis.Redis)
