@@ -16,6 +16,7 @@ from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.extractive import ExtractiveResponder
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import build_messages
+from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Citation, StreamChunk
@@ -30,7 +31,8 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
 
     async def retrieve(state: TurnState) -> TurnState:
         skill = config.skill(state.get("skill"))
-        sources = frozenset(skill.knowledge) if skill and skill.knowledge is not None else None
+        known = skill.knowledge if isinstance(skill, AnswerSkill) else None
+        sources = frozenset(known) if known is not None else None
         text = state["inbound"].text
         # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
         passages = await asyncio.to_thread(knowledge.search, text, config.knowledge.top_k, sources)

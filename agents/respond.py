@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Exchange, Node, TurnState
 from parley_bot.channels.messages import OutboundMessage
 
@@ -16,7 +17,7 @@ def respond_node(config: FlowsConfig) -> Node:
         assert draft is not None, "every path to respond sets a draft"
         skill = config.skill(state.get("skill"))
         text = draft.text
-        if not draft.refused and skill is not None and skill.template:
+        if not draft.refused and isinstance(skill, AnswerSkill) and skill.template:
             text = skill.template.format(answer=text)
         reply = OutboundMessage(
             conversation_id=state["inbound"].conversation_id,

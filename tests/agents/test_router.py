@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from parley_bot.agents.config import Skill
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.router import SkillRouter
+from parley_bot.agents.skills import AnswerSkill
 
 EXAMPLE_BOT = Path(__file__).parents[2] / "flows.yaml"
 
@@ -34,5 +34,5 @@ def test_no_skills_means_no_route() -> None:
 
 
 def test_the_description_routes_too() -> None:
-    router = SkillRouter([Skill(name="billing", description="invoices and payment methods")])
+    router = SkillRouter([AnswerSkill(name="billing", description="invoices and payment methods")])
     assert router.route("can I change my payment method?") == "billing"
