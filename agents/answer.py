@@ -13,7 +13,7 @@ import logging
 from langgraph.config import get_stream_writer
 
 from parley_bot.agents.config import FlowsConfig
-from parley_bot.agents.extractive import ExtractiveResponder
+from parley_bot.agents.extractive import ExtractiveResponder, relevant_passages
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import build_messages
 from parley_bot.agents.skills import AnswerSkill
@@ -27,16 +27,29 @@ log = logging.getLogger("parley.answer")
 
 
 def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
-    """Build the retrieve node: the top passages, limited to the skill's sources."""
+    """Build the retrieve node: the top passages, limited to the skill's sources.
+
+    A follow-up that the skill's sources know nothing about gets the general search over all
+    of them; a turn with nothing relevant at all leaves `passages` empty (out of scope).
+    """
+
+    async def search(text: str, sources: frozenset[str] | None) -> list[Passage]:
+        # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
+        return await asyncio.to_thread(knowledge.search, text, config.knowledge.top_k, sources)
 
     async def retrieve(state: TurnState) -> TurnState:
         skill = config.skill(state.get("skill"))
         known = skill.knowledge if isinstance(skill, AnswerSkill) else None
-        sources = frozenset(known) if known is not None else None
         text = state["inbound"].text
-        # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
-        passages = await asyncio.to_thread(knowledge.search, text, config.knowledge.top_k, sources)
-        return {"passages": passages}
+        passages = await search(text, frozenset(known) if known is not None else None)
+        if relevant_passages(text, passages):
+            return {"passages": passages}
+        routing = state.get("routing")
+        if known is not None and routing is not None and routing.by == "follow-up":
+            passages = await search(text, None)
+            if relevant_passages(text, passages):
+                return {"passages": passages, "skill": None, "active": None}
+        return {"passages": []}
 
     return retrieve
 

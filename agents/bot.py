@@ -1,9 +1,13 @@
 """The one entry point every channel calls: `Bot.handle(message)` → reply.
 
 A bot is opened for the life of a process (`async with Bot.open(config) as bot:`): that
-loads the knowledge index (building it if missing or stale), builds the model chain and
-opens memory. Turns of one conversation run one at a time; different conversations run
-concurrently.
+loads the knowledge index (building it if missing or stale), builds the model chain, fits the
+router and opens memory. Turns of one conversation run one at a time; different conversations
+run concurrently.
+
+`Bot.reload` swaps in a new version (config, knowledge, router, tools, graph: one `Loaded`)
+while the bot runs; a turn uses the version it started with, and memory is untouched, so no
+conversation is lost.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
@@ -21,25 +26,44 @@ from langchain_core.runnables import RunnableConfig
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.memory import Memory, open_memory
-from parley_bot.agents.models import Responder, build_responders
+from parley_bot.agents.models import Responder, build_responders, chat_model
+from parley_bot.agents.router import SkillRouter
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import InboundMessage, OutboundMessage, StreamChunk, Turn
 from parley_bot.knowledge.ingest import Ingestor
 from parley_bot.knowledge.store import KnowledgeStore
+from parley_bot.tools.registry import ToolRegistry
 
 log = logging.getLogger("parley.bot")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One version of a bot, replaced whole by a reload."""
+
+    config: FlowsConfig
+    graph: TurnGraph
 
 
 class Bot:
     """A configured bot with its knowledge, models and memory open."""
 
-    def __init__(self, config: FlowsConfig, graph: TurnGraph, memory: Memory) -> None:
-        self.config = config
-        self._graph = graph
+    def __init__(self, loaded: Loaded, memory: Memory,
+                 responders: list[Responder] | None = None) -> None:
+        self._loaded = loaded
         self._memory = memory
+        self._responders = responders  # given by the caller: kept across reloads
         # Held only while a turn runs, so idle conversations cost nothing.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def config(self) -> FlowsConfig:
+        return self._loaded.config
+
+    @property
+    def _graph(self) -> TurnGraph:
+        return self._loaded.graph
 
     @classmethod
     @asynccontextmanager
@@ -57,13 +81,18 @@ class Bot:
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
         """
-        if knowledge is None:  # parsing, fetching and embedding: off the event loop
-            knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
-        if responders is None:
-            responders = build_responders(config.models)
         async with open_memory(config) as memory:
-            graph = build_graph(config, knowledge, responders, memory.checkpointer)
-            yield cls(config, graph, memory)
+            loaded = await _load(config, memory, knowledge, responders)
+            yield cls(loaded, memory, responders)
+
+    async def reload(self, config: FlowsConfig, knowledge: KnowledgeStore | None = None) -> None:
+        """Swap in `config` (and its knowledge index, re-opened unless given) for the next
+        turns. Anything that fails here leaves the running version in place.
+
+        Raises:
+            ParleyError: the new version cannot be set up (a model, the index).
+        """
+        self._loaded = await _load(config, self._memory, knowledge, self._responders)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
         """Run one turn and return the reply (also stored in the transcript)."""
@@ -80,6 +109,7 @@ class Bot:
         Chunks are provisional: if a model fails mid-answer, the fallback answer follows and
         the final `OutboundMessage` is what counts.
         """
+        loaded = self._loaded  # the whole turn runs on one version, whatever reloads meanwhile
         config: RunnableConfig = {"configurable": {"thread_id": message.conversation_id}}
         turn_input: TurnState = {
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
@@ -91,7 +121,7 @@ class Bot:
         async with lock:
             started = time.perf_counter()
             try:
-                async for mode, data in self._graph.astream(
+                async for mode, data in loaded.graph.astream(
                     turn_input, config, stream_mode=["custom", "values"], durability="exit"
                 ):
                     if mode == "custom":
@@ -105,7 +135,8 @@ class Bot:
                 log.exception("turn failed (conversation=%s event=%s)",
                               message.conversation_id, message.event_id)
                 reply = OutboundMessage(conversation_id=message.conversation_id,
-                                        text=localize(self.config.error_answer), fallback=True)
+                                        text=localize(loaded.config.error_answer),
+                                        fallback=True)
             await self._record(message, reply, time.perf_counter() - started)
         yield reply
 
@@ -127,3 +158,17 @@ class Bot:
     async def conversation(self, conversation_id: str) -> list[Turn]:
         """Every turn of a conversation, oldest first."""
         return await self._memory.transcript.turns(conversation_id)
+
+
+async def _load(config: FlowsConfig, memory: Memory, knowledge: KnowledgeStore | None,
+                responders: list[Responder] | None) -> Loaded:
+    """Build one version of the bot: index, models, router, tools and the graph over them."""
+    if knowledge is None:  # parsing, fetching and embedding: off the event loop
+        knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
+    if responders is None:
+        responders = build_responders(config.models)
+    decider = chat_model(config.router.model) if config.router.model is not None else None
+    router = await asyncio.to_thread(SkillRouter, config.skills, config.router, decider)
+    graph = build_graph(config, knowledge, responders, memory.checkpointer, router,
+                        ToolRegistry.for_bot(config))
+    return Loaded(config, graph)

@@ -4,7 +4,9 @@
     ├── ConfigError          flows.yaml is unreadable or invalid (carries every problem found)
     ├── MissingExtraError    an optional feature was asked for without its extra installed
     ├── ModelError           a configured model failed or timed out (the bot falls back)
-    └── KnowledgeError       a knowledge source cannot be read or indexed
+    ├── KnowledgeError       a knowledge source cannot be read or indexed
+    └── ToolError            a tool call failed, timed out or was refused (the bot says so)
+        └── NotFoundError    the tool's system has nothing under those arguments (HTTP 404)
 """
 
 from __future__ import annotations
@@ -52,3 +54,11 @@ class ModelError(ParleyError):
 
 class KnowledgeError(ParleyError):
     """A knowledge source could not be loaded or indexed."""
+
+
+class ToolError(ParleyError):
+    """A tool call failed, timed out or was refused; the message says which tool and why."""
+
+
+class NotFoundError(ToolError):
+    """The tool's system answered that nothing matches (an unknown order number)."""

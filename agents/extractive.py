@@ -22,9 +22,7 @@ class ExtractiveResponder:
     async def generate(self, prompt: Prompt, on_delta: OnDelta) -> Generation:
         """Answer from `prompt.passages`; empty text means nothing relevant was found."""
         wanted = content_terms(prompt.question)
-        relevant = [
-            i for i, p in enumerate(prompt.passages) if _coverage(wanted, p) >= MIN_COVERAGE
-        ]
+        relevant = relevant_passages(prompt.question, prompt.passages)
         usage = Usage(model=self.name)
         if not relevant:
             return Generation(text="", cited=(), usage=usage)
@@ -33,6 +31,13 @@ class ExtractiveResponder:
         text = " ".join(picked)
         on_delta(text)
         return Generation(text=text, cited=(best,), usage=usage)
+
+
+def relevant_passages(question: str, passages: list[Passage]) -> list[int]:
+    """Positions of the passages that answer `question` at all: the test of "nothing
+    relevant was found" for every responder, and so for the out-of-scope answer."""
+    wanted = content_terms(question)
+    return [i for i, p in enumerate(passages) if _coverage(wanted, p) >= MIN_COVERAGE]
 
 
 def _coverage(wanted: set[str], passage: Passage) -> float:

@@ -1,11 +1,14 @@
 """The turn graph: one run per user turn, `thread_id` = conversation id.
 
-    START → guard ─┬─ refused ───────────────────────────┐
-                   └→ route → retrieve → generate → respond → END
+    START → guard ─┬─ refused ─────────────────────────────────────────────┐
+                   └→ route ─┬─ answer or none → retrieve ─┬→ generate ────→ respond → END
+                             │                             └→ out_of_scope ─→
+                             ├─ form  → form ──────────────────────────────→
+                             └─ agent → agent ─────────────────────────────→
 
-`route` picks a skill. Every skill is an 'answer' skill for now (retrieve → generate); the
-skill kinds still to come (form, agent, hand-off) turn the route → retrieve edge into a
-branch on the chosen skill's kind.
+`route` picks a skill (or keeps the one the conversation is in); the graph branches on that
+skill's kind. No skill means the general answer from every document, and out of scope when
+none is relevant (`agents.scope`).
 """
 
 from __future__ import annotations
@@ -16,14 +19,19 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
+from parley_bot.agents.agent import agent_node
 from parley_bot.agents.answer import generate_node, retrieve_node
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.form import form_node
 from parley_bot.agents.guard import guard_node
 from parley_bot.agents.models import Responder
 from parley_bot.agents.respond import respond_node
-from parley_bot.agents.router import SkillRouter, route_node
+from parley_bot.agents.router import SkillRouter
+from parley_bot.agents.scope import out_of_scope_node, route_node
+from parley_bot.agents.skills import AgentSkill, FormSkill
 from parley_bot.agents.state import TurnState
 from parley_bot.knowledge.store import KnowledgeStore
+from parley_bot.tools.registry import ToolRegistry
 
 TurnGraph = CompiledStateGraph[TurnState, Any, TurnState, TurnState]
 
@@ -33,19 +41,25 @@ def build_graph(
     knowledge: KnowledgeStore,
     responders: list[Responder],
     checkpointer: BaseCheckpointSaver[str] | None,
+    router: SkillRouter,
+    tools: ToolRegistry,
 ) -> TurnGraph:
     """Compile the turn graph with its dependencies injected into the nodes."""
     graph = StateGraph(TurnState)
     graph.add_node("guard", guard_node(config.guard, config.texts))
-    graph.add_node("route", route_node(SkillRouter(config.skills)))
+    graph.add_node("route", route_node(config, router))
     graph.add_node("retrieve", retrieve_node(config, knowledge))
     graph.add_node("generate", generate_node(config, responders))
+    graph.add_node("out_of_scope", out_of_scope_node(config))
+    graph.add_node("form", form_node(config, tools))
+    graph.add_node("agent", agent_node(config, responders, tools))
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "guard")
     graph.add_conditional_edges("guard", _after_guard, ["route", "respond"])
-    graph.add_edge("route", "retrieve")
-    graph.add_edge("retrieve", "generate")
-    graph.add_edge("generate", "respond")
+    graph.add_conditional_edges("route", _by_kind(config), ["retrieve", "form", "agent"])
+    graph.add_conditional_edges("retrieve", _after_retrieve, ["generate", "out_of_scope"])
+    for node in ("generate", "out_of_scope", "form", "agent"):
+        graph.add_edge(node, "respond")
     graph.add_edge("respond", END)
     return graph.compile(checkpointer=checkpointer)
 
@@ -53,3 +67,18 @@ def build_graph(
 def _after_guard(state: TurnState) -> str:
     return "respond" if state.get("draft") is not None else "route"
 
+
+def _by_kind(config: FlowsConfig) -> Any:
+    def branch(state: TurnState) -> str:
+        skill = config.skill(state.get("skill"))
+        if isinstance(skill, FormSkill):
+            return "form"
+        if isinstance(skill, AgentSkill):
+            return "agent"
+        return "retrieve"
+
+    return branch
+
+
+def _after_retrieve(state: TurnState) -> str:
+    return "generate" if state.get("passages") else "out_of_scope"

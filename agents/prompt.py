@@ -26,7 +26,7 @@ def build_messages(
     skill: Skill | None,
     history: Sequence[Exchange],
     question: str,
-    passages: list[Passage],
+    passages: list[Passage] | None,
 ) -> list[BaseMessage]:
     """Assemble the model input for one turn.
 
@@ -36,14 +36,16 @@ def build_messages(
         history: earlier exchanges of the conversation, oldest first; the newest that fit
             `memory.history_tokens` are sent.
         question: this turn's user text.
-        passages: retrieved sources, numbered [1].. in the system prompt.
+        passages: retrieved sources, numbered [1].. in the system prompt; None for a turn
+            that retrieves nothing (an agent skill, whose data comes from its tools).
     """
     system = [config.persona.strip()]
     if skill is not None and skill.instructions:
         system.append(skill.instructions.strip())
-    system.append(_RULES)
-    system.append("Sources:\n" + ("\n\n".join(_source(i, p) for i, p in enumerate(passages, 1))
-                                  or "(none found)"))
+    if passages is not None:
+        system.append(_RULES)
+        system.append("Sources:\n" + ("\n\n".join(_source(i, p) for i, p in enumerate(passages, 1))
+                                      or "(none found)"))
     shots = _messages((s.user, s.assistant) for s in (skill.few_shot if skill else []))
     fitting = _within(history, config.memory.history_tokens)
     recent = _messages((e["user"], e["bot"]) for e in fitting)

@@ -1,11 +1,16 @@
-"""The respond node: shape the draft into the reply and keep the history window bounded."""
+"""The respond node: shape the draft into the reply, keep the history window bounded, and log
+which skill answered."""
 
 from __future__ import annotations
+
+import logging
 
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Exchange, Node, TurnState
 from parley_bot.channels.messages import OutboundMessage
+
+log = logging.getLogger("parley.turn")
 
 
 def respond_node(config: FlowsConfig) -> Node:
@@ -28,6 +33,11 @@ def respond_node(config: FlowsConfig) -> Node:
             usage=draft.usage,
             fallback=draft.fallback,
         )
+        routing = state.get("routing")
+        log.info("turn answered: skill=%s route=%s confidence=%.2f fallback=%s "
+                 "(conversation=%s event=%s)", reply.skill or "-",
+                 routing.by if routing else "refused", routing.confidence if routing else 0.0,
+                 draft.fallback, reply.conversation_id, state["inbound"].event_id)
         if draft.refused:
             return {"reply": reply}
         exchange = Exchange(user=state["inbound"].text.strip(), bot=text)
