@@ -9,6 +9,7 @@ match the tool's record before anything from it is shown.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from parley_bot.agents.skills import FormSkill, Slot, templates
 from parley_bot.agents.state import Active, Draft, Node, TurnState
 from parley_bot.agents.texts import localize
 from parley_bot.tools.registry import ToolRegistry
+
+log = logging.getLogger("parley.form")
 
 Value = str | int | float
 
@@ -157,7 +160,8 @@ def form_node(config: FlowsConfig, tools: ToolRegistry) -> Node:
                 question = f"{localize(asked.invalid or texts.slot_invalid)} {question}"
             progress = Active(skill=skill.name, slots=values, asked=missing.name)
             return {"draft": Draft(text=question), "active": progress}
-        result = await tools.call(skill.tool, dict(values),
+        wanted = tools.parameters(skill.tool)  # a slot only for proof is not sent
+        result = await tools.call(skill.tool, {k: v for k, v in values.items() if k in wanted},
                                   conversation=inbound.conversation_id)
         if result.ok and not _proven(skill, values, result.data):
             result = result.__class__(ok=False, not_found=True)
@@ -165,7 +169,14 @@ def form_node(config: FlowsConfig, tools: ToolRegistry) -> Node:
             text = texts.not_found if result.not_found else texts.tool_failed
             return {"draft": Draft(text=localize(text), fallback=not result.not_found),
                     "active": None}
-        reply = templates.from_string(localize(skill.reply)).render(**values, result=result.data)
+        try:
+            reply = templates.from_string(localize(skill.reply)).render(**values,
+                                                                        result=result.data)
+        except Exception:  # the sandbox refused something, or the template has a bug
+            log.exception("reply template of form %s failed (conversation=%s)", skill.name,
+                          inbound.conversation_id)
+            return {"draft": Draft(text=localize(texts.tool_failed), fallback=True),
+                    "active": None}
         return {"draft": Draft(text=reply.strip()), "active": None}
 
     return form

@@ -91,7 +91,9 @@ class SkillRouter:
         if self._classifier is None:
             similarity = float((query @ self._examples.T).max()) / 2  # two unit-length parts
             return [(next(iter(self._skills)), similarity)]
-        margins = self._classifier.decision_function(query)[0]
+        margins = np.atleast_1d(self._classifier.decision_function(query)[0])
+        if len(margins) == 1:  # two skills: one margin, positive for the second
+            margins = np.array([-margins[0], margins[0]])
         order = np.argsort(-margins)
         classes = self._classifier.classes_
         return [(str(classes[i]), float(margins[i])) for i in order]

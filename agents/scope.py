@@ -48,8 +48,11 @@ def route_node(config: FlowsConfig, router: SkillRouter) -> Node:
         active = state.get("active")
         current = config.skill(active["skill"]) if active else None
         if active is not None and current is not None and routing.skill != current.name:
-            busy = isinstance(current, FormSkill) and takes(current, active, text)
-            if busy or (routing.skill is None and _follows_up(text, routing, current.name)):
+            # A form holds on to every message unless another skill is clearly meant (and
+            # even then, to one that answers it); other skills keep follow-ups.
+            form = isinstance(current, FormSkill)
+            if (form and (routing.skill is None or takes(current, active, text))) or (
+                    routing.skill is None and _follows_up(text, routing, current.name)):
                 stay = Routing(current.name, routing.confidence, "follow-up", routing.candidates)
                 return {"skill": current.name, "routing": stay}
         if routing.skill is None:

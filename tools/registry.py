@@ -53,6 +53,12 @@ class ToolRegistry:
     def names(self) -> list[str]:
         return sorted({*self._http, *self._python})
 
+    def parameters(self, name: str) -> set[str]:
+        """The argument names tool `name` takes (none for an unknown tool)."""
+        if name in self._http:
+            return set(self._http[name].args)
+        return set(self._python[name].args) if name in self._python else set()
+
     def schemas(self, names: Collection[str]) -> list[dict[str, Any]]:
         """OpenAI-style function schemas of `names`, for a model's `bind_tools`."""
         schemas: list[dict[str, Any]] = []
