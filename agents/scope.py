@@ -50,8 +50,8 @@ def route_node(config: FlowsConfig, router: SkillRouter) -> Node:
         if active is not None and current is not None and routing.skill != current.name:
             # A form holds on to every message unless another skill is clearly meant (and
             # even then, to one that answers it); other skills keep follow-ups.
-            form = isinstance(current, FormSkill)
-            if (form and (routing.skill is None or takes(current, active, text))) or (
+            if (isinstance(current, FormSkill)
+                    and (routing.skill is None or takes(current, active, text))) or (
                     routing.skill is None and _follows_up(text, routing, current.name)):
                 stay = Routing(current.name, routing.confidence, "follow-up", routing.candidates)
                 return {"skill": current.name, "routing": stay}
