@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.config import FlowsConfig, Skill
 from parley_bot.agents.form import takes
 from parley_bot.agents.router import Routing, SkillRouter
 from parley_bot.agents.skills import FormSkill
@@ -47,14 +47,9 @@ def route_node(config: FlowsConfig, router: SkillRouter) -> Node:
         routing = await router.aroute(text)
         active = state.get("active")
         current = config.skill(active["skill"]) if active else None
-        if active is not None and current is not None and routing.skill != current.name:
-            # A form holds on to every message unless another skill is clearly meant (and
-            # even then, to one that answers it); other skills keep follow-ups.
-            if (isinstance(current, FormSkill)
-                    and (routing.skill is None or takes(current, active, text))) or (
-                    routing.skill is None and _follows_up(text, routing, current.name)):
-                stay = Routing(current.name, routing.confidence, "follow-up", routing.candidates)
-                return {"skill": current.name, "routing": stay}
+        if active is not None and current is not None and _stays(current, active, routing, text):
+            stay = Routing(current.name, routing.confidence, "follow-up", routing.candidates)
+            return {"skill": current.name, "routing": stay}
         if routing.skill is None:
             return {"skill": None, "routing": routing, "active": None}
         if active is not None and active["skill"] == routing.skill:
@@ -63,6 +58,17 @@ def route_node(config: FlowsConfig, router: SkillRouter) -> Node:
         return {"skill": routing.skill, "routing": routing, "active": fresh}
 
     return route
+
+
+def _stays(current: Skill, active: Active, routing: Routing, text: str) -> bool:
+    """Whether the message stays in the skill the conversation is in. A form keeps every
+    message unless another skill is clearly meant (and even then, one it can use); other
+    skills keep follow-ups below the threshold."""
+    if routing.skill == current.name:
+        return False
+    if isinstance(current, FormSkill):
+        return routing.skill is None or takes(current, active, text)
+    return routing.skill is None and _follows_up(text, routing, current.name)
 
 
 CONTINUATIONS = re.compile(r"^\W*(and|also|or|but|so|then|what about|how about)\b", re.I)

@@ -1,4 +1,4 @@
-"""The example-based skill router on the example bot's skills."""
+"""The skill router: the classifier on the example bot's skills, and the router model."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from parley_bot.agents.config import ModelSpec, RouterConfig
 from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.models import chat_model
 from parley_bot.agents.router import SkillRouter
 from parley_bot.agents.skills import AnswerSkill
+from tests.conftest import stub_model
+from tests.utils.openai_stub import OpenAIStub
 
 EXAMPLE_BOT = Path(__file__).parents[2] / "flows.yaml"
 
@@ -36,3 +40,34 @@ def test_no_skills_means_no_route() -> None:
 def test_the_description_routes_too() -> None:
     router = SkillRouter([AnswerSkill(name="billing", description="invoices and payment methods")])
     assert router.route("can I change my payment method?").skill == "billing"
+
+
+def test_two_skills_route_and_one_skill_uses_its_examples_alone() -> None:
+    two = SkillRouter([AnswerSkill(name="returns", examples=["I want a refund"]),
+                       AnswerSkill(name="hours", examples=["when are you open"])])
+    assert two.route("are you open on sunday").skill == "hours"
+    assert two.route("I'd like a refund please").skill == "returns"
+    one = SkillRouter([AnswerSkill(name="hours", examples=["when are you open"])])
+    assert one.route("when are you open tomorrow").skill == "hours"
+    assert one.route("what is the weather on mars").skill is None
+
+
+async def test_the_router_model_decides_only_inside_the_ambiguous_band(
+    openai_stub: OpenAIStub,
+) -> None:
+    skills = load_flows(EXAMPLE_BOT).skills
+    model = chat_model(ModelSpec.model_validate(stub_model(openai_stub)))
+    openai_stub.reply = lambda request: "store_info"
+    everything = RouterConfig(threshold=-10, ambiguous=100)
+    decided = await SkillRouter(skills, everything, model).aroute("how much is shipping?")
+    assert (decided.skill, decided.by) == ("store_info", "model")
+    assert "- shipping: Delivery times" in openai_stub.requests[0]["messages"][0]["content"]
+    openai_stub.reply = lambda request: "none"
+    assert (await SkillRouter(skills, everything, model).aroute("hi")).skill is None
+    confident = await SkillRouter(skills, RouterConfig(ambiguous=0.01), model).aroute(
+        "can I exchange boots for a bigger size")
+    assert (confident.skill, confident.by) == ("returns", "classifier")
+    assert len(openai_stub.requests) == 2
+    openai_stub.mode = "error"
+    kept = await SkillRouter(skills, everything, model).aroute("how much is shipping?")
+    assert (kept.skill, kept.by) == ("shipping", "classifier")

@@ -1,6 +1,7 @@
 """A stand-in OpenAI-compatible server on 127.0.0.1 that speaks the real chat-completions
-wire format (JSON and SSE streaming, usage included), so the real `openai` client and
-`langchain-openai` are exercised end to end. It records every request it receives."""
+wire format (JSON and SSE streaming, usage included, tool calls too), so the real `openai`
+client and `langchain-openai` are exercised end to end. It records every request it
+receives. A `reply` returning `ToolCall`s answers with tool calls instead of text."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 Mode = Literal["ok", "error", "hang"]
-Reply = Callable[[dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call the stand-in model makes."""
+
+    name: str
+    args: dict[str, Any]
+
+
+Reply = Callable[[dict[str, Any]], "str | list[ToolCall]"]
 
 
 @dataclass
@@ -56,16 +67,21 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                 with contextlib.suppress(ConnectionError):  # the client gave up long ago
                     self._json(504, {"error": {"message": "too late"}})
                 return None
-            text = stub.reply(body)
+            answer = stub.reply(body)
             usage = {"prompt_tokens": 42 + len(body["messages"]), "completion_tokens": 7,
                      "total_tokens": 49 + len(body["messages"])}
+            calls = _wire_calls(answer, len(stub.requests)) if isinstance(answer, list) else []
+            text = answer if isinstance(answer, str) else ""
             if body.get("stream"):
-                return self._stream(body, text, usage)
+                return self._stream(body, text, calls, usage)
+            message: dict[str, Any] = {"role": "assistant", "content": text or None}
+            if calls:
+                message["tool_calls"] = calls
             return self._json(200, {
                 "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
+                "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop",
+                             "message": message}],
                 "usage": usage,
             })
 
@@ -77,12 +93,13 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def _stream(self, body: dict[str, Any], text: str, usage: dict[str, int]) -> None:
+        def _stream(self, body: dict[str, Any], text: str, calls: list[dict[str, Any]],
+                    usage: dict[str, int]) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for event in _events(body, text, usage):
+            for event in _events(body, text, calls, usage):
                 self._chunk(f"data: {event}\n\n".encode())
             self._chunk(b"")
 
@@ -93,7 +110,14 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _events(body: dict[str, Any], text: str, usage: dict[str, int]) -> Iterator[str]:
+def _wire_calls(calls: list[ToolCall], request: int) -> list[dict[str, Any]]:
+    return [{"id": f"call_{request}_{i}", "type": "function",
+             "function": {"name": call.name, "arguments": json.dumps(call.args)}}
+            for i, call in enumerate(calls)]
+
+
+def _events(body: dict[str, Any], text: str, calls: list[dict[str, Any]],
+            usage: dict[str, int]) -> Iterator[str]:
     base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk",
             "created": int(time.time()), "model": body["model"]}
     yield json.dumps({**base, "choices": [
@@ -101,7 +125,17 @@ def _events(body: dict[str, Any], text: str, usage: dict[str, int]) -> Iterator[
     for start in range(0, len(text), 8):
         yield json.dumps({**base, "choices": [
             {"index": 0, "delta": {"content": text[start:start + 8]}, "finish_reason": None}]})
-    yield json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    for index, call in enumerate(calls):  # a call's arguments arrive in pieces, as OpenAI's do
+        arguments = call["function"]["arguments"]
+        yield json.dumps({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+            "tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                            "function": {"name": call["function"]["name"], "arguments": ""}}]}}]})
+        for start in range(0, len(arguments), 8):
+            yield json.dumps({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+                "tool_calls": [{"index": index,
+                                "function": {"arguments": arguments[start:start + 8]}}]}}]})
+    finish = "tool_calls" if calls else "stop"
+    yield json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     if body.get("stream_options", {}).get("include_usage"):
         yield json.dumps({**base, "choices": [], "usage": usage})
     yield "[DONE]"
