@@ -13,17 +13,18 @@ import logging
 from langgraph.config import get_stream_writer
 
 from parley_bot.agents.config import FlowsConfig
-from parley_bot.agents.extractive import ExtractiveResponder, relevant_passages
+from parley_bot.agents.extractive import ExtractiveResponder, knows_about
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import build_messages
+from parley_bot.agents.scope import out_of_scope_text
 from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Draft, Node, TurnState
-from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Citation, StreamChunk
 from parley_bot.knowledge.store import KnowledgeStore
 from parley_bot.knowledge.types import Passage
 
 log = logging.getLogger("parley.answer")
+
 
 
 def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
@@ -42,12 +43,12 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
         known = skill.knowledge if isinstance(skill, AnswerSkill) else None
         text = state["inbound"].text
         passages = await search(text, frozenset(known) if known is not None else None)
-        if relevant_passages(text, passages):
+        if knows_about(text, passages):
             return {"passages": passages}
         routing = state.get("routing")
         if known is not None and routing is not None and routing.by == "follow-up":
             passages = await search(text, None)
-            if relevant_passages(text, passages):
+            if knows_about(text, passages):
                 return {"passages": passages, "skill": None, "active": None}
         return {"passages": []}
 
@@ -92,8 +93,7 @@ def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
 def _draft(config: FlowsConfig, generation: Generation, passages: list[Passage],
            fallback: bool) -> Draft:
     if not generation.text:
-        return Draft(text=localize(config.fallback_answer), usage=generation.usage,
-                     fallback=fallback)
+        return Draft(text=out_of_scope_text(config), usage=generation.usage, fallback=fallback)
     citations = tuple(citation(passages[i]) for i in generation.cited)
     return Draft(text=generation.text, citations=citations, usage=generation.usage,
                  fallback=fallback)

@@ -34,10 +34,20 @@ class ExtractiveResponder:
 
 
 def relevant_passages(question: str, passages: list[Passage]) -> list[int]:
-    """Positions of the passages that answer `question` at all: the test of "nothing
-    relevant was found" for every responder, and so for the out-of-scope answer."""
+    """Positions of the passages holding at least half the question's subject words."""
     wanted = content_terms(question)
     return [i for i, p in enumerate(passages) if _coverage(wanted, p) >= MIN_COVERAGE]
+
+
+def knows_about(question: str, passages: list[Passage]) -> bool:
+    """Whether the documents know anything about `question`: a passage holds half its
+    subject words, or two of them. This decides between the general answer and "out of
+    scope", for a model as for the extractive responder; two shared words let a model answer
+    "turn 12: tell me about the warranty on backpacks", where one ('like') would let in
+    "what is the weather like on mars"."""
+    wanted = content_terms(question)
+    return any(_coverage(wanted, p) >= MIN_COVERAGE
+               or len(wanted & set(terms(p.chunk.searchable))) >= 2 for p in passages)
 
 
 def _coverage(wanted: set[str], passage: Passage) -> float:

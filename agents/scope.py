@@ -34,6 +34,12 @@ def what_i_can_help_with(config: FlowsConfig, language: str | None = None) -> st
     return localize(config.texts.can_help_with, language, topics="; ".join(topics))
 
 
+def out_of_scope_text(config: FlowsConfig, language: str | None = None) -> str:
+    """`fallback_answer`, then what the bot can help with."""
+    parts = [localize(config.fallback_answer, language), what_i_can_help_with(config, language)]
+    return " ".join(part for part in parts if part)
+
+
 def _topic(text: str) -> str:
     """A description as part of a sentence: 'Delivery times' → 'delivery times' (not 'FAQ')."""
     return text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text
@@ -86,8 +92,6 @@ def out_of_scope_node(config: FlowsConfig) -> Node:
     """Build the node for a turn no skill and no document answers."""
 
     async def out_of_scope(state: TurnState) -> TurnState:
-        parts = [localize(config.fallback_answer), what_i_can_help_with(config)]
-        text = " ".join(part for part in parts if part)
-        return {"draft": Draft(text=text), "skill": None, "active": None}
+        return {"draft": Draft(text=out_of_scope_text(config)), "skill": None, "active": None}
 
     return out_of_scope

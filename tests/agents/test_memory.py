@@ -30,9 +30,10 @@ def test_a_second_process_continues_the_conversation(
         "my order number is 4711 and the boots are too small",
         "can I exchange them for a bigger size?",
     ]
-    other = parley("chat", "--conversation", "someone-else", cwd=bot_dir, stdin="hello\n")
+    other = parley("chat", "--conversation", "someone-else", cwd=bot_dir,
+                   stdin="what does the warranty cover?\n")
     assert other.returncode == 0
-    assert openai_stub.user_texts(openai_stub.requests[2]) == ["hello"]
+    assert openai_stub.user_texts(openai_stub.requests[2]) == ["what does the warranty cover?"]
 
 
 @pytest.mark.parametrize("url", ["sqlite:.parley/memory.sqlite", "sqlite:state/other.db"])
