@@ -144,6 +144,8 @@ def serve(
     flows: FlowsOption = DEFAULT_FLOWS,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reload: Annotated[bool, typer.Option(
+        help="Apply changes to flows.yaml, tools/ and the index without a restart.")] = True,
 ) -> None:
     """Serve the bot over HTTP: /healthz, /api/chat, /api/conversations/{id}."""
     import uvicorn
@@ -154,9 +156,9 @@ def serve(
 
     config = _load(flows)
     with _errors():  # fail here, with a message, rather than inside the server's start-up
-        responders = build_responders(config.models)
+        build_responders(config.models)
         knowledge = Ingestor(config.knowledge, config.root).open()
-    app = create_app(config, responders=responders, knowledge=knowledge)
+    app = create_app(config, watch=flows if reload else None, knowledge=knowledge)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

@@ -6,8 +6,11 @@ the one `Bot` opened in the lifespan.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -54,11 +57,14 @@ def _bot(request: Request) -> Bot:
 BotDep = Annotated[Bot, Depends(_bot)]
 
 
-def create_app(config: FlowsConfig, **bot_options: Any) -> FastAPI:
+def create_app(config: FlowsConfig, *, watch: Path | None = None,
+               on_reload: Callable[[bool], None] | None = None, **bot_options: Any) -> FastAPI:
     """The FastAPI app for one bot; the bot opens with the app and closes with it.
 
     Args:
         config: the validated flows.yaml.
+        watch: that flows.yaml, to reload the bot when it, tools/ or the index changes.
+        on_reload: told whether each reload worked (tests wait on it).
         bot_options: passed to `Bot.open` (tests inject stores or models here).
     """
 
@@ -66,7 +72,18 @@ def create_app(config: FlowsConfig, **bot_options: Any) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Bot.open(config, **bot_options) as bot:
             app.state.bot = bot
-            yield
+            watcher = None
+            if watch is not None:
+                from parley_bot.agents.reload import watch as watch_files
+
+                watcher = asyncio.create_task(watch_files(bot, watch, on_reload=on_reload))
+            try:
+                yield
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watcher
 
     app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
 
