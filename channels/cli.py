@@ -121,6 +121,8 @@ def chat(
     flows: FlowsOption = DEFAULT_FLOWS,
     conversation: Annotated[str, typer.Option(
         help="Conversation id to continue.", callback=_conversation_id)] = "terminal",
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Show which skill answered each turn.")] = False,
 ) -> None:
     """Chat in the terminal; with piped input, each line is one turn."""
     from parley_bot.agents.bot import Bot
@@ -130,7 +132,7 @@ def chat(
 
     async def main() -> None:
         async with Bot.open(config) as bot:
-            await run_chat(bot, conversation, sys.stdin, out)
+            await run_chat(bot, conversation, sys.stdin, out, verbose)
 
     with _errors():
         try:

@@ -16,7 +16,8 @@ from parley_bot.channels.messages import InboundMessage, OutboundMessage
 PROMPT = "you> "
 
 
-async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console) -> None:
+async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console,
+               verbose: bool = False) -> None:
     """Talk to `bot` until `source` ends (or 'exit'/'quit' at a prompt).
 
     Args:
@@ -24,6 +25,7 @@ async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console)
         conversation_id: the conversation to continue; memory keeps it across runs.
         source: where user lines come from; a terminal gets a prompt, a pipe does not.
         console: where replies go.
+        verbose: also show which skill answered each turn.
     """
     interactive = source.isatty()
     if interactive:
@@ -36,7 +38,7 @@ async def chat(bot: Bot, conversation_id: str, source: TextIO, console: Console)
             continue
         message = InboundMessage(channel="terminal", conversation_id=conversation_id,
                                  user_id="terminal", text=line)
-        render(await bot.handle(message), console)
+        render(await bot.handle(message), console, verbose)
 
 
 async def _next_line(source: TextIO, interactive: bool) -> str | None:
@@ -69,6 +71,9 @@ def _read(source: TextIO, interactive: bool) -> str | None:
     return line.rstrip("\n") if line else None
 
 
-def render(reply: OutboundMessage, console: Console) -> None:
-    """Print a reply in its plain-text form (buttons and sources as text lines)."""
+def render(reply: OutboundMessage, console: Console, verbose: bool = False) -> None:
+    """Print a reply in its plain-text form (buttons and sources as text lines); `verbose`
+    adds the skill that answered."""
+    if verbose:
+        console.print(Text(f"[skill: {reply.skill or 'none'}]", style="dim"))
     console.print(reply.as_text() + "\n", markup=False, highlight=False)

@@ -68,6 +68,15 @@ def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
     assert schema["additionalProperties"] is False
     assert {"name", "model", "skills", "knowledge", "memory"} <= schema["properties"].keys()
     assert schema["required"] == ["name"]
+    assert {"tools", "router"} <= schema["properties"].keys()
+    kinds = schema["$defs"]
+    assert {"slots", "tool", "verify", "reply"} <= kinds["FormSkill"]["properties"].keys()
+    assert {"tools", "max_steps", "tool_timeout_s", "budget_s"} <= kinds["AgentSkill"][
+        "properties"].keys()
+    assert {"method", "url", "headers", "body", "args", "timeout_s", "keep"} <= kinds[
+        "HttpTool"]["properties"].keys()
+    assert {"type", "question", "pattern", "choices", "invalid", "aliases"} <= kinds["Slot"][
+        "properties"].keys()
 
 
 def test_init_then_piped_chat_answers_from_the_returns_document(tmp_path: Path) -> None:
@@ -119,6 +128,14 @@ def test_piped_chat_takes_one_turn_per_line(bot_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Sources:") == 2
     assert "Sunday from 10 am to 5 pm" in result.stdout and "$14.95" in result.stdout
+
+
+def test_verbose_chat_shows_the_skill_that_answered(bot_dir: Path) -> None:
+    result = parley("chat", "--verbose", cwd=bot_dir,
+                    stdin="are you open on sunday?\nwhat does the warranty cover?\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.index("[skill: store_info]") < result.stdout.index("Sunday from 10")
+    assert "[skill: none]" in result.stdout
 
 
 def test_ingest_reports_what_changed(bot_dir: Path) -> None:
