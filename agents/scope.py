@@ -83,9 +83,11 @@ CONTINUATIONS = re.compile(r"^\W*(and|also|or|but|so|then|what about|how about)\
 
 def _follows_up(text: str, routing: Routing, skill: str) -> bool:
     """A message below the threshold stays in the skill the conversation is in when it reads
-    as a continuation ("and for kids' sizes?") or that skill is still the router's best."""
+    as a continuation ("and for kids' sizes?"), or that skill is still the router's best and
+    on its side of the boundary (a margin of at least 0)."""
     best = routing.candidates[0] if len(routing.candidates) > 1 else None
-    return best == skill or CONTINUATIONS.match(text) is not None
+    leaning = best == skill and routing.confidence >= 0
+    return leaning or CONTINUATIONS.match(text) is not None
 
 
 def out_of_scope_node(config: FlowsConfig) -> Node:

@@ -45,7 +45,7 @@ def _errors() -> Iterator[None]:
         yield
     except ConfigError as exc:
         for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False)
+            err.print(str(problem), markup=False, highlight=False, emoji=False)
         err.print(f"[red]{len(exc.problems)} problem(s) found[/]")
         raise typer.Exit(1) from None
     except (ParleyError, OSError) as exc:
