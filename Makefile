@@ -39,6 +39,7 @@ lint: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(BIN)/python bench/turn_overhead.py
 	$(BIN)/python bench/retrieval.py
+	$(BIN)/python bench/routing.py
 
 clean:
 	rm -rf $(VENV) .parley .pytest_cache .mypy_cache .ruff_cache

@@ -31,8 +31,9 @@ async def test_an_unrelated_question_gets_the_fallback_and_the_list_of_skills(
         reply = await bot.handle(inbound("who won the football match yesterday?"))
     assert reply.text == out_of_scope_text(config) and reply.skill is None
     assert what_i_can_help_with(config) == (
-        "I can help with: returning or exchanging an item, refunds; delivery times, shipping "
-        "costs, tracking; store opening hours, locations and services.")
+        "I can help with: where your order is; returning or exchanging an item, refunds; "
+        "delivery times and shipping costs; store opening hours, locations and services; "
+        "choosing gear from our catalog.")
 
 
 async def test_a_follow_up_stays_in_the_skill_and_the_answering_skill_is_logged(

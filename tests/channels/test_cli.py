@@ -58,7 +58,7 @@ def test_version_names_the_installed_distribution(tmp_path: Path) -> None:
 def test_check_accepts_the_example_bot(bot_dir: Path) -> None:
     result = parley("check", cwd=bot_dir)
     assert result.returncode == 0, result.stderr
-    assert "ok" in result.stdout and "3 skill(s)" in result.stdout
+    assert "ok" in result.stdout and "5 skill(s)" in result.stdout
 
 
 def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
