@@ -10,8 +10,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.utils.stub_server import JsonHandler, running
 
 ORDERS = {
     "10045": {"number": "10045", "status": "shipped", "carrier": "DHL", "eta": "2026-06-03",
@@ -32,12 +34,7 @@ class ApiStub:
 
 
 def _handler(stub: ApiStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(JsonHandler):
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
@@ -59,13 +56,6 @@ def _handler(stub: ApiStub) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = _serve
 
-        def _json(self, status: int, payload: Any) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
     return Handler
 
@@ -73,13 +63,6 @@ def _handler(stub: ApiStub) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def serving(stub: ApiStub) -> Iterator[ApiStub]:
     """Serve `stub` on a free port for the life of the block; `stub.port` is set."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
-    server.daemon_threads = True
-    stub.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with running(_handler(stub), stub.release) as port:
+        stub.port = port
         yield stub
-    finally:
-        stub.release.set()
-        server.shutdown()
-        server.server_close()

@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
+
+from tests.utils.stub_server import JsonHandler, running
 
 Mode = Literal["ok", "error", "hang"]
 
@@ -48,12 +50,7 @@ class OpenAIStub:
 
 
 def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             stub.requests.append(body)
@@ -85,13 +82,6 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                 "usage": usage,
             })
 
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
         def _stream(self, body: dict[str, Any], text: str, calls: list[dict[str, Any]],
                     usage: dict[str, int]) -> None:
@@ -144,13 +134,6 @@ def _events(body: dict[str, Any], text: str, calls: list[dict[str, Any]],
 @contextmanager
 def serving(stub: OpenAIStub) -> Iterator[OpenAIStub]:
     """Serve `stub` on a free port for the life of the block; `stub.port` is set."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
-    server.daemon_threads = True
-    stub.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with running(_handler(stub), stub.release) as port:
+        stub.port = port
         yield stub
-    finally:
-        stub.release.set()
-        server.shutdown()
-        server.server_close()
