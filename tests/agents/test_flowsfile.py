@@ -165,3 +165,18 @@ def test_tool_references_and_templates_are_checked_where_they_are_written() -> N
                                  "https://{number}.example/api")) == [
         "flows.yaml:5:10: tools[0].url: must start with http://, https:// or ${VARIABLE}, and "
         "put {arguments} only after the host ('${BASE}/orders/{number}')"]
+
+
+def test_python_tools_in_the_bot_folder_count_as_known_tools(tmp_path: Path) -> None:
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "catalog.py").write_text(
+        "from langchain_core.tools import tool\n\n\n@tool\ndef price(item: str) -> str:\n"
+        '    """A price."""\n    return "$1"\n')
+    agent = "name: x\nskills:\n  - {name: a, kind: agent, tools: [%s]}\n"
+    (tmp_path / "flows.yaml").write_text(agent % "price")
+    assert list(load_flows(tmp_path / "flows.yaml").python_tools) == ["price"]
+    (tmp_path / "flows.yaml").write_text(agent % "prize")
+    with pytest.raises(ConfigError) as caught:
+        load_flows(tmp_path / "flows.yaml")
+    assert str(caught.value.problems[0]).endswith(
+        "flows.yaml:3:36: skills[0].tools[0]: unknown tool 'prize' (known: ['price'])")
