@@ -15,7 +15,7 @@ from langgraph.config import get_stream_writer
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.extractive import ExtractiveResponder, knows_about
 from parley_bot.agents.models import Generation, Prompt, Responder
-from parley_bot.agents.prompt import build_messages
+from parley_bot.agents.prompt import Redact, build_messages
 from parley_bot.agents.scope import out_of_scope_text
 from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Draft, Node, TurnState
@@ -55,8 +55,11 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
     return retrieve
 
 
-def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
-    """Build the generate node over the model chain (the extractive responder ends it)."""
+def generate_node(
+    config: FlowsConfig, responders: list[Responder], redact: Redact | None = None
+) -> Node:
+    """Build the generate node over the model chain (the extractive responder ends it).
+    Models not marked `private` are sent what people said through `redact`."""
     last_resort = ExtractiveResponder()
 
     async def generate(state: TurnState) -> TurnState:
@@ -64,8 +67,11 @@ def generate_node(config: FlowsConfig, responders: list[Responder]) -> Node:
         passages = state.get("passages", [])
         skill = config.skill(state.get("skill"))
         history = state.get("history", [])
-        prompt = Prompt(build_messages(config, skill, history, inbound.text, passages),
-                        inbound.text, passages)
+        messages = build_messages(config, skill, history, inbound.text, passages)
+        redacted = None
+        if redact is not None and responders:  # the extractive responder reads no messages
+            redacted = build_messages(config, skill, history, inbound.text, passages, redact)
+        prompt = Prompt(messages, inbound.text, passages, redacted)
         write = get_stream_writer()
 
         def on_delta(delta: str) -> None:

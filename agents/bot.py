@@ -23,10 +23,12 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 
+from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.memory import Memory, open_memory
 from parley_bot.agents.models import Responder, build_responders, chat_model
+from parley_bot.agents.privacy import Redactor
 from parley_bot.agents.router import SkillRouter
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.texts import localize
@@ -44,6 +46,8 @@ class Loaded:
 
     config: FlowsConfig
     graph: TurnGraph
+    redactor: Redactor | None
+    """For the transcript, unless `privacy.transcript` is 'original'."""
 
 
 class Bot:
@@ -80,6 +84,8 @@ class Bot:
             config: the validated flows.yaml.
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
+
+        Log records are redacted as `config.privacy` says from here on (`agents.safelog`).
         """
         async with open_memory(config) as memory:
             loaded = await _load(config, memory, knowledge, responders)
@@ -119,6 +125,8 @@ class Bot:
         if lock is None:
             lock = self._locks[message.conversation_id] = asyncio.Lock()
         async with lock:
+            log.debug("turn (conversation=%s event=%s): %s",
+                      message.conversation_id, message.event_id, message.text)
             started = time.perf_counter()
             try:
                 async for mode, data in loaded.graph.astream(
@@ -143,13 +151,17 @@ class Bot:
     async def _record(
         self, message: InboundMessage, reply: OutboundMessage, seconds: float
     ) -> None:
+        """Append the turn to the transcript, redacted unless `privacy.transcript` is
+        'original'."""
+        turn = Turn(
+            conversation_id=message.conversation_id, user_text=message.text,
+            reply=reply.text, citations=reply.citations, skill=reply.skill,
+            usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
+            at=message.received_at,
+        )
         try:
-            await self._memory.transcript.append(Turn(
-                conversation_id=message.conversation_id, user_text=message.text,
-                reply=reply.text, citations=reply.citations, skill=reply.skill,
-                usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
-                at=message.received_at,
-            ))
+            redactor = self._loaded.redactor
+            await self._memory.transcript.append(redactor.turn(turn) if redactor else turn)
             await self._memory.end_turn(message.conversation_id)
         except Exception:  # the user still gets the reply; the gap is in the log
             log.exception("saving the turn failed (conversation=%s event=%s)",
@@ -162,13 +174,19 @@ class Bot:
 
 async def _load(config: FlowsConfig, memory: Memory, knowledge: KnowledgeStore | None,
                 responders: list[Responder] | None) -> Loaded:
-    """Build one version of the bot: index, models, router, tools and the graph over them."""
+    """Build one version of the bot: index, models, router, tools and the graph over them.
+    Log records are redacted as its `config.privacy` says from here on (`agents.safelog`)."""
+    redactor = Redactor.from_config(config.privacy)
     if knowledge is None:  # parsing, fetching and embedding: off the event loop
         knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
     if responders is None:
         responders = build_responders(config.models)
-    decider = chat_model(config.router.model) if config.router.model is not None else None
-    router = await asyncio.to_thread(SkillRouter, config.skills, config.router, decider)
+    spec = config.router.model
+    decider = chat_model(spec) if spec is not None else None
+    hide = redactor if spec is not None and not spec.private else None
+    router = await asyncio.to_thread(SkillRouter, config.skills, config.router, decider, hide)
     graph = build_graph(config, knowledge, responders, memory.checkpointer, router,
-                        ToolRegistry.for_bot(config))
-    return Loaded(config, graph)
+                        ToolRegistry.for_bot(config), redactor)
+    safelog.redact_with(redactor)
+    transcript = redactor if config.privacy.transcript == "redacted" else None
+    return Loaded(config, graph, transcript)

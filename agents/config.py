@@ -40,6 +40,10 @@ class ModelSpec(Strict):
     max_tokens: int | None = Field(None, gt=0)
     price_in_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
     price_out_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+    private: bool = Field(
+        False, description="True for a model that runs on your own machines: it is sent "
+        "personal data as typed, where every other model gets it redacted (see `privacy`).",
+    )
 
     _from_string = shorthand("name")
 
@@ -91,13 +95,36 @@ class KnowledgeSource(Strict):
     include: list[str] = Field(
         default_factory=lambda: ["**/*.md", "**/*.markdown", "**/*.txt", "**/*.html",
                                  "**/*.htm", "**/*.pdf", "**/*.docx"],
-        description="Glob patterns of files to index under `path`.",
+        description="Glob patterns of files to index under `path`. Files reached through "
+        "links that lead out of the folder are skipped (and reported).",
     )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="`url` only: other host names this source's redirects and sitemap "
+        "entries may lead to (e.g. www.example.com). Every other host is refused.",
+    )
+    allow_private: bool = Field(
+        False, description="`url` only: fetch from a private, loopback or link-local "
+        "address, for the host and port of `url` alone (an intranet site). Cloud metadata "
+        "addresses are refused even so.",
+    )
+
+    @field_validator("include")
+    @classmethod
+    def _inside(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if pattern.startswith(("/", "\\")) or ".." in Path(pattern).parts:
+                raise ValueError(f"pattern {pattern!r} leaves the source folder; patterns are "
+                                 "relative to `path`, without '..'")
+        return patterns
 
     @model_validator(mode="after")
     def _one_location(self) -> KnowledgeSource:
         if (self.path is None) == (self.url is None):
             raise ValueError("a knowledge source needs exactly one of 'path' or 'url'")
+        check([((name,), f"{name} applies to 'url' sources only")
+               for name in ("allow_hosts", "allow_private")
+               if self.path is not None and name in self.model_fields_set])
         return self
 
 
@@ -231,6 +258,49 @@ class RouterConfig(Strict):
     )
 
 
+PiiKind = Literal["email", "phone", "card", "iban", "ip"]
+_REDACTED_BY_DEFAULT: tuple[PiiKind, ...] = ("email", "phone", "card", "iban")
+
+
+class PrivacyConfig(Strict):
+    """Personal data kept out of models (except `private: true` ones), logs and exports.
+    What the bot's own logic reads (form slots, tool arguments) keeps the real values."""
+
+    redact: list[PiiKind] = Field(
+        default_factory=lambda: list(_REDACTED_BY_DEFAULT),
+        description="Kinds of personal data to redact: email, phone, card (Luhn-checked), "
+        "iban, ip. [] turns redaction off.",
+    )
+    mode: Literal["mask", "hash"] = Field(
+        "mask", description="'mask' writes <EMAIL>; 'hash' writes <EMAIL:1f2e3d4c>, the same "
+        "token for the same value, keyed with `hash_key_env`.",
+    )
+    hash_key_env: str = Field(
+        "PARLEY_REDACTION_KEY", description="Environment variable holding the key of 'hash'."
+    )
+    phone_regions: list[str] = Field(
+        default_factory=list,
+        description="Regions (ISO 3166 codes such as US, GB) whose national phone formats "
+        "are recognised; numbers written with +country code are found in any case.",
+    )
+    transcript: Literal["redacted", "original"] = Field(
+        "redacted", description="What the stored transcript keeps of each turn's texts."
+    )
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _known_regions(cls, regions: list[str]) -> list[str]:
+        if not regions:
+            return regions
+        import phonenumbers  # 80 ms to import: only when regions are named
+
+        unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"unknown phone region(s) {unknown} (upper-case ISO 3166 "
+                             "codes, such as US or GB)")
+        return regions
+
+
 class FlowsConfig(Strict):
     """The whole bot, as written in flows.yaml."""
 
@@ -256,6 +326,7 @@ class FlowsConfig(Strict):
     )
     router: RouterConfig = Field(default_factory=RouterConfig)
     guard: Guard = Field(default_factory=Guard)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     _root: Path = PrivateAttr(default_factory=Path.cwd)

@@ -5,8 +5,9 @@
     ├── MissingExtraError    an optional feature was asked for without its extra installed
     ├── ModelError           a configured model failed or timed out (the bot falls back)
     ├── KnowledgeError       a knowledge source cannot be read or indexed
-    └── ToolError            a tool call failed, timed out or was refused (the bot says so)
-        └── NotFoundError    the tool's system has nothing under those arguments (HTTP 404)
+    ├── ToolError            a tool call failed, timed out or was refused (the bot says so)
+    │   └── NotFoundError    the tool's system has nothing under those arguments (HTTP 404)
+    └── PrivacyError         redaction cannot be set up as configured (its key is unset)
 """
 
 from __future__ import annotations
@@ -62,3 +63,7 @@ class ToolError(ParleyError):
 
 class NotFoundError(ToolError):
     """The tool's system answered that nothing matches (an unknown order number)."""
+
+
+class PrivacyError(ParleyError):
+    """Personal-data redaction cannot be set up as flows.yaml asks."""

@@ -25,6 +25,7 @@ from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.form import form_node
 from parley_bot.agents.guard import guard_node
 from parley_bot.agents.models import Responder
+from parley_bot.agents.prompt import Redact
 from parley_bot.agents.respond import respond_node
 from parley_bot.agents.router import SkillRouter
 from parley_bot.agents.scope import out_of_scope_node, route_node
@@ -43,16 +44,18 @@ def build_graph(
     checkpointer: BaseCheckpointSaver[str] | None,
     router: SkillRouter,
     tools: ToolRegistry,
+    redact: Redact | None = None,
 ) -> TurnGraph:
-    """Compile the turn graph with its dependencies injected into the nodes."""
+    """Compile the turn graph with its dependencies injected into the nodes; `redact` is
+    applied to what people said before it reaches a model that is not `private`."""
     graph = StateGraph(TurnState)
     graph.add_node("guard", guard_node(config.guard, config.texts))
     graph.add_node("route", route_node(config, router))
     graph.add_node("retrieve", retrieve_node(config, knowledge))
-    graph.add_node("generate", generate_node(config, responders))
+    graph.add_node("generate", generate_node(config, responders, redact))
     graph.add_node("out_of_scope", out_of_scope_node(config))
     graph.add_node("form", form_node(config, tools))
-    graph.add_node("agent", agent_node(config, responders, tools))
+    graph.add_node("agent", agent_node(config, responders, tools, redact))
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "guard")
     graph.add_conditional_edges("guard", _after_guard, ["route", "respond"])

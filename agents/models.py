@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 
 from parley_bot.agents.config import ModelSpec
 from parley_bot.agents.errors import MissingExtraError, ModelError
+from parley_bot.agents.safelog import hide
 from parley_bot.channels.messages import Usage
 from parley_bot.knowledge.types import Passage
 
@@ -37,8 +38,15 @@ class Prompt:
     extractive responder works from."""
 
     messages: list[BaseMessage]
+    """As people typed them: for `private: true` models."""
     question: str
     passages: list[Passage]
+    redacted: list[BaseMessage] | None = None
+    """With personal data redacted, for every other model; None when nothing is redacted."""
+
+    def for_model(self, private: bool) -> list[BaseMessage]:
+        """The messages a model may be sent."""
+        return self.messages if private or self.redacted is None else self.redacted
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,7 @@ class ChatResponder:
         message: AIMessageChunk | None = None
         try:
             async with asyncio.timeout(self.spec.timeout_s):
-                async for chunk in self.model.astream(prompt.messages):
+                async for chunk in self.model.astream(prompt.for_model(self.spec.private)):
                     message = chunk if message is None else message + chunk
                     if chunk.text:
                         on_delta(chunk.text)
@@ -127,6 +135,7 @@ def chat_model(spec: ModelSpec) -> BaseChatModel:
         key = os.environ.get(spec.api_key_env)
         if not key:
             raise _setup_error(spec, f"environment variable {spec.api_key_env} is not set")
+        hide(key)
         kwargs["api_key"] = key
     if spec.temperature is not None:
         kwargs["temperature"] = spec.temperature

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -61,10 +61,20 @@ class SkillRouter:
     """Routes messages among the skills of one bot; fitted once, when the bot loads."""
 
     def __init__(self, skills: Sequence[SkillBase], settings: RouterConfig | None = None,
-                 model: BaseChatModel | None = None) -> None:
+                 model: BaseChatModel | None = None,
+                 redact: Callable[[str], str] | None = None) -> None:
+        """Fit the router.
+
+        Args:
+            skills: the bot's skills.
+            settings: flows.yaml's `router:`.
+            model: the router model, if any.
+            redact: applied to the message before the router model sees it.
+        """
         settings = settings or RouterConfig()
         self._skills = {skill.name: skill for skill in skills}
         self._model = model
+        self._redact = redact
         self._ambiguous = settings.ambiguous
         texts, owners = _training_texts(skills)
         self._owners = np.array(owners, dtype=object)
@@ -130,7 +140,7 @@ class SkillRouter:
             SystemMessage("Pick the skill that should handle the user's message. Reply with "
                           "the skill's name only, or 'none' if no skill fits.\n\nSkills:\n"
                           + listing),
-            HumanMessage(text),
+            HumanMessage(self._redact(text) if self._redact else text),
         ])
         reply = str(answer.text).strip().strip("'\"`.").lower()
         return next((name for name in candidates if name.lower() == reply), None)

@@ -22,6 +22,7 @@ from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
+from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import ConfigError, ParleyError
 from parley_bot.agents.flowsfile import load_flows
@@ -72,8 +73,10 @@ def _setup(
     version: Annotated[bool, typer.Option(
         "--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
 ) -> None:
+    handler = RichHandler(console=err, show_path=False)
+    safelog.install(handler)  # escaped, no secrets, personal data redacted once a bot opens
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s",
-                        handlers=[RichHandler(console=err, show_path=False)])
+                        handlers=[handler])
     for noisy in ("httpx", "httpcore", "openai", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -82,16 +85,19 @@ def _setup(
 def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
     """Validate flows.yaml; print every problem as FILE:LINE:COL: field: message.
 
-    Beyond the schema: every knowledge folder exists and every model can be set up (its
-    provider package installed, its key variable set). Nothing is sent over the network.
+    Beyond the schema: every knowledge folder exists, every model can be set up (its
+    provider package installed, its key variable set) and so can redaction (its hash key
+    set). Nothing is sent over the network.
     """
     from parley_bot.agents.models import build_responders
+    from parley_bot.agents.privacy import Redactor
     from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():
         Ingestor(config.knowledge, config.root).check_sources()
         build_responders(config.models)
+        Redactor.from_config(config.privacy)
     out.print(f"{flows}: ok — {config.name!r}, {len(config.skills)} skill(s), "
               f"model {config.model.name}", markup=False)
 
@@ -153,15 +159,19 @@ def serve(
     import uvicorn
 
     from parley_bot.agents.models import build_responders
+    from parley_bot.agents.privacy import Redactor
     from parley_bot.channels.server import create_app
     from parley_bot.knowledge.ingest import Ingestor
 
     config = _load(flows)
     with _errors():  # fail here, with a message, rather than inside the server's start-up
+        Redactor.from_config(config.privacy)
         build_responders(config.models)
         knowledge = Ingestor(config.knowledge, config.root).open()
     app = create_app(config, watch=flows if reload else None, knowledge=knowledge)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # No logging config of uvicorn's own: its records (access lines hold request paths, and
+    # so conversation ids) go through parley's handler and its filter.
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
 
 
 @app.command()

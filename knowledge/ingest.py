@@ -17,10 +17,13 @@ again until it changes. A file deleted while an ingest runs is treated as delete
 BM25 itself is rebuilt from the stored chunks each time: it takes about a second for 5,000
 documents, far less than re-reading them.
 
-Pages of `url:` sources have no stat to trust: `run` fetches them every time (their manifest
-`stat` is null) and re-chunks only those whose content hash changed. A page that fails with a
-transient error (timeout, HTTP 5xx) keeps its indexed copy. `open`, at bot start, fetches
-nothing for a web source the index already holds pages of.
+Pages of `url:` sources have no stat to trust: `run` asks for them every time (their manifest
+`stat` is null), sending the ETag and Last-Modified the site gave last time, so an unchanged
+page answers 304 and is not downloaded; one that is downloaded is re-chunked only when its
+content hash changed. A page that fails with a transient error (timeout, HTTP 5xx) keeps its
+indexed copy. `open`, at bot start, fetches nothing for a web source the index already holds
+pages of. What the fetcher refuses (another site, a private address, robots.txt) is reported
+as skipped, and so is a file reached through a link that leads out of its source's folder.
 """
 
 from __future__ import annotations
@@ -37,9 +40,10 @@ from parley_bot.knowledge.chunking import chunk_document
 from parley_bot.knowledge.dense import DenseIndex
 from parley_bot.knowledge.loaders import PARSERS, load_file
 from parley_bot.knowledge.manifest import Entry, SavedIndex
+from parley_bot.knowledge.netguard import Scope
 from parley_bot.knowledge.store import EmbeddedStore
 from parley_bot.knowledge.types import Chunk, Document
-from parley_bot.knowledge.web import PageError, WebFetcher
+from parley_bot.knowledge.web import PageError, Validators, WebFetcher
 
 Progress = Callable[[int, int, str], None]
 
@@ -76,7 +80,7 @@ class _File:
 class _Page:
     key: str
     uri: str
-    source: str
+    scope: Scope
     fetch: bool  # False: keep the indexed copy without asking the site
 
 
@@ -127,7 +131,7 @@ class Ingestor:
         docs: dict[str, Entry] = {}
         chunks: list[Chunk] = []
         with WebFetcher() as web:
-            items: list[_File | _Page] = [*self._files()]
+            items: list[_File | _Page] = [*self._files(report)]
             items.extend(self._pages(web, old_docs, old_chunks, refetch, report))
             for done, item in enumerate(items, start=1):
                 old = old_docs.get(item.key)
@@ -192,7 +196,7 @@ class Ingestor:
             reason = str(exc).removeprefix(f"{item.uri}: ")
             report.skipped.append((item.key, reason))
             return Entry(source=item.source, uri=item.uri, hash=None, stat=stat, chunks=[],
-                         skipped=reason), []
+                         skipped=reason, etag=None, last_modified=None), []
         return self._index(item.key, document, old, old_chunks, report, stat)
 
     def _visit_page(
@@ -206,14 +210,20 @@ class Ingestor:
         if not page.fetch and old is not None:
             report.unchanged.append(page.key)
             return old, _chunks_of(old, old_chunks)
+        held = old if old is not None and _intact(old, old_chunks) else None
         try:
-            document = web.load(page.uri, page.source)
+            fetched = web.load(page.uri, page.scope, _validators(held) if held else None)
         except PageError as exc:
             report.skipped.append((page.key, exc.reason))
-            if exc.transient and old is not None and _intact(old, old_chunks):
-                return old, _chunks_of(old, old_chunks)  # until the site answers
+            if exc.transient and held is not None:
+                return held, _chunks_of(held, old_chunks)  # until the site answers
             return None, []
-        return self._index(page.key, document, old, old_chunks, report, None)
+        if fetched.document is None and held is not None:  # 304: not downloaded
+            report.unchanged.append(page.key)
+            return _with(held, fetched.validators), _chunks_of(held, old_chunks)
+        assert fetched.document is not None, "a 304 answers only a request with validators"
+        entry, chunks = self._index(page.key, fetched.document, old, old_chunks, report, None)
+        return _with(entry, fetched.validators), chunks
 
     def _index(
         self,
@@ -233,13 +243,16 @@ class Ingestor:
         (report.updated if indexed else report.added).append(key)
         chunks = chunk_document(document, self.config.chunk_tokens, self.config.chunk_overlap)
         entry = Entry(source=document.source, uri=document.uri, hash=document.content_hash,
-                      stat=stat, chunks=[c.id for c in chunks], skipped=None)
+                      stat=stat, chunks=[c.id for c in chunks], skipped=None, etag=None,
+                      last_modified=None)
         return entry, chunks
 
-    def _files(self) -> Iterator[_File]:
+    def _files(self, report: IngestReport | None = None) -> Iterator[_File]:
+        """The files of every `path:` source; those reached through a link out of their
+        source's folder are left out, and reported skipped when `report` is given."""
         for source in self.config.sources:
             if source.path is not None:
-                yield from self._source_files(source)
+                yield from self._source_files(source, report)
 
     def _pages(
         self,
@@ -255,7 +268,9 @@ class Ingestor:
         for source in self.config.sources:
             if source.url is None:
                 continue
-            held = [_Page(key, entry["uri"], source.name, fetch=False)
+            scope = Scope(source.url, source.name, frozenset(source.allow_hosts),
+                          source.allow_private)
+            held = [_Page(key, entry["uri"], scope, fetch=False)
                     for key, entry in old_docs.items()
                     if entry["source"] == source.name and entry["stat"] is None
                     and _intact(entry, old_chunks)]
@@ -264,14 +279,17 @@ class Ingestor:
                 continue
             failed: list[PageError] = []
             try:
-                urls = web.page_urls(source.url, failed)
+                prefix = f"{source.name}:"  # a key holds the URL asked for, before redirects
+                known = {page.key.removeprefix(prefix): _validators(old_docs[page.key])
+                         for page in held}
+                urls = web.page_urls(scope, failed, known)
             except PageError as exc:
                 report.skipped.append((f"{source.name}:{source.url}", exc.reason))
                 if exc.transient:
                     yield from held
                 continue
             report.skipped.extend((f"{source.name}:{exc.url}", exc.reason) for exc in failed)
-            pages = [_Page(f"{source.name}:{url}", url, source.name, True) for url in urls]
+            pages = [_Page(f"{source.name}:{url}", url, scope, True) for url in urls]
             yield from pages
             if any(exc.transient for exc in failed):  # a child sitemap will answer again
                 listed = {page.key for page in pages}
@@ -291,19 +309,28 @@ class Ingestor:
             raise KnowledgeError(f"knowledge source {source.name!r}: {base} does not exist")
         return base
 
-    def _source_files(self, source: KnowledgeSource) -> Iterator[_File]:
+    def _source_files(
+        self, source: KnowledgeSource, report: IngestReport | None
+    ) -> Iterator[_File]:
         base = self._location(source)
         assert base is not None
         if base.is_file():
             yield _File(f"{source.name}:{base.name}", base.name, base, source.name)
             return
+        inside = base.resolve()
         seen: set[Path] = set()
         for pattern in source.include:
             for path in sorted(base.glob(pattern)):
-                if path.is_file() and path not in seen and path.suffix.lower() in PARSERS:
-                    seen.add(path)
-                    uri = path.relative_to(base).as_posix()
-                    yield _File(f"{source.name}:{uri}", uri, path, source.name)
+                if path in seen or not path.is_file() or path.suffix.lower() not in PARSERS:
+                    continue
+                seen.add(path)
+                uri = path.relative_to(base).as_posix()
+                if not path.resolve().is_relative_to(inside):  # a link, or a link's folder
+                    if report is not None:
+                        report.skipped.append((f"{source.name}:{uri}",
+                                               "a link out of the source folder, not followed"))
+                    continue
+                yield _File(f"{source.name}:{uri}", uri, path, source.name)
 
     def _stale(self, saved: SavedIndex) -> bool:
         """Whether the settings changed, a file was added, removed or touched, or a web source
@@ -345,3 +372,13 @@ def _chunks_of(entry: Entry, chunks: dict[str, Chunk]) -> list[Chunk]:
 def _intact(entry: Entry, chunks: dict[str, Chunk]) -> bool:
     """Whether every chunk a manifest entry names is still in the chunk file."""
     return all(c in chunks for c in entry["chunks"])
+
+
+def _validators(entry: Entry) -> Validators:
+    """What the site said identifies the indexed version of a page."""
+    return Validators(entry["etag"], entry["last_modified"])
+
+
+def _with(entry: Entry, validators: Validators) -> Entry:
+    """`entry` with the validators of the page's latest response."""
+    return {**entry, "etag": validators.etag, "last_modified": validators.last_modified}

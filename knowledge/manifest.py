@@ -1,7 +1,8 @@
 """The index folder as saved, read back only when its files agree with one another.
 
     manifest.json   the settings, and per document its source, uri, content hash, file
-                    size/mtime and chunk ids; for a file that failed to load, why
+                    size/mtime or page ETag/Last-Modified, and chunk ids; for a file that
+                    failed to load, why
     chunks.jsonl    every chunk, one JSON object a line, in manifest order
     bm25/           the bm25s index over those chunks in the same order, and `chunk-ids`, a
                     digest of the ids it was built over
@@ -31,9 +32,10 @@ from parley_bot.knowledge.types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 """Bumped when stored data changes meaning, so older indexes are cut again.
-2: chunk ids include the source name; files that fail to load are recorded."""
+2: chunk ids include the source name; files that fail to load are recorded.
+3: web pages keep their ETag and Last-Modified."""
 
 _BUILT_OVER = "chunk-ids"
 
@@ -53,6 +55,10 @@ class Entry(TypedDict):
     """Its chunk ids in document order; empty for a file that failed to load."""
     skipped: str | None
     """Why the file failed to load. It is not read again until its size or mtime changes."""
+    etag: str | None
+    """A page's ETag, sent back as If-None-Match so an unchanged page is not downloaded."""
+    last_modified: str | None
+    """A page's Last-Modified, sent back as If-Modified-Since."""
 
 
 class Manifest(TypedDict):

@@ -1,38 +1,54 @@
 """Fetch the pages of a `url:` knowledge source: one page, or every page a sitemap lists.
 
+A web source is untrusted input that makes parley send requests, so every request is held to
+the source's `Scope`:
+
+- only the source's own site (scheme, host and port; http → https on the same host allowed)
+  and the hosts in its `allow_hosts`: sitemap entries and redirects that lead elsewhere are
+  refused and reported, never followed;
+- only public addresses, checked where the connection is made (`knowledge.netguard`), unless
+  the source has `allow_private` for its own host and port;
+- robots.txt is honoured (`knowledge.robots`);
+- each response is bounded in size (`max_bytes`) and time (`timeout` for each connect and
+  read, `max_seconds` for the whole exchange, redirects included);
+- a page fetched before is asked for with its ETag and Last-Modified, and a 304 answer
+  means it is not downloaded again.
+
 A sitemap index is followed one level down; a child sitemap that cannot be read is left out
-(and reported), the others still count. As the sitemaps protocol requires, only pages on
-the sitemap's own host are taken, at most `max_pages` of them, each at most `max_bytes`. A
-page is parsed by its content type (HTML, PDF, Word, Markdown, plain text), else by the suffix
-of its URL. Sitemaps are read with the standard library's expat parser, which fetches no
-external entities and (expat >= 2.4) refuses entity-expansion bombs.
+(and reported), the others still count. At most `max_pages` pages a source. A page is parsed
+by its content type (HTML, PDF, Word, Markdown, plain text), else by its URL's suffix.
 
     KnowledgeError
-    └── PageError     one URL could not be fetched or parsed; `transient` when a later try
-                      may succeed (timeout, connection error, HTTP 429 or 5xx)
+    └── PageError     one URL could not be fetched or parsed, or was refused; `transient`
+                      when a later try may succeed (timeout, connection error, HTTP 429/5xx)
 """
 
 from __future__ import annotations
 
 import logging
-import zlib
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import TracebackType
-from xml.etree import ElementTree
 
 import httpx
 
 from parley_bot.agents.errors import KnowledgeError
 from parley_bot.knowledge.loaders import PARSERS, parse_bytes
+from parley_bot.knowledge.netguard import AddressRefused, GuardedBackend, Scope, guarded_transport
+from parley_bot.knowledge.robots import Robots
+from parley_bot.knowledge.sitemap import parse_sitemap
 from parley_bot.knowledge.types import Document
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "parley-ingest/0.1"
 TIMEOUT = 20.0
+MAX_SECONDS = 120.0
 MAX_PAGES = 500
 MAX_BYTES = 20 * 1024 * 1024
+MAX_REDIRECTS = 5
 
 _BOM = b"\xef\xbb\xbf"
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -59,11 +75,33 @@ class PageError(KnowledgeError):
 
 
 @dataclass(frozen=True)
+class Validators:
+    """What a server said identifies a page's version, sent back to ask 'changed since?'."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        sent = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {name: value for name, value in sent.items() if value}
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A loaded page: its document, or None when the server said it has not changed."""
+
+    document: Document | None
+    validators: Validators
+
+
+@dataclass(frozen=True)
 class _Response:
     url: str
-    media_type: str
-    charset: str | None
-    content: bytes
+    status: int
+    media_type: str = ""
+    charset: str | None = None
+    content: bytes = b""
+    validators: Validators = Validators()
 
 
 class WebFetcher:
@@ -75,19 +113,24 @@ class WebFetcher:
         timeout: seconds allowed for each connect, read and write.
         max_pages: the most pages one source (sitemap) yields; the rest are left out, logged.
         max_bytes: the largest page or sitemap accepted.
+        max_seconds: the longest one URL may take, redirects and body included.
     """
 
     def __init__(
-        self, *, timeout: float = TIMEOUT, max_pages: int = MAX_PAGES, max_bytes: int = MAX_BYTES
+        self, *, timeout: float = TIMEOUT, max_pages: int = MAX_PAGES, max_bytes: int = MAX_BYTES,
+        max_seconds: float = MAX_SECONDS,
     ) -> None:
-        if max_pages < 1 or max_bytes < 1 or timeout <= 0:
+        if max_pages < 1 or max_bytes < 1 or timeout <= 0 or max_seconds <= 0:
             raise ValueError(
                 f"WebFetcher needs positive limits, got timeout={timeout!r}, "
-                f"max_pages={max_pages!r}, max_bytes={max_bytes!r}"
+                f"max_pages={max_pages!r}, max_bytes={max_bytes!r}, max_seconds={max_seconds!r}"
             )
         self.timeout = timeout
         self.max_pages = max_pages
         self.max_bytes = max_bytes
+        self.max_seconds = max_seconds
+        self._guard = GuardedBackend()
+        self._robots = Robots(self._robots_txt)
         self._client: httpx.Client | None = None
         self._pending: dict[str, _Response] = {}
 
@@ -105,38 +148,70 @@ class WebFetcher:
             self._client = None
         self._pending.clear()
 
-    def page_urls(self, url: str, failed: list[PageError] | None = None) -> list[str]:
-        """The pages of a source: those its sitemap (or sitemap index) lists, or `[url]`.
+    def page_urls(
+        self, scope: Scope, failed: list[PageError] | None = None,
+        known: Mapping[str, Validators] | None = None,
+    ) -> list[str]:
+        """The pages of a source: those its sitemap (or sitemap index) lists, or its URL.
 
         Args:
-            url: a page, a sitemap, or a sitemap index.
-            failed: where the errors of child sitemaps that cannot be fetched or read are
-                appended (they are logged either way); the pages of the other children are
-                still returned.
+            scope: the source.
+            failed: where refused entries and the errors of child sitemaps that cannot be
+                read are appended (they are logged either way); the other pages still count.
+            known: validators of pages fetched before: a page source is asked 'changed?'.
 
         Raises:
-            PageError: `url` itself cannot be fetched or read.
+            PageError: the source's URL itself cannot be fetched or read.
         """
-        response = self._get(url)
-        if not _is_sitemap(response):
+        failed = [] if failed is None else failed
+        url = scope.url
+        response = self._get(url, scope, (known or {}).get(url))
+        if response.status == 304 or not _is_sitemap(response):
             self._pending[url] = response  # `load` takes it from here instead of fetching again
             return [url]
-        kind, locations = self._sitemap(response)
+        kind, locations = self._sitemap(response, scope, failed)
         if kind == "sitemapindex":
-            locations = self._children(url, locations, [] if failed is None else failed)
+            locations = self._children(url, scope, locations, failed)
         if len(locations) > self.max_pages:
             log.warning("%s lists %d pages; only the first %d are indexed",
                         url, len(locations), self.max_pages)
         return locations[: self.max_pages]
 
-    def _children(self, url: str, sitemaps: list[str], failed: list[PageError]) -> list[str]:
+    def load(self, url: str, scope: Scope, validators: Validators | None = None) -> Fetched:
+        """Fetch and parse one page; its uri is the URL it was served from (after redirects).
+
+        Args:
+            url: a page of `scope`.
+            scope: its source.
+            validators: from the last time it was fetched; an unchanged page is not sent.
+
+        Raises:
+            PageError: the page cannot be fetched, is refused, is of an unsupported type,
+                or has no text.
+        """
+        response = self._pending.pop(url, None) or self._get(url, scope, validators)
+        if response.status == 304:
+            return Fetched(None, response.validators)
+        suffix = _SUFFIX_OF_TYPE.get(response.media_type) or _suffix(response.url)
+        parser = PARSERS.get(suffix or ".html")
+        if parser is None:
+            raise PageError(url, f"unsupported content type {response.media_type!r}")
+        try:
+            document = parse_bytes(_as_utf8(response), parser, scope.source, response.url)
+        except KnowledgeError as exc:
+            raise PageError(url, str(exc).removeprefix(f"{response.url}: ")) from exc
+        return Fetched(document, response.validators)
+
+    def _children(
+        self, url: str, scope: Scope, sitemaps: list[str], failed: list[PageError]
+    ) -> list[str]:
         """The pages the child sitemaps of index `url` list, in order, without repeats."""
         pages: dict[str, None] = {}
         for child in sitemaps:
             if len(pages) >= self.max_pages:
                 break
             try:
-                child_kind, child_pages = self._sitemap(self._get(child))
+                child_kind, child_pages = self._sitemap(self._get(child, scope), scope, failed)
             except PageError as exc:
                 log.warning("%s: sitemap %s left out: %s", url, child, exc.reason)
                 failed.append(exc)
@@ -147,50 +222,113 @@ class WebFetcher:
             pages.update(dict.fromkeys(child_pages))
         return list(pages)
 
-    def load(self, url: str, source: str) -> Document:
-        """Fetch and parse one page; its uri is the URL it was served from (after redirects).
+    def _sitemap(
+        self, response: _Response, scope: Scope, failed: list[PageError]
+    ) -> tuple[str, list[str]]:
+        """The sitemap's kind and the URLs it lists that are inside `scope`, fragments
+        dropped; the others are refused into `failed`."""
+        try:
+            kind, locations = parse_sitemap(response.content, self.max_bytes)
+        except KnowledgeError as exc:
+            raise PageError(response.url, str(exc)) from exc
+        base = httpx.URL(response.url)
+        found: dict[str, None] = {}
+        for location in locations:
+            try:
+                url = str(base.join(location).copy_with(fragment=None))
+            except httpx.InvalidURL:
+                url = location
+            reason = scope.refusal(url)
+            if reason is None:
+                found[url] = None
+            else:
+                log.warning("%s: refused %s: %s", response.url, location, reason)
+                failed.append(PageError(url, f"listed by {response.url}, refused: {reason}"))
+        return kind, list(found)
+
+    def _get(self, url: str, scope: Scope, validators: Validators | None = None) -> _Response:
+        """GET `url` within `scope`, following redirects that stay inside it.
 
         Raises:
-            PageError: the page cannot be fetched, is of an unsupported type, or has no text.
+            PageError: refused (scope, robots.txt, address), failed, or answered with an
+                HTTP error (or a redirect that names no Location).
         """
-        response = self._pending.pop(url, None) or self._get(url)
-        suffix = _SUFFIX_OF_TYPE.get(response.media_type) or _suffix(response.url)
-        parser = PARSERS.get(suffix or ".html")
-        if parser is None:
-            raise PageError(url, f"unsupported content type {response.media_type!r}")
-        try:
-            return parse_bytes(_as_utf8(response), parser, source, response.url)
-        except KnowledgeError as exc:
-            raise PageError(url, str(exc).removeprefix(f"{response.url}: ")) from exc
+        response = self._follow(url, scope, validators, robots=True)
+        if response.status >= 300 and response.status != 304:
+            status = response.status
+            reason = f"HTTP {status} {httpx.codes.get_reason_phrase(status)}".rstrip()
+            raise PageError(url, reason, transient=status == 429 or status >= 500)
+        return response
 
-    def _get(self, url: str) -> _Response:
-        if self._client is None:
-            self._client = httpx.Client(
-                timeout=self.timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
-            )
+    def _robots_txt(self, url: str) -> tuple[int, bytes]:
+        response = self._follow(url, Scope(url), None, robots=False)
+        return response.status, response.content
+
+    def _follow(
+        self, url: str, scope: Scope, validators: Validators | None, *, robots: bool
+    ) -> _Response:
+        if scope.allow_private:
+            self._guard.private_ok.add(scope.origin)
+        deadline = time.monotonic() + self.max_seconds
+        hop = url
+        for _ in range(MAX_REDIRECTS + 1):
+            reason = scope.refusal(hop)
+            if reason is not None:
+                raise PageError(url, reason if hop == url else f"redirected to {hop}: {reason}")
+            refused = self._robots.refusal(hop) if robots else None
+            if refused is not None:
+                raise PageError(url, refused[0], transient=refused[1])
+            result = self._exchange(url, hop, validators, deadline)
+            if isinstance(result, _Response):
+                return result
+            hop = result
+        raise PageError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _exchange(
+        self, url: str, hop: str, validators: Validators | None, deadline: float
+    ) -> _Response | str:
+        """One request: the response, or the URL a redirect points to."""
+        headers = validators.headers() if validators else {}
         try:
-            with self._client.stream("GET", url) as response:
-                status = response.status_code
-                if status >= 400:
-                    reason = f"HTTP {status} {response.reason_phrase}".rstrip()
-                    raise PageError(url, reason, transient=status == 429 or status >= 500)
-                content = self._read(url, response)
+            with self._http().stream("GET", hop, headers=headers) as response:
+                location = response.headers.get("location")
+                if response.is_redirect and location:
+                    return str(response.url.join(location))
+                found = Validators(response.headers.get("etag"),
+                                   response.headers.get("last-modified"))
+                if response.status_code == 304 and validators is not None:
+                    found = Validators(found.etag or validators.etag,
+                                       found.last_modified or validators.last_modified)
+                    return _Response(str(response.url), 304, validators=found)
+                if response.status_code >= 300:  # an error, or a redirect with no Location
+                    return _Response(str(response.url), response.status_code)
+                content = self._read(url, response, deadline)
                 media_type = response.headers.get("content-type", "").split(";")[0]
-                return _Response(str(response.url), media_type.strip().lower(),
-                                 response.charset_encoding, content)
+                return _Response(str(response.url), response.status_code,
+                                 media_type.strip().lower(), response.charset_encoding,
+                                 content, found)
+        except AddressRefused as exc:
+            where = "" if hop == url else f"redirected to {hop}: "
+            raise PageError(url, f"{where}refused: {exc.reason}") from exc
         except httpx.TimeoutException as exc:
             raise PageError(url, f"timed out after {self.timeout:g}s", transient=True) from exc
-        except httpx.UnsupportedProtocol as exc:
-            raise PageError(url, "not an http(s) URL") from exc
         except httpx.TransportError as exc:
             raise PageError(url, f"connection failed ({exc or type(exc).__name__})",
                             transient=True) from exc
         except httpx.InvalidURL as exc:
             raise PageError(url, f"invalid URL ({exc})") from exc
-        except httpx.HTTPError as exc:  # too many redirects, undecodable body
+        except httpx.HTTPError as exc:  # an undecodable body
             raise PageError(url, f"{type(exc).__name__}: {exc}") from exc
 
-    def _read(self, url: str, response: httpx.Response) -> bytes:
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                transport=guarded_transport(self._guard), timeout=self.timeout,
+                follow_redirects=False, headers={"User-Agent": USER_AGENT},
+            )
+        return self._client
+
+    def _read(self, url: str, response: httpx.Response, deadline: float) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise PageError(url, f"larger than {self.max_bytes:,} bytes ({int(declared):,})")
@@ -200,32 +338,10 @@ class WebFetcher:
             size += len(part)
             if size > self.max_bytes:
                 raise PageError(url, f"larger than {self.max_bytes:,} bytes")
+            if time.monotonic() > deadline:
+                raise PageError(url, f"took longer than {self.max_seconds:g}s", transient=True)
             parts.append(part)
         return b"".join(parts)
-
-    def _sitemap(self, response: _Response) -> tuple[str, list[str]]:
-        """('urlset' or 'sitemapindex', the `<loc>` URLs on the sitemap's host, in order)."""
-        content = response.content
-        if content[:2] == b"\x1f\x8b":  # a sitemap.xml.gz served as a file
-            inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            content = inflate.decompress(content, self.max_bytes)
-            if inflate.unconsumed_tail:
-                raise PageError(response.url, f"sitemap larger than {self.max_bytes:,} bytes")
-        try:
-            root = ElementTree.fromstring(content)
-        except ElementTree.ParseError as exc:
-            raise PageError(response.url, f"not a readable sitemap ({exc})") from exc
-        kind = _local(root.tag)
-        if kind not in ("urlset", "sitemapindex"):
-            raise PageError(response.url, f"not a sitemap (root element <{kind}>)")
-        base = httpx.URL(response.url)
-        found: dict[str, None] = {}
-        for entry in root:
-            for loc in entry:
-                url = _same_site(base, loc.text or "") if _local(loc.tag) == "loc" else None
-                if url is not None:
-                    found[url] = None
-        return kind, list(found)
 
 
 def _is_sitemap(response: _Response) -> bool:
@@ -233,21 +349,6 @@ def _is_sitemap(response: _Response) -> bool:
         return True
     path = httpx.URL(response.url).path.lower()
     return response.media_type not in _HTML_TYPES and path.endswith((".xml", ".xml.gz"))
-
-
-def _same_site(base: httpx.URL, location: str) -> str | None:
-    """`location` without its fragment when it is on `base`'s scheme and host, else None."""
-    location = location.strip()
-    if not location:
-        return None
-    try:
-        url = base.join(location).copy_with(fragment=None)
-    except httpx.InvalidURL:
-        return None
-    if url.scheme != base.scheme or url.host != base.host or url.port != base.port:
-        log.warning("%s: skipping %s (another site)", base, location)
-        return None
-    return str(url)
 
 
 def _as_utf8(response: _Response) -> bytes:
@@ -265,8 +366,3 @@ def _as_utf8(response: _Response) -> bytes:
 
 def _suffix(url: str) -> str:
     return PurePosixPath(httpx.URL(url).path).suffix.lower()
-
-
-def _local(tag: str) -> str:
-    """An XML tag without its namespace: '{http://www.sitemaps.org/...}loc' is 'loc'."""
-    return tag.rpartition("}")[2]

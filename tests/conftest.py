@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh copy of the example bot per test, and a stand-in model server."""
+"""Shared fixtures: a fresh copy of the example bot per test, a stand-in model server, and a
+web site on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ruamel.yaml import YAML
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.scaffold import init_bot
+from tests.utils import site as web_site
 from tests.utils.api_stub import ApiStub
 from tests.utils.api_stub import serving as serving_api
 from tests.utils.openai_stub import OpenAIStub, serving
@@ -56,3 +58,9 @@ def _stub_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def api_stub() -> Iterator[ApiStub]:
     with serving_api(ApiStub()) as stub:
         yield stub
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[web_site.Site]:
+    with web_site.serving(tmp_path / "www") as running:
+        yield running

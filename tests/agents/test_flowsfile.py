@@ -180,3 +180,30 @@ def test_python_tools_in_the_bot_folder_count_as_known_tools(tmp_path: Path) -> 
         load_flows(tmp_path / "flows.yaml")
     assert str(caught.value.problems[0]).endswith(
         "flows.yaml:3:36: skills[0].tools[0]: unknown tool 'prize' (known: ['price'])")
+
+
+def test_trust_settings_are_checked_where_they_are_written() -> None:
+    text = (
+        "name: Acme\n"
+        "knowledge:\n"
+        "  sources:\n"
+        "    - {name: docs, path: docs, include: ['../secrets/*.md']}\n"
+        "    - {name: faq, path: faq, allow_private: true}\n"
+        "    - {name: site, url: 'https://help.example.com/', allow_hosts: [www.example.com]}\n"
+        "privacy:\n"
+        "  redact: [email, passport]\n"
+        "  phone_regions: [uk]\n"
+        "model: {name: 'openai:gpt-4o-mini', private: maybe}\n"
+    )
+    assert problems(text) == [
+        "flows.yaml:4:41: knowledge.sources[0].include: pattern '../secrets/*.md' leaves the "
+        "source folder; patterns are relative to `path`, without '..'",
+        "flows.yaml:5:45: knowledge.sources[1].allow_private: allow_private applies to 'url' "
+        "sources only",
+        "flows.yaml:8:19: privacy.redact[1]: Input should be 'email', 'phone', 'card', 'iban' "
+        "or 'ip' (got 'passport')",
+        "flows.yaml:9:18: privacy.phone_regions: unknown phone region(s) ['uk'] (upper-case "
+        "ISO 3166 codes, such as US or GB)",
+        "flows.yaml:10:46: model.private: Input should be a valid boolean, unable to interpret "
+        "input (got 'maybe')",
+    ]

@@ -13,7 +13,7 @@ from parley_bot.agents.models import build_responders
 from parley_bot.channels.messages import OutboundMessage, StreamChunk
 from tests.conftest import configure, stub_model
 from tests.utils.messages import inbound
-from tests.utils.openai_stub import OpenAIStub, serving
+from tests.utils.openai_stub import OpenAIStub, quoted_blocks, serving
 
 
 async def test_model_reply_is_streamed_cited_and_its_usage_recorded(
@@ -34,7 +34,7 @@ async def test_model_reply_is_streamed_cited_and_its_usage_recorded(
     assert [c.uri for c in reply.citations] == ["returns.md"]
     request = openai_stub.requests[-1]
     assert request["model"] == "stub-model" and request["stream"] is True
-    assert "returns.md" in request["messages"][0]["content"]  # sources are in the prompt
+    assert "returns.md" in quoted_blocks(request["messages"][-1]["content"])["SOURCES"]
     assert reply.usage is not None
     assert reply.usage.model == "openai:stub-model"
     assert (reply.usage.input_tokens, reply.usage.output_tokens) == (

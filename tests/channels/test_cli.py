@@ -9,8 +9,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.conftest import configure, stub_model
 from tests.utils.cli import PARLEY, free_port, parley
+from tests.utils.openai_stub import OpenAIStub
 
 BROKEN = """\
 name: Acme
@@ -66,7 +69,13 @@ def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     assert schema["additionalProperties"] is False
-    assert {"name", "model", "skills", "knowledge", "memory"} <= schema["properties"].keys()
+    assert {"name", "model", "skills", "knowledge", "memory", "privacy"} <= schema[
+        "properties"].keys()
+    definitions = schema["$defs"]
+    assert set(definitions["PrivacyConfig"]["properties"]) == {
+        "redact", "mode", "hash_key_env", "phone_regions", "transcript"}
+    assert {"allow_hosts", "allow_private"} <= definitions["KnowledgeSource"]["properties"].keys()
+    assert "private" in definitions["ModelSpec"]["properties"]
     assert schema["required"] == ["name"]
     assert {"tools", "router"} <= schema["properties"].keys()
     kinds = schema["$defs"]
@@ -173,6 +182,38 @@ def test_serve_answers_over_http(bot_dir: Path) -> None:
                                                      "text": "what does the warranty cover?"})
         assert reply.status_code == 200
         assert reply.json()["citations"][0]["uri"] == "warranty.md"
+        forged = httpx.get(f"{base}/api/conversations/x%0AERROR%20forged%20record")
+        assert forged.status_code == 404
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        output, _ = process.communicate(timeout=30)
+    # uvicorn's records go through parley's handler and its filter, not uvicorn's own
+    # formatter ("INFO:     ..."); its access line keeps the path percent-encoded.
+    assert "INFO:" not in output and "x%0AERROR%20forged%20record" in output, output
+    assert not any(line.lstrip().startswith("ERROR forged") for line in output.splitlines())
+
+
+def test_chat_logs_escape_ids_and_redact_personal_data(
+    bot_dir: Path, openai_stub: OpenAIStub
+) -> None:
+    configure(bot_dir, model=stub_model(openai_stub))
+    result = parley("--debug", "chat", "--conversation", "c1\nINFO forged", cwd=bot_dir,
+                    stdin="I'm jane@example.com, +1 415 555 2671, card 4111 1111 1111 1111\n")
+    assert result.returncode == 0, result.stderr
+    turn = next(line for line in result.stderr.splitlines() if "turn (conversation=" in line)
+    assert "conversation=c1\\nINFO forged" in turn
+    assert "I'm <EMAIL>, <PHONE>, card <CARD>" in turn
+    assert "jane@example.com" not in result.stderr and "4111" not in result.stderr
+    assert openai_stub.user_texts(openai_stub.requests[0]) == [
+        "I'm <EMAIL>, <PHONE>, card <CARD>"]
+
+
+def test_check_and_serve_need_the_hash_key_when_redaction_hashes(
+    bot_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PARLEY_REDACTION_KEY", raising=False)
+    configure(bot_dir, privacy={"mode": "hash"})
+    for command in ("check", "serve"):
+        result = parley(command, cwd=bot_dir)
+        assert result.returncode == 1, command
+        assert "PARLEY_REDACTION_KEY (privacy.hash_key_env) is not set" in result.stderr

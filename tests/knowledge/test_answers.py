@@ -7,8 +7,8 @@ from pathlib import Path
 from parley_bot.agents.bot import Bot
 from tests.conftest import configure
 from tests.knowledge.builders import docx_bytes, html_page, pdf_bytes
-from tests.knowledge.conftest import Site
 from tests.utils.messages import inbound
+from tests.utils.site import Site
 
 
 async def test_answers_cite_pdf_pages_docx_headings_html_sections_and_web_pages(
@@ -33,7 +33,7 @@ async def test_answers_cite_pdf_pages_docx_headings_html_sections_and_web_pages(
     site.sitemap(["/clinics.html", "/repairs.html"])
     config = configure(bot_dir, skills=[], knowledge={"sources": [
         {"name": "docs", "path": "knowledge/docs"},
-        {"name": "site", "url": site.url("/sitemap.xml")},
+        {"name": "site", "url": site.url("/sitemap.xml"), "allow_private": True},
     ]})
 
     async with Bot.open(config) as bot:

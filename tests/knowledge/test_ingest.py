@@ -9,6 +9,7 @@ import shutil
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from parley_bot.knowledge.loaders import load_file
 from parley_bot.knowledge.store import EmbeddedStore
 from parley_bot.knowledge.types import Document
 from tests.knowledge.builders import docx_bytes, html_page, pdf_bytes
-from tests.knowledge.conftest import Site
+from tests.utils.site import Site, serving
 
 RETURNS_MD = """# Returns
 
@@ -452,8 +453,9 @@ RETURNS_HTML = "<h1>Returns</h1><p>Unworn shoes can be returned within 60 days.<
 SHIPPING_HTML = "<h1>Shipping</h1><p>Standard delivery takes three working days.</p>"
 
 
-def web_source(site: Site) -> KnowledgeSource:
-    return KnowledgeSource(name="shop", url=site.url("/sitemap.xml"))
+def web_source(site: Site, path: str = "/sitemap.xml", **options: Any) -> KnowledgeSource:
+    """The site as a source; on 127.0.0.1, so it opts in with `allow_private`."""
+    return KnowledgeSource(name="shop", url=site.url(path), allow_private=True, **options)
 
 
 def test_a_site_is_indexed_and_only_changed_pages_are_rechunked(
@@ -503,7 +505,7 @@ def test_a_broken_child_sitemap_leaves_out_only_its_pages(tmp_path: Path, shop: 
     shop.sitemap(["/returns.html"], name="/sitemap-help.xml")
     shop.sitemap(["/shipping.html"], name="/sitemap-shop.xml")
     shop.sitemap_index(["/sitemap-help.xml", "/sitemap-shop.xml"])
-    ingest = ingestor(tmp_path, KnowledgeSource(name="shop", url=shop.url("/sitemap_index.xml")))
+    ingest = ingestor(tmp_path, web_source(shop, "/sitemap_index.xml"))
     returns, shipping = f"shop:{shop.url('/returns.html')}", f"shop:{shop.url('/shipping.html')}"
     child = f"shop:{shop.url('/sitemap-shop.xml')}"
     shop.status["/sitemap-shop.xml"] = 404
@@ -563,3 +565,91 @@ def test_open_fetches_a_site_the_index_has_no_pages_of(
 
     assert top(store, "how long is delivery") == (shop.url("/shipping.html"), ("Shipping",), None)
     assert top(store, "are refurbished units covered") == ("warranty.pdf", (), 2)
+
+
+def test_sitemap_entries_and_redirects_that_lead_inward_are_refused_and_reported(
+    tmp_path: Path, shop: Site
+) -> None:
+    metadata = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+    with serving(tmp_path / "intranet") as intranet:
+        intranet.write("/salaries.html", html_page("Salaries", "<p>Salary bands 2026.</p>"))
+        secret = intranet.url("/salaries.html")
+        shop.redirect["/old-returns.html"] = secret
+        shop.redirect["/old-shipping.html"] = metadata
+        shop.sitemap(["/returns.html", "/shipping.html", "/old-returns.html",
+                      "/old-shipping.html", secret, metadata])
+
+        store, report = ingestor(tmp_path, web_source(shop)).run()
+
+        assert intranet.requests == []
+    another = "is another site (allow_hosts names the hosts a source may lead to)"
+    sitemap = shop.url("/sitemap.xml")
+    assert sorted(report.skipped) == sorted([
+        (f"shop:{shop.url('/old-returns.html')}",
+         f"redirected to {secret}: 127.0.0.1:{intranet.port} {another}"),
+        (f"shop:{shop.url('/old-shipping.html')}",
+         f"redirected to {metadata}: 169.254.169.254 {another}"),
+        (f"shop:{secret}", f"listed by {sitemap}, refused: 127.0.0.1:{intranet.port} {another}"),
+        (f"shop:{metadata}", f"listed by {sitemap}, refused: 169.254.169.254 {another}"),
+    ])
+    assert sorted(report.added) == [f"shop:{shop.url('/returns.html')}",
+                                    f"shop:{shop.url('/shipping.html')}"]
+    assert "Salary" not in all_text(store) and "three working days" in all_text(store)
+
+
+def test_a_reingest_downloads_only_the_pages_that_changed(tmp_path: Path, shop: Site) -> None:
+    ingest = ingestor(tmp_path, web_source(shop))
+    ingest.run()
+    shop.answers.clear()
+
+    _, report = ingest.run()
+
+    assert sorted(report.unchanged) == [f"shop:{shop.url('/returns.html')}",
+                                        f"shop:{shop.url('/shipping.html')}"]
+    assert shop.downloaded() == ["/sitemap.xml"]  # the pages answered 304
+    shop.write("/shipping.html", html_page("Shipping", "<h1>Shipping</h1><p>Now two days.</p>"))
+    shop.answers.clear()
+
+    store, report = ingest.run()
+
+    assert report.updated == [f"shop:{shop.url('/shipping.html')}"]
+    assert shop.downloaded() == ["/sitemap.xml", "/shipping.html"]
+    assert "Now two days." in all_text(store)
+
+
+@pytest.mark.parametrize("path", ["/returns.html", "/help"])
+def test_a_single_page_source_is_asked_whether_it_changed(
+    tmp_path: Path, shop: Site, path: str
+) -> None:
+    shop.redirect["/help"] = "/returns.html"
+    ingest = ingestor(tmp_path, web_source(shop, path))
+    ingest.run()
+    shop.answers.clear()
+
+    store, report = ingest.run()
+
+    assert report.unchanged == [f"shop:{shop.url(path)}"]
+    redirect = [("/help", 302)] if path == "/help" else []
+    assert shop.answers == [("/robots.txt", 404), *redirect, ("/returns.html", 304)]
+    assert "Unworn shoes" in all_text(store)
+
+
+def test_links_out_of_the_folder_are_skipped_and_reported(tmp_path: Path, docs: Path) -> None:
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "passwords.txt").write_text("root password is hunter2\n")
+    (outside / "notes").mkdir()
+    (outside / "notes" / "payroll.md").write_text("# Payroll\n\nSalaries are paid monthly.\n")
+    (docs / "passwords.txt").symlink_to(outside / "passwords.txt")
+    (docs / "notes" / "linked").symlink_to(outside / "notes", target_is_directory=True)
+    (docs / "returns-again.md").symlink_to(docs / "returns.md")  # stays inside: indexed
+    source = KnowledgeSource(name="docs", path=docs, include=["*.md", "*.txt", "*/*/*.md"])
+
+    store, report = ingestor(tmp_path, source).run()
+
+    assert sorted(report.skipped) == [
+        ("docs:notes/linked/payroll.md", "a link out of the source folder, not followed"),
+        ("docs:passwords.txt", "a link out of the source folder, not followed"),
+    ]
+    assert "docs:returns-again.md" in report.added
+    assert "hunter2" not in all_text(store) and "Salaries" not in all_text(store)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
 import socket
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
 
 import pytest
 
+from parley_bot.knowledge.netguard import Scope
+from parley_bot.knowledge.types import Document
 from parley_bot.knowledge.web import PageError, WebFetcher
 from tests.knowledge.builders import CHROME_WORDS, html_page, pdf_bytes
-from tests.knowledge.conftest import Site
+from tests.utils.site import Site, serving
 
 RETURNS = html_page("Returns", '<h1>Returns</h1><p>Return unworn shoes within 60 days.</p>'
                                '<h2 id="refunds">Refunds</h2><p>Refunds reach your card in '
@@ -24,6 +29,18 @@ def web() -> WebFetcher:
     return WebFetcher(timeout=5)
 
 
+def scope(site: Site, path: str = "/") -> Scope:
+    """A source of the test site; on 127.0.0.1, so it opts in with `allow_private`."""
+    return Scope(site.url(path), "help", allow_private=True)
+
+
+def page(web: WebFetcher, site: Site, path: str) -> Document:
+    """Load a page of the site that the fetcher has not fetched before."""
+    fetched = web.load(site.url(path), scope(site, path))
+    assert fetched.document is not None
+    return fetched.document
+
+
 def test_sitemap_lists_its_pages_on_the_same_site(site: Site, web: WebFetcher) -> None:
     site.write("/sitemap.xml", f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -33,7 +50,7 @@ def test_sitemap_lists_its_pages_on_the_same_site(site: Site, web: WebFetcher) -
   <url><loc>https://elsewhere.example/phish.html</loc></url>
 </urlset>""")
     with web:
-        urls = web.page_urls(site.url("/sitemap.xml"))
+        urls = web.page_urls(scope(site, "/sitemap.xml"))
     assert urls == [site.url("/returns.html"), site.url("/shipping.html")]
     assert site.fetched() == ["/sitemap.xml"]  # listing fetches no page
 
@@ -51,7 +68,7 @@ def test_sitemap_index_is_followed_one_level(site: Site, web: WebFetcher) -> Non
   <sitemap><loc>{site.url("/sitemap-shop.xml")}</loc></sitemap>
 </sitemapindex>""")
     with web:
-        urls = web.page_urls(site.url("/sitemap_index.xml"))
+        urls = web.page_urls(scope(site, "/sitemap_index.xml"))
     assert urls == [site.url("/returns.html"), site.url("/shipping.html")]
     assert "/sitemap-help.xml" in site.fetched() and "/sitemap-deeper.xml" in site.fetched()
     assert site.fetched("/sitemap-help.xml") == ["/sitemap-help.xml"]  # not followed twice
@@ -65,7 +82,7 @@ def test_a_broken_child_sitemap_is_left_out_and_reported(site: Site, web: WebFet
     site.sitemap_index(["/sitemap-torn.xml", "/sitemap-shop.xml", "/sitemap-help.xml"])
     failed: list[PageError] = []
     with web:
-        urls = web.page_urls(site.url("/sitemap_index.xml"), failed)
+        urls = web.page_urls(scope(site, "/sitemap_index.xml"), failed)
     assert urls == [site.url("/returns.html")]
     assert [(e.url, e.reason.split(" (")[0], e.transient) for e in failed] == [
         (site.url("/sitemap-torn.xml"), "not a readable sitemap", False),
@@ -77,21 +94,21 @@ def test_gzipped_sitemap_is_read(site: Site, web: WebFetcher) -> None:
     site.sitemap(["/returns.html"])
     site.write("/sitemap.xml.gz", gzip.compress((site.root / "sitemap.xml").read_bytes()))
     with web:
-        assert web.page_urls(site.url("/sitemap.xml.gz")) == [site.url("/returns.html")]
+        assert web.page_urls(scope(site, "/sitemap.xml.gz")) == [site.url("/returns.html")]
 
 
 def test_max_pages_bounds_a_sitemap(site: Site) -> None:
     site.sitemap([f"/page-{n}.html" for n in range(30)])
     with WebFetcher(max_pages=5) as web:
-        urls = web.page_urls(site.url("/sitemap.xml"))
+        urls = web.page_urls(scope(site, "/sitemap.xml"))
     assert urls == [site.url(f"/page-{n}.html") for n in range(5)]
 
 
 def test_a_page_url_is_its_own_list_and_is_fetched_once(site: Site, web: WebFetcher) -> None:
     site.write("/returns.html", RETURNS)
     with web:
-        assert web.page_urls(site.url("/returns.html")) == [site.url("/returns.html")]
-        document = web.load(site.url("/returns.html"), "help")
+        assert web.page_urls(scope(site, "/returns.html")) == [site.url("/returns.html")]
+        document = page(web, site, "/returns.html")
     assert site.fetched() == ["/returns.html"]
     assert document.title == "Returns"
     assert document.source == "help"
@@ -101,7 +118,7 @@ def test_a_page_url_is_its_own_list_and_is_fetched_once(site: Site, web: WebFetc
 def test_a_page_is_parsed_without_its_chrome(site: Site, web: WebFetcher) -> None:
     site.write("/returns.html", RETURNS)
     with web:
-        document = web.load(site.url("/returns.html"), "help")
+        document = page(web, site, "/returns.html")
     assert [(s.heading_path, s.anchor) for s in document.sections] == [
         (("Returns",), "returns"), (("Returns", "Refunds"), "refunds")]
     text = " ".join(s.text for s in document.sections)
@@ -114,15 +131,15 @@ def test_requests_name_parley_as_the_user_agent(site: Site, web: WebFetcher) -> 
     site.write("/returns.html", RETURNS)
     site.sitemap(["/returns.html"])
     with web:
-        web.load(web.page_urls(site.url("/sitemap.xml"))[0], "help")
-    assert [path for path, _ in site.requests] == ["/sitemap.xml", "/returns.html"]
+        web.load(web.page_urls(scope(site, "/sitemap.xml"))[0], scope(site, "/sitemap.xml"))
+    assert [path for path, _ in site.requests] == ["/robots.txt", "/sitemap.xml", "/returns.html"]
     assert all(agent.startswith("parley-ingest/") for _, agent in site.requests), site.requests
 
 
 def test_a_pdf_on_the_site_is_parsed_as_a_pdf(site: Site, web: WebFetcher) -> None:
     site.write("/files/warranty.pdf", pdf_bytes(["Two-year warranty.", "Claims by email."]))
     with web:
-        document = web.load(site.url("/files/warranty.pdf"), "help")
+        document = page(web, site, "/files/warranty.pdf")
     assert [s.page for s in document.sections] == [1, 2]
 
 
@@ -145,7 +162,8 @@ def test_the_charset_header_wins_over_the_meta_tag() -> None:
     Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         with WebFetcher(timeout=5) as web:
-            document = web.load(f"http://127.0.0.1:{server.server_address[1]}/", "menu")
+            url = f"http://127.0.0.1:{server.server_address[1]}/"
+            document = web.load(url, Scope(url, "menu", allow_private=True)).document
     finally:
         server.shutdown()
         server.server_close()
@@ -164,7 +182,7 @@ def test_http_errors_name_the_status(
     site.write("/returns.html", RETURNS)
     site.status["/returns.html"] = status
     with web, pytest.raises(PageError) as caught:
-        web.load(site.url("/returns.html"), "help")
+        page(web, site, "/returns.html")
     assert (caught.value.reason, caught.value.transient) == (reason, transient)
     assert str(caught.value) == f"{site.url('/returns.html')}: {reason}"
 
@@ -174,8 +192,8 @@ def test_a_closed_port_is_a_transient_connection_error(web: WebFetcher) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed when the block ends: nobody listens there
     with web, pytest.raises(PageError) as caught:
-        web.page_urls(f"http://127.0.0.1:{port}/sitemap.xml")
-    assert caught.value.reason.startswith("connection failed")
+        web.page_urls(Scope(f"http://127.0.0.1:{port}/sitemap.xml", allow_private=True))
+    assert "connection failed" in caught.value.reason
     assert caught.value.transient
 
 
@@ -183,14 +201,14 @@ def test_a_slow_page_times_out(site: Site) -> None:
     site.write("/slow.html", RETURNS)
     site.slow["/slow.html"] = 1.5
     with WebFetcher(timeout=0.3) as web, pytest.raises(PageError) as caught:
-        web.load(site.url("/slow.html"), "help")
+        page(web, site, "/slow.html")
     assert (caught.value.reason, caught.value.transient) == ("timed out after 0.3s", True)
 
 
 def test_an_oversized_page_is_refused(site: Site) -> None:
     site.write("/big.html", html_page("Big", "<p>" + "word " * 5000 + "</p>"))
     with WebFetcher(max_bytes=10_000) as web, pytest.raises(PageError, match="larger than"):
-        web.load(site.url("/big.html"), "help")
+        page(web, site, "/big.html")
 
 
 @pytest.mark.parametrize(
@@ -205,7 +223,7 @@ def test_a_broken_sitemap_is_refused(
 ) -> None:
     site.write(path, content)
     with web, pytest.raises(PageError) as caught:
-        web.page_urls(site.url(path))
+        web.page_urls(scope(site, path))
     assert caught.value.reason.startswith(reason)
 
 
@@ -214,9 +232,9 @@ def test_an_unsupported_type_and_an_empty_page_are_refused(site: Site, web: WebF
     site.write("/empty.html", html_page("Empty", ""))
     with web:
         with pytest.raises(PageError, match="unsupported content type 'image/png'"):
-            web.load(site.url("/logo.png"), "help")
+            page(web, site, "/logo.png")
         with pytest.raises(PageError) as caught:
-            web.load(site.url("/empty.html"), "help")
+            page(web, site, "/empty.html")
     assert caught.value.reason == "no text found (empty file?)"
     assert not caught.value.transient
 
@@ -224,3 +242,126 @@ def test_an_unsupported_type_and_an_empty_page_are_refused(site: Site, web: WebF
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_pages=0"):
         WebFetcher(max_pages=0)
+
+
+# --- where a source may lead --------------------------------------------------------------
+
+
+def test_a_redirect_on_the_same_site_is_followed(site: Site, web: WebFetcher) -> None:
+    site.write("/returns.html", RETURNS)
+    site.redirect["/old-returns"] = "/returns.html"
+    with web:
+        document = page(web, site, "/old-returns")
+    assert document.uri == site.url("/returns.html")
+
+
+def test_redirects_elsewhere_are_refused_without_a_request(site: Site, web: WebFetcher) -> None:
+    with serving(site.root.parent / "intranet") as intranet:
+        intranet.write("/secret.html", html_page("Secret", "<p>Salaries.</p>"))
+        site.redirect["/a"] = intranet.url("/secret.html")
+        site.redirect["/b"] = "http://169.254.169.254/latest/meta-data/"
+        with web:
+            reasons = []
+            for path in ("/a", "/b"):
+                with pytest.raises(PageError) as caught:
+                    page(web, site, path)
+                reasons.append(caught.value.reason)
+        assert intranet.requests == []
+    assert reasons == [
+        f"redirected to {intranet.url('/secret.html')}: 127.0.0.1:{intranet.port} is another "
+        "site (allow_hosts names the hosts a source may lead to)",
+        "redirected to http://169.254.169.254/latest/meta-data/: 169.254.169.254 is another "
+        "site (allow_hosts names the hosts a source may lead to)",
+    ]
+
+
+def test_allow_hosts_does_not_open_private_addresses(site: Site, web: WebFetcher) -> None:
+    site.redirect["/meta"] = "http://169.254.169.254/latest/meta-data/"
+    with serving(site.root.parent / "intranet") as intranet:
+        intranet.write("/secret.html", html_page("Secret", "<p>Salaries.</p>"))
+        site.redirect["/intranet"] = intranet.url("/secret.html")
+        source = Scope(site.url("/"), "help", frozenset({"127.0.0.1", "169.254.169.254"}),
+                       allow_private=True)
+        with web:
+            with pytest.raises(PageError) as to_intranet:
+                web.load(site.url("/intranet"), source)
+            with pytest.raises(PageError) as to_metadata:
+                web.load(site.url("/meta"), source)
+        assert intranet.requests == []  # only the source's own port opted in
+    assert to_intranet.value.reason == (f"redirected to {intranet.url('/secret.html')}: "
+                                        "refused: 127.0.0.1 is a loopback address")
+    assert to_metadata.value.reason == ("redirected to http://169.254.169.254/latest/meta-data/:"
+                                        " refused: 169.254.169.254 is a cloud metadata address")
+
+
+def test_a_private_address_needs_the_sources_opt_in(site: Site, web: WebFetcher) -> None:
+    site.write("/returns.html", RETURNS)
+    with web, pytest.raises(PageError) as caught:
+        web.load(site.url("/returns.html"), Scope(site.url("/returns.html"), "help"))
+    assert caught.value.reason == "refused: 127.0.0.1 is a loopback address"
+    assert not caught.value.transient
+    assert site.requests == []
+
+
+def test_a_redirect_loop_ends(site: Site, web: WebFetcher) -> None:
+    site.redirect["/a"] = "/b"
+    site.redirect["/b"] = "/a"
+    with web, pytest.raises(PageError, match="more than 5 redirects"):
+        page(web, site, "/a")
+    assert len(site.fetched()) == 6
+
+
+# --- bounds and conditional requests -------------------------------------------------------
+
+
+def test_a_page_that_trickles_is_cut_off_at_max_seconds() -> None:
+    class Trickle(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path != "/notes.txt":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the fetcher hangs up
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.01)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/notes.txt"
+    try:
+        # Each read is quick (well under `timeout`); the whole answer would take 10 s.
+        with WebFetcher(timeout=5, max_seconds=0.3) as web, pytest.raises(PageError) as caught:
+            web.load(url, Scope(url, allow_private=True))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (caught.value.reason, caught.value.transient) == ("took longer than 0.3s", True)
+
+
+@pytest.mark.parametrize("etags", [True, False])
+def test_an_unchanged_page_is_not_downloaded_again(site: Site, etags: bool) -> None:
+    site.etags = etags
+    site.write("/returns.html", RETURNS)
+    past = time.time() - 3600
+    os.utime(site.root / "returns.html", (past, past))
+    source = scope(site, "/returns.html")
+    with WebFetcher() as web:
+        first = web.load(site.url("/returns.html"), source)
+        again = web.load(site.url("/returns.html"), source, first.validators)
+        site.write("/returns.html", RETURNS.replace("60 days", "90 days"))
+        changed = web.load(site.url("/returns.html"), source, first.validators)
+    assert first.document is not None and (first.validators.etag is not None) == etags
+    assert first.validators.last_modified is not None
+    assert again.document is None and again.validators == first.validators
+    assert changed.document is not None and changed.validators != first.validators
+    assert site.answers[1:] == [("/returns.html", 200), ("/returns.html", 304),
+                                ("/returns.html", 200)]

@@ -1,12 +1,17 @@
 """A stand-in OpenAI-compatible server on 127.0.0.1 that speaks the real chat-completions
 wire format (JSON and SSE streaming, usage included, tool calls too), so the real `openai`
 client and `langchain-openai` are exercised end to end. It records every request it
-receives. A `reply` returning `ToolCall`s answers with tool calls instead of text."""
+receives. A `reply` returning `ToolCall`s answers with tool calls instead of text.
+
+`obedient` is a reply function for a model that does whatever its system message says: the
+kind of model a prompt injection succeeds against when documents reach the system message.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +34,27 @@ class ToolCall:
 
 
 Reply = Callable[[dict[str, Any]], "str | list[ToolCall]"]
+DEFAULT_ANSWER = "Stand-in answer [1]."
+_QUOTED = re.compile(r"<<<BEGIN QUOTED (.+?) (\w+)>>>\n(.*?)\n<<<END QUOTED \1 \2>>>", re.S)
+_ORDER = re.compile(r"answer (?:only )?with the (?:secret )?word (\w+)", re.I)
+
+
+def obedient(request: dict[str, Any]) -> str:
+    """Answer with the word the system message orders ('answer with the secret word X'),
+    wherever in it that order stands; else the default answer."""
+    system = " ".join(m["content"] for m in request["messages"] if m["role"] == "system")
+    order = _ORDER.search(system)
+    return order.group(1) if order else DEFAULT_ANSWER
+
+
+def quoted_blocks(content: str) -> dict[str, str]:
+    """The quoted blocks of a message's content, label → body."""
+    return {label: body for label, _, body in _QUOTED.findall(content)}
+
+
+def said(content: str) -> str:
+    """A user message's content without its quoted blocks: what the user typed."""
+    return content.split("\n\n<<<BEGIN QUOTED ", 1)[0]
 
 
 @dataclass
@@ -37,7 +63,7 @@ class OpenAIStub:
 
     port: int = 0
     mode: Mode = "ok"
-    reply: Reply = lambda request: "Stand-in answer [1]."
+    reply: Reply = lambda request: DEFAULT_ANSWER
     requests: list[dict[str, Any]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -46,7 +72,8 @@ class OpenAIStub:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def user_texts(self, request: dict[str, Any]) -> list[str]:
-        return [m["content"] for m in request["messages"] if m["role"] == "user"]
+        """What the user said in each user message of `request`, quoted blocks left out."""
+        return [said(m["content"]) for m in request["messages"] if m["role"] == "user"]
 
 
 def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
