@@ -178,7 +178,7 @@ def main() -> None:
                       f"{row['p50_ms']:.2f}", f"{row['p95_ms']:.2f}", f"{row['threshold']:.3f}")
     for name, (accuracy, recall) in PAPER.items():
         table.add_row(f"paper: {name}", f"{accuracy:.3f}", f"{recall:.3f}", "", "", "")
-    Console().print(table)
+    Console(width=120).print(table)
     if args.json:
         figures = next(iter(rows.values()))
         args.json.write_text(json.dumps({

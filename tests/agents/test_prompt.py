@@ -98,7 +98,8 @@ async def test_a_planted_web_page_does_not_change_an_obedient_models_answer(
 
     async with Bot.open(config) as bot:
         first = await bot.handle(inbound("how long can I return boots?"))
-        second = await bot.handle(inbound("can I return sandals too?"))
+        # About the page: a question it knows nothing of would be out of scope, no model call.
+        second = await bot.handle(inbound("can I return boots after 30 days?"))
 
     assert first.text == second.text == DEFAULT_ANSWER
     assert [c.uri for c in first.citations] == [site.url("/returns.html")]

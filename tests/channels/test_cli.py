@@ -198,14 +198,15 @@ def test_chat_logs_escape_ids_and_redact_personal_data(
 ) -> None:
     configure(bot_dir, model=stub_model(openai_stub))
     result = parley("--debug", "chat", "--conversation", "c1\nINFO forged", cwd=bot_dir,
-                    stdin="I'm jane@example.com, +1 415 555 2671, card 4111 1111 1111 1111\n")
+                    stdin="I'm jane@example.com, +1 415 555 2671, card 4111 1111 1111 1111: "
+                          "how much is express shipping?\n")
     assert result.returncode == 0, result.stderr
     turn = next(line for line in result.stderr.splitlines() if "turn (conversation=" in line)
     assert "conversation=c1\\nINFO forged" in turn
-    assert "I'm <EMAIL>, <PHONE>, card <CARD>" in turn
+    masked = "I'm <EMAIL>, <PHONE>, card <CARD>: how much is express shipping?"
+    assert masked in turn
     assert "jane@example.com" not in result.stderr and "4111" not in result.stderr
-    assert openai_stub.user_texts(openai_stub.requests[0]) == [
-        "I'm <EMAIL>, <PHONE>, card <CARD>"]
+    assert openai_stub.user_texts(openai_stub.requests[0]) == [masked]
 
 
 def test_check_and_serve_need_the_hash_key_when_redaction_hashes(
