@@ -53,6 +53,13 @@ async def test_dot_segments_are_refused_before_any_request(env: ApiStub) -> None
     assert not result.ok and "not allowed" in result.error and env.requests == []
 
 
+async def test_a_redirect_is_not_followed(env: ApiStub) -> None:
+    tools = ToolRegistry([order_tool("${ORDERS_API}/moved/{number}")])
+    result = await tools.call("order_status", {"number": "1"})
+    assert not result.ok and "HTTP 302" in result.error
+    assert [r["path"] for r in env.requests] == ["/moved/1"]
+
+
 async def test_a_json_body_template_gets_typed_values(env: ApiStub) -> None:
     tool = HttpTool.model_validate({
         "name": "note", "description": "Add a note", "method": "POST",

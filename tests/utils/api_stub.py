@@ -1,5 +1,6 @@
 """A stand-in business API on 127.0.0.1 for HTTP tools: an order system with orders to look
-up, a path that fails with 500, and one that never answers until released. It records every
+up, a path that fails with 500, one that redirects, and one that never answers until
+released. It records every
 request (method, raw path, headers, JSON body)."""
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ def _handler(stub: ApiStub) -> type[BaseHTTPRequestHandler]:
                 with contextlib.suppress(ConnectionError):
                     self._json(504, {"error": "too late"})
                 return
+            if self.path.startswith("/moved"):
+                self.send_response(302)
+                self.send_header("Location", f"{stub.base_url}/echo/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
             if self.path.startswith("/broken"):
                 return self._json(500, {"error": "database is down"})
             if self.path.startswith("/orders/"):
