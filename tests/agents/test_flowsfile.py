@@ -158,6 +158,8 @@ def test_tool_references_and_templates_are_checked_where_they_are_written() -> N
     # Checks across sections run once each section is valid on its own.
     assert problems(FORM.replace("tool: order_status", "tool: order_statsu")) == [
         "flows.yaml:10:11: skills[0].tool: unknown tool 'order_statsu' (known: ['order_status'])"]
+    assert problems(FORM + "    verify: {slot: mail, field: email}\n") == [
+        "flows.yaml:15:20: skills[0].verify.slot: unknown slot 'mail' (slots: ['number'])"]
     assert problems(FORM.replace("- name: number\n", "- name: num\n")) == [
         "flows.yaml:10:11: skills[0].tool: tool 'order_status' needs argument(s) ['number'] "
         "that no slot gives"]
