@@ -11,8 +11,9 @@ every document, and only then says it is out of scope. Just above it, in the `am
 band, an optional router model picks among the best candidates or none. One skill gets no
 classifier: its confidence is the nearest example's similarity; no skills route nothing.
 
-On CLINC150 (bench/routing.py), words + characters alone reach an in-scope accuracy of about
-0.91 at an out-of-scope recall of 0.75; with embeddings about 0.95.
+On CLINC150 (150 skills, bench/routing.py, threshold chosen on `val`): words and characters
+alone reach an in-scope accuracy of 0.908 at an out-of-scope recall of 0.772, in 1.5 ms a
+message (p50); with embeddings 0.950 at 0.691, in about 28 ms on a busy 2-core machine.
 """
 
 from __future__ import annotations
