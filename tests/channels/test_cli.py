@@ -184,6 +184,13 @@ def test_serve_answers_over_http(bot_dir: Path) -> None:
         assert reply.json()["citations"][0]["uri"] == "warranty.md"
         forged = httpx.get(f"{base}/api/conversations/x%0AERROR%20forged%20record")
         assert forged.status_code == 404
+        # parley serve reloads an edited flows.yaml by itself.
+        flows = bot_dir / "flows.yaml"
+        flows.write_text(flows.read_text().replace("name: Acme Outdoor assistant",
+                                                   "name: Acme reloaded"))
+        while httpx.get(f"{base}/healthz").json()["bot"] != "Acme reloaded":
+            assert time.monotonic() < deadline + 60, "flows.yaml was not reloaded"
+            time.sleep(0.2)
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)
