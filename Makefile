@@ -4,6 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+DEMO_PORT ?= 8001
 
 .PHONY: run test lint bench clean
 
@@ -20,8 +21,13 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,embeddings]'
 	touch $@ $(VENV)/.run-installed
 
+# The example bot's HTTP tools call ACME_API: a stand-in order system and catalog
+# (demo/acme_api.py, standard library only) runs beside the bot and stops with it.
 run: $(VENV)/.run-installed
-	$(BIN)/parley serve --flows flows.yaml --host $(HOST) --port $(PORT)
+	$(BIN)/python demo/acme_api.py --port $(DEMO_PORT) & \
+	trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	ACME_API=http://127.0.0.1:$(DEMO_PORT) $(BIN)/parley serve --flows flows.yaml \
+		--host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test-installed
 	$(BIN)/pytest -q
@@ -34,6 +40,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python bench/turn_overhead.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/routing.py
 
 clean:
 	rm -rf $(VENV) .parley .pytest_cache .mypy_cache .ruff_cache

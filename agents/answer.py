@@ -14,12 +14,13 @@ from langgraph.config import get_stream_writer
 
 from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import EXTRACTIVE, FlowsConfig, ModelSpec
-from parley_bot.agents.extractive import ExtractiveResponder
+from parley_bot.agents.extractive import ExtractiveResponder, knows_about
 from parley_bot.agents.models import Generation, Prompt, Responder
 from parley_bot.agents.prompt import Redact, build_messages
+from parley_bot.agents.scope import out_of_scope_text
+from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.telemetry import model_failed
-from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Citation, StreamChunk, StreamReset
 from parley_bot.knowledge.store import KnowledgeStore, TermWeights
 from parley_bot.knowledge.types import Passage
@@ -29,26 +30,41 @@ log = logging.getLogger("parley.answer")
 TOPIC_WEIGHT = 0.3
 
 
+
 def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
     """Build the retrieve node: the top passages for the question, limited to the skill's
     sources, with the skill's subject as a tie-breaker.
 
     The routed skill says what the question is about ('where is your store' is about store
     locations), so passages that also match its description gain `TOPIC_WEIGHT` of what the
-    best match for that description scores, on top of their own score for the question."""
+    best match for that description scores, on top of their own score for the question.
+    A follow-up that the skill's sources know nothing about gets the general search over all
+    of them; a turn with nothing relevant at all leaves `passages` empty (out of scope).
+    """
 
-    async def retrieve(state: TurnState) -> TurnState:
-        skill = config.skill(state.get("skill"))
-        sources = frozenset(skill.knowledge) if skill and skill.knowledge is not None else None
-        text = state["inbound"].text
+    async def search(text: str, sources: frozenset[str] | None, topic: str) -> list[Passage]:
         k = config.knowledge.top_k
-        topic = skill.description if skill is not None else ""
         # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
         passages = await asyncio.to_thread(knowledge.search, text, k * 2 if topic else k, sources)
         if topic and passages:
             about = await asyncio.to_thread(knowledge.search, topic, k * 2, sources)
             passages = _steered(passages, about, k)
-        return {"passages": passages}
+        return passages
+
+    async def retrieve(state: TurnState) -> TurnState:
+        skill = config.skill(state.get("skill"))
+        known = skill.knowledge if isinstance(skill, AnswerSkill) else None
+        text = state["inbound"].text
+        topic = skill.description if skill is not None else ""
+        passages = await search(text, frozenset(known) if known is not None else None, topic)
+        if knows_about(text, passages):
+            return {"passages": passages}
+        routing = state.get("routing")
+        if known is not None and routing is not None and routing.by == "follow-up":
+            passages = await search(text, None, "")
+            if knows_about(text, passages):
+                return {"passages": passages, "skill": None, "active": None}
+        return {"passages": []}
 
     return retrieve
 
@@ -130,7 +146,7 @@ def generate_node(
 def _draft(config: FlowsConfig, generation: Generation, passages: list[Passage],
            language: str | None, fallback: bool) -> Draft:
     if not generation.text:
-        return Draft(text=localize(config.fallback_answer, language), usage=generation.usage,
+        return Draft(text=out_of_scope_text(config, language), usage=generation.usage,
                      fallback=fallback)
     citations = tuple(citation(passages[i]) for i in generation.cited)
     return Draft(text=generation.text, citations=citations, usage=generation.usage,

@@ -9,6 +9,10 @@ a conversation's turns still run one at a time, in every process.
 When the store cannot be reached or written, or the conversation stays busy, the user is
 asked to try again (`texts.unavailable`) and nothing of the turn is kept: the checkpoint
 the turn graph writes is held back and stored with the turn's record, in one transaction.
+
+`Bot.reload` swaps in a new version (config, knowledge, router, tools, graph: one `Loaded`)
+while the bot runs; a turn uses the version it started with, and the store is untouched, so
+no conversation is lost.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -27,8 +32,9 @@ from parley_bot.agents import safelog
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import StoreError, StoreUnavailable
 from parley_bot.agents.graph import TurnGraph, build_graph
-from parley_bot.agents.models import Responder, build_responders
+from parley_bot.agents.models import Responder, build_responders, chat_model
 from parley_bot.agents.privacy import Redactor
+from parley_bot.agents.router import SkillRouter
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.store import Store, open_store
 from parley_bot.agents.telemetry import TurnTelemetry, store_failed
@@ -45,6 +51,7 @@ from parley_bot.channels.messages import (
 from parley_bot.knowledge.ingest import Ingestor
 from parley_bot.knowledge.languages import language_of
 from parley_bot.knowledge.store import KnowledgeStore
+from parley_bot.tools.registry import ToolRegistry
 
 CLAIM_TTL_S = 24 * 3600
 """How long an event id is remembered: longer than any platform retries a delivery."""
@@ -52,16 +59,33 @@ CLAIM_TTL_S = 24 * 3600
 log = logging.getLogger("parley.bot")
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """One version of a bot, replaced whole by a reload."""
+
+    config: FlowsConfig
+    graph: TurnGraph
+    redactor: Redactor | None
+    """For the transcript, unless `privacy.transcript` is 'original'."""
+
+
 class Bot:
     """A configured bot with its knowledge, models and store open."""
 
-    def __init__(self, config: FlowsConfig, graph: TurnGraph, store: Store,
-                 redactor: Redactor | None = None) -> None:
-        self.config = config
+    def __init__(self, loaded: Loaded, store: Store,
+                 responders: list[Responder] | None = None) -> None:
         self.store = store
-        self._graph = graph
-        self._redactor = redactor if config.privacy.transcript == "redacted" else None
+        self._loaded = loaded
+        self._responders = responders  # given by the caller: kept across reloads
         self._store_down: tuple[type[Exception], ...] = (StoreError, *store.unavailable)
+
+    @property
+    def config(self) -> FlowsConfig:
+        return self._loaded.config
+
+    @property
+    def _graph(self) -> TurnGraph:
+        return self._loaded.graph
 
     @classmethod
     @asynccontextmanager
@@ -83,19 +107,20 @@ class Bot:
 
         Log records are redacted as `config.privacy` says from here on (`agents.safelog`).
         """
-        redactor = Redactor.from_config(config.privacy)
-        safelog.redact_with(redactor)
-        if knowledge is None:  # parsing, fetching and embedding: off the event loop
-            knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
-        if responders is None:
-            responders = build_responders(config.models)
         if store is not None:
-            yield cls(config, build_graph(config, knowledge, responders, store.checkpointer,
-                                          store, redactor), store, redactor)
+            yield cls(await _load(config, store, knowledge, responders), store, responders)
             return
         async with open_store(config) as opened:
-            yield cls(config, build_graph(config, knowledge, responders, opened.checkpointer,
-                                          opened, redactor), opened, redactor)
+            yield cls(await _load(config, opened, knowledge, responders), opened, responders)
+
+    async def reload(self, config: FlowsConfig, knowledge: KnowledgeStore | None = None) -> None:
+        """Swap in `config` (and its knowledge index, re-opened unless given) for the next
+        turns. Anything that fails here leaves the running version in place.
+
+        Raises:
+            ParleyError: the new version cannot be set up (a model, the index).
+        """
+        self._loaded = await _load(config, self.store, knowledge, self._responders)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
         """Run one turn and return the reply (also stored in the transcript). A message over
@@ -123,6 +148,7 @@ class Bot:
     async def _turn(
         self, message: InboundMessage, *, chunks: bool
     ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
+        loaded = self._loaded  # the whole turn runs on one version, whatever reloads meanwhile
         reply: OutboundMessage | None = None
         try:
             if not await self._within_limits(message):
@@ -137,8 +163,8 @@ class Bot:
                 with TurnTelemetry(message) as telemetry:
                     with self.store.holding(message.key) as held:  # stored with the turn
                         try:
-                            async for item in self._run(message, turn_id, chunks,
-                                                        telemetry.callbacks):
+                            async for item in self._run(loaded.graph, message, turn_id,
+                                                        chunks, telemetry.callbacks):
                                 if isinstance(item, OutboundMessage):
                                     reply = item
                                 else:
@@ -151,7 +177,7 @@ class Bot:
                             failed = True
                             reply = OutboundMessage(
                                 conversation_id=message.conversation_id, fallback=True,
-                                text=localize(self.config.error_answer,
+                                text=localize(loaded.config.error_answer,
                                               language_of(message.text)))
                     assert reply is not None
                     seconds = time.perf_counter() - started
@@ -162,8 +188,8 @@ class Bot:
                         usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
                         at=message.received_at,
                     )  # redacted unless `privacy.transcript` is 'original'
-                    await self.store.record(
-                        self._redactor.turn(turn) if self._redactor else turn, held)
+                    redactor = loaded.redactor
+                    await self.store.record(redactor.turn(turn) if redactor else turn, held)
                     telemetry.answered(reply, seconds, failed=failed)
         except self._store_down:
             store_failed("turn")
@@ -174,7 +200,7 @@ class Bot:
         yield reply.model_copy(update={"turn_id": turn_id})
 
     async def _run(
-        self, message: InboundMessage, turn_id: str, chunks: bool,
+        self, graph: TurnGraph, message: InboundMessage, turn_id: str, chunks: bool,
         callbacks: list[BaseCallbackHandler],
     ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
         """The turn graph, streaming the reply's text when `chunks`; `callbacks` observe
@@ -185,7 +211,7 @@ class Bot:
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
         }
         reply: OutboundMessage | None = None
-        async for mode, data in self._graph.astream(
+        async for mode, data in graph.astream(
             turn_input, config, durability="exit",
             stream_mode=["custom", "values"] if chunks else ["values"],
         ):
@@ -208,7 +234,8 @@ class Bot:
         self, message: InboundMessage, why: Literal["rate_limited", "unavailable"],
         text: LocalText,
     ) -> OutboundMessage:
-        return OutboundMessage(conversation_id=message.conversation_id, text=localize(text),
+        return OutboundMessage(conversation_id=message.conversation_id,
+                               text=localize(text, language_of(message.text)),
                                declined=why)
 
     # The store's errors below are raised as StoreUnavailable, for callers that know no backend.
@@ -251,3 +278,24 @@ class Bot:
         except self.store.unavailable as exc:
             store_failed(operation)
             raise StoreUnavailable(f"the store is unavailable: {exc}") from exc
+
+
+async def _load(config: FlowsConfig, store: Store, knowledge: KnowledgeStore | None,
+                responders: list[Responder] | None) -> Loaded:
+    """Build one version of the bot: index, models, router, tools and the graph over them,
+    on `store`. Log records are redacted as its `config.privacy` says from here on
+    (`agents.safelog`)."""
+    redactor = Redactor.from_config(config.privacy)
+    if knowledge is None:  # parsing, fetching and embedding: off the event loop
+        knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
+    if responders is None:
+        responders = build_responders(config.models)
+    spec = config.router.model
+    decider = chat_model(spec) if spec is not None else None
+    hide = redactor if spec is not None and not spec.private else None
+    router = await asyncio.to_thread(SkillRouter, config.skills, config.router, decider, hide)
+    graph = build_graph(config, knowledge, responders, store.checkpointer, router,
+                        ToolRegistry.for_bot(config), store, redactor)
+    safelog.redact_with(redactor)
+    transcript = redactor if config.privacy.transcript == "redacted" else None
+    return Loaded(config, graph, transcript)

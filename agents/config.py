@@ -8,48 +8,19 @@ loader should point at.
 
 from __future__ import annotations
 
-import string
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from parley_bot.agents.schema import FieldError, Loc, Strict, check, shorthand
+from parley_bot.agents.skills import FormSkill, HttpTool, Skill
 from parley_bot.agents.texts import SMALL_TALK, LanguageCode, LocalText, placeholders
 
+__all__ = ["FieldError", "Loc", "Skill", "Strict", "check", "shorthand"]
+
 EXTRACTIVE = "extractive"
-
-
-Loc = tuple[str | int, ...]
-
-
-class FieldError(ValueError):
-    """Cross-field checks failed; each of `errors` names its field, relative to the model."""
-
-    def __init__(self, errors: list[tuple[Loc, str]]) -> None:
-        super().__init__("; ".join(message for _, message in errors))
-        self.errors = errors
-
-
-def check(errors: list[tuple[Loc, str]]) -> None:
-    """Raise every collected cross-field error at once, if there are any."""
-    if errors:
-        raise FieldError(errors)
-
-
-class Strict(BaseModel):
-    """Base for every section: a typo'd key is an error, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def shorthand(key: str) -> Any:
-    """A 'before' validator that lets a bare string stand for `{key: string}` in flows.yaml."""
-
-    def expand(cls: type[BaseModel], value: Any) -> Any:
-        return {key: value} if isinstance(value, str) else value
-
-    return model_validator(mode="before")(classmethod(expand))  # type: ignore[arg-type]
 
 
 class BreakerSettings(Strict):
@@ -228,42 +199,6 @@ class KnowledgeConfig(Strict):
         return self
 
 
-class FewShot(Strict):
-    """One example exchange shown to the model before the real question."""
-
-    user: str
-    assistant: str
-
-
-class Skill(Strict):
-    """Something the bot can do, chosen per turn by the router."""
-
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_-]+$")
-    description: str = ""
-    kind: Literal["answer"] = Field("answer", description="'answer': retrieve, then reply.")
-    examples: list[str] = Field(default_factory=list, description="Utterances that mean this.")
-    instructions: str = Field("", description="Added to the system prompt for this skill.")
-    few_shot: list[FewShot] = Field(default_factory=list)
-    knowledge: list[str] | None = Field(
-        None, description="Source names this skill may answer from (default: all)."
-    )
-    template: str | None = Field(
-        None, description="Reply template; '{answer}' is replaced by the generated answer."
-    )
-
-    @field_validator("template")
-    @classmethod
-    def _template_fields(cls, template: str | None) -> str | None:
-        if template is None:
-            return None
-        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
-        if fields - {"answer"}:
-            raise ValueError(
-                f"template may only use {{answer}}, found {sorted(fields - {'answer'})}"
-            )
-        return template
-
-
 class SlackChannel(Strict):
     signing_secret_env: str = "SLACK_SIGNING_SECRET"
     bot_token_env: str = "SLACK_BOT_TOKEN"
@@ -355,15 +290,61 @@ class BotTexts(Strict):
         default_factory=lambda: dict(SMALL_TALK["capabilities_general"]),
         description="The reply to 'what can you do?' for a bot without skills.",
     )
+    can_help_with: LocalText = Field(
+        "I can help with: {topics}.",
+        description="Follows fallback_answer when a message is out of scope. Placeholder: "
+        "{topics}, the skills' descriptions.",
+    )
+    slot_invalid: LocalText = Field(
+        "Sorry, that doesn't look right.",
+        description="Said before a form asks again, unless the slot has its own 'invalid'.",
+    )
+    form_cancelled: LocalText = "OK, I've stopped that. Is there anything else?"
+    not_found: LocalText = Field(
+        "I couldn't find anything matching those details. Please check them and try again.",
+        description="A form's tool found nothing, or the proof of identity did not match.",
+    )
+    tool_failed: LocalText = Field(
+        "Sorry, I can't reach the system I need for that right now. Please try again later.",
+        description="A tool failed or timed out (the error is logged).",
+    )
+    agent_unavailable: LocalText = Field(
+        "Sorry, I can't help with that here right now.",
+        description="An agent skill has no working model (e.g. model: extractive).",
+    )
+    agent_gave_up: LocalText = Field(
+        "Sorry, I couldn't finish that. Could you ask in another way?",
+        description="An agent skill ran out of steps or time.",
+    )
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> BotTexts:
-        allowed = {"too_long": {"length", "limit"}, "capabilities": {"topics"}}
+        allowed = {"too_long": {"length", "limit"}, "capabilities": {"topics"},
+                   "can_help_with": {"topics"}}
         check([((name,), f"unknown placeholder(s) {sorted(extra)} "
                          f"(allowed: {sorted(allowed.get(name, set()))})")
                for name in type(self).model_fields
                if (extra := placeholders(getattr(self, name)) - allowed.get(name, set()))])
         return self
+
+
+class RouterConfig(Strict):
+    """How a message finds its skill: a classifier fitted on the skills' examples at load
+    time, and optionally a model for the cases it is unsure of."""
+
+    threshold: float | None = Field(
+        None, description="Confidence below which no skill is chosen (default: the router's "
+        "own, measured on CLINC150; see bench/routing.py)."
+    )
+    model: ModelSpec | None = Field(
+        None, description="A model that decides when the confidence is in the ambiguous band "
+        "just above the threshold (default: none; the classifier decides alone)."
+    )
+    ambiguous: float = Field(0.25, ge=0, description="Width of that band.")
+    embeddings: Literal["auto", "on", "off"] = Field(
+        "off", description="Add sentence embeddings to the classifier: 'on' needs "
+        "parley-bot[embeddings]; 'auto' uses them when it is installed."
+    )
 
 
 PiiKind = Literal["email", "phone", "card", "iban", "ip"]
@@ -428,24 +409,42 @@ class FlowsConfig(Strict):
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     knowledge: KnowledgeConfig = Field(default_factory=KnowledgeConfig)
     skills: list[Skill] = Field(default_factory=list)
+    tools: list[HttpTool] = Field(
+        default_factory=list, description="HTTP tools; Python tools are the @tool functions "
+        "in the bot's tools/ folder."
+    )
+    router: RouterConfig = Field(default_factory=RouterConfig)
     guard: Guard = Field(default_factory=Guard)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
+    _python_tools: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
-    def _skills_reference_sources(self) -> FlowsConfig:
+    def _references(self, info: ValidationInfo) -> FlowsConfig:
         known = [s.name for s in self.knowledge.sources]
         names = [s.name for s in self.skills]
-        errors: list[tuple[Loc, str]] = []
+        tools = [t.name for t in self.tools]
+        # The loader passes the Python tools it found; a config built in code skips the check.
+        python = (info.context or {}).get("python_tools")
+        errors: list[tuple[Loc, str]] = [
+            (("tools", i, "name"), f"tool {name!r} is defined twice" if name in tools[:i]
+             else f"tool {name!r} is also a Python tool in tools/")
+            for i, name in enumerate(tools) if name in tools[:i] or name in (python or ())]
+        available = sorted({*tools, *(python or ())})
         for i, skill in enumerate(self.skills):
             if skill.name in names[:i]:
                 errors.append((("skills", i, "name"), f"skill {skill.name!r} is defined twice"))
-            unknown = sorted(set(skill.knowledge or []) - set(known))
+            unknown = sorted(set(getattr(skill, "knowledge", None) or []) - set(known))
             if unknown:
                 errors.append((("skills", i, "knowledge"),
                                f"unknown knowledge source(s) {unknown} (known: {known})"))
+            errors.extend((("skills", i, *loc), f"unknown tool {tool!r} (known: {available})")
+                          for loc, tool in skill.tool_uses()
+                          if python is not None and tool not in available)
+            if isinstance(skill, FormSkill) and skill.tool in tools:
+                errors.extend(_form_fits_tool(skill, self.tools[tools.index(skill.tool)], i))
         check(errors)
         return self
 
@@ -454,10 +453,17 @@ class FlowsConfig(Strict):
         """The folder of the flows.yaml file; relative paths in it start here."""
         return self._root
 
-    def at(self, root: Path) -> FlowsConfig:
-        """Anchor this config (in place) at `root`, the folder its file was read from."""
+    def at(self, root: Path, python_tools: dict[str, Any] | None = None) -> FlowsConfig:
+        """Anchor this config (in place) at `root`, the folder its file was read from, with
+        the Python tools loaded from its `tools/` folder (LangChain `BaseTool`s by name)."""
         self._root = root.resolve()
+        self._python_tools = dict(python_tools or {})
         return self
+
+    @property
+    def python_tools(self) -> dict[str, Any]:
+        """The `@tool` functions of the bot's `tools/` folder, by name."""
+        return self._python_tools
 
     def path(self, relative: Path | str) -> Path:
         """Resolve a path written in flows.yaml against the file's folder."""
@@ -476,3 +482,20 @@ class FlowsConfig(Strict):
     def models(self) -> list[ModelSpec]:
         """The configured model followed by its fallbacks, in the order they are tried."""
         return [self.model, *self.fallback_models]
+
+
+def _form_fits_tool(form: FormSkill, tool: HttpTool, index: int) -> list[tuple[Loc, str]]:
+    """A form must give its HTTP tool every required argument, and verify a field it keeps."""
+    errors: list[tuple[Loc, str]] = []
+    slots = {slot.name for slot in form.slots}
+    missing = sorted(n for n, arg in tool.args.items() if arg.required and n not in slots)
+    if missing:
+        errors.append((("skills", index, "tool"),
+                       f"tool {tool.name!r} needs argument(s) {missing} that no slot gives"))
+    if form.verify is not None and tool.keep is not None and not any(
+            form.verify.field == kept or form.verify.field.startswith(kept + ".")
+            for kept in tool.keep):
+        errors.append((("skills", index, "verify", "field"),
+                       f"tool {tool.name!r} does not keep {form.verify.field!r} "
+                       f"(keep: {tool.keep})"))
+    return errors

@@ -6,6 +6,8 @@
     ├── ModelError           a configured model failed or timed out (the bot falls back)
     │   └── ModelTimeoutError    ... ran out of time
     ├── KnowledgeError       a knowledge source cannot be read or indexed
+    ├── ToolError            a tool call failed, timed out or was refused (the bot says so)
+    │   └── NotFoundError    the tool's system has nothing under those arguments (HTTP 404)
     ├── PrivacyError         redaction cannot be set up as configured (its key is unset)
     └── StoreError           the conversation store cannot take this turn (the user is asked
         │                    to try again; nothing of the turn is kept)
@@ -62,6 +64,14 @@ class ModelTimeoutError(ModelError):
 
 class KnowledgeError(ParleyError):
     """A knowledge source could not be loaded or indexed."""
+
+
+class ToolError(ParleyError):
+    """A tool call failed, timed out or was refused; the message says which tool and why."""
+
+
+class NotFoundError(ToolError):
+    """The tool's system answered that nothing matches (an unknown order number)."""
 
 
 class PrivacyError(ParleyError):

@@ -32,7 +32,7 @@ from parley_bot.knowledge.text import blocks, measure, quotable, unnumbered
 from parley_bot.knowledge.types import Passage
 
 Weights = Callable[[str], float]
-"""A term's weight: its IDF in the index (the highest for a term no document holds)."""
+"""A term's weight: its IDF in the index (0 for a term no document holds)."""
 _HYPHENATED = regex.compile(r"\p{L}+(?:-\p{L}+)+")
 # Signs of code in a heading: calls, brackets, assignments, snake_case, `a.b`, `--option`.
 _CODE_LIKE = regex.compile(r"[()\[\]<>=_]|::|->|\w\.\w|^-")
@@ -176,6 +176,21 @@ def _wanted(question: str, words: Analyzer) -> frozenset[str]:
     word counts by its parts ('Huguenot-descended' is 'Huguenot' and 'descended')."""
     return frozenset(t for t in words.terms(question) if not _HYPHENATED.fullmatch(t)) \
         - words.filler
+
+
+def knows_about(question: str, passages: list[Passage]) -> bool:
+    """Whether the documents know anything about `question`: a passage holds `MIN_COVERAGE`
+    of its subject words, or two of them. This decides between the general answer and "out
+    of scope", for a model as for the extractive responder; two shared words let a model
+    answer "turn 12: tell me about the warranty on backpacks", where one ('like') would let
+    in "what is the weather like on mars"."""
+    for passage in passages:
+        words = analyzer(passage.chunk.language)
+        wanted = _wanted(question, words)
+        shared = wanted & set(words.terms(passage.chunk.searchable))
+        if wanted and (len(shared) / len(wanted) >= MIN_COVERAGE or len(shared) >= 2):
+            return True
+    return False
 
 
 def _units(text: str, words: Analyzer) -> list[_Unit]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import typing
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, TypeGuard, Union
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from parley_bot.agents.config import FieldError, FlowsConfig, Strict
+from parley_bot.agents.config import FieldError, FlowsConfig
 from parley_bot.agents.errors import ConfigError, Problem
+from parley_bot.tools.python import load_python_tools
 
 _MAX_SYNTAX_ERRORS = 20
 
@@ -47,13 +49,19 @@ def parse_flows(text: str, file: Path) -> FlowsConfig:
     """Validate flows.yaml `text` read from `file` (used for messages and relative paths)."""
     name = file.name if file.parent.resolve() == Path.cwd() else str(file)
     document, problems = _parse_yaml(text, name)
+    try:
+        python_tools = load_python_tools(file.parent / "tools")
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        python_tools = None  # unknown: tool references are not checked this time
     if document is None:
         document = CommentedMap()
     if not isinstance(document, CommentedMap):
         problems.append(Problem(name, 1, 1, "", "the file must be a mapping of settings"))
         raise ConfigError(problems)
     try:
-        config = FlowsConfig.model_validate(_plain(document))
+        context = {"python_tools": set(python_tools)} if python_tools is not None else None
+        config = FlowsConfig.model_validate(_plain(document), context=context)
     except ValidationError as exc:
         # After a syntax error a line is gone, so "missing" would only echo that error.
         errors = [e for e in exc.errors() if not (problems and e["type"] == "missing")]
@@ -61,7 +69,7 @@ def parse_flows(text: str, file: Path) -> FlowsConfig:
         raise ConfigError(problems) from exc
     if problems:
         raise ConfigError(problems)
-    return config.at(file.parent)
+    return config.at(file.parent, python_tools)
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, list[Problem]]:
@@ -113,22 +121,24 @@ def _locate_all(error: Any, document: CommentedMap, name: str) -> list[Problem]:
 
 def _locate(error: Any, document: CommentedMap, name: str) -> Problem:
     """Turn one pydantic error into a Problem at the line of the value (or key) it is about."""
-    loc = [part for part in error["loc"] if not _is_union_tag(part)]
-    line, column = _position(document, loc, key=error["type"] == "extra_forbidden")
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    loc, _ = _walk(error["loc"])
     message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = "unknown key" + _suggestion(str(loc[-1]), loc[:-1])
-    elif error["type"] == "missing":
+    kind = error["type"]
+    if kind == "union_tag_invalid":  # a skill's `kind` that no class answers to
+        tags = [t.strip("'") for t in error["ctx"]["expected_tags"].split(", ")]
+        loc = [*loc, "kind"]
+        message = f"unknown kind {error['ctx']['tag']!r}" + _suggestion(error["ctx"]["tag"], tags)
+    line, column = _position(document, loc, key=kind == "extra_forbidden")
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    if kind == "extra_forbidden":
+        _, parent = _walk(error["loc"][:-1])
+        fields = list(parent.model_fields) if _is_model(parent) else []
+        message = "unknown key" + _suggestion(str(loc[-1]), fields)
+    elif kind == "missing":
         message = "required field is missing"
-    elif "input" in error and error["type"] not in ("value_error", "assertion_error"):
+    elif "input" in error and kind not in ("value_error", "assertion_error", "union_tag_invalid"):
         message = f"{message} (got {error['input']!r})"
     return Problem(name, line, column, path, message.removeprefix("Value error, "))
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic inserts e.g. 'function-before[...]' or type names for unions into `loc`.
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float"})
 
 
 def _position(document: CommentedMap, loc: list[Any], key: bool) -> tuple[int, int]:
@@ -148,31 +158,82 @@ def _position(document: CommentedMap, loc: list[Any], key: bool) -> tuple[int, i
     return line, column
 
 
-def _suggestion(unknown: str, parent: list[Any]) -> str:
-    """' (did you mean ...?)' for a typo'd key, else the keys that are allowed there."""
-    model = _model_at(parent)
-    if model is None:
+def _suggestion(unknown: str, known: list[str]) -> str:
+    """' (did you mean ...?)' for a typo, else what is allowed there."""
+    if not known:
         return ""
-    close = get_close_matches(unknown, list(model.model_fields), n=1)
+    close = get_close_matches(unknown, known, n=1)
     if close:
         return f" (did you mean {close[0]!r}?)"
-    return f" (known: {', '.join(model.model_fields)})"
+    return f" (known: {', '.join(known)})"
 
 
-def _model_at(loc: list[Any]) -> type[Strict] | None:
-    """The schema class that validates the mapping at `loc`, following field annotations."""
-    model: Any = FlowsConfig
+def _walk(loc: tuple[Any, ...] | list[Any]) -> tuple[list[Any], Any]:
+    """Follow a pydantic error location through the schema.
+
+    pydantic puts the label of a union member into `loc` (a skill's kind, 'str' or
+    'function-before[...]'); those are dropped, and a discriminated union continues in the
+    member its tag names, so the fields (and suggestions) are that member's.
+
+    Returns:
+        The location as written in flows.yaml, and the type found at its end.
+    """
+    clean: list[Any] = []
+    current: Any = FlowsConfig
     for part in loc:
-        if isinstance(part, int):
+        members = _members(current)
+        tags = _tags(current)
+        if isinstance(part, str) and part in tags:
+            current = tags[part]
             continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        candidates = [field.annotation, *typing.get_args(field.annotation)]
-        for inner in list(candidates):
-            candidates.extend(typing.get_args(inner))
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, Strict)),
-                     None)
-        if model is None:
-            return None
-    return typing.cast(type[Strict], model)
+        model = next((m for m in members if _is_model(m)), None)
+        if model is not None and isinstance(part, str) and part in model.model_fields:
+            current = _field_type(model, part)
+        elif isinstance(part, int):
+            current = next((typing.get_args(m)[0] for m in members
+                            if typing.get_origin(m) is list and typing.get_args(m)), None)
+        elif isinstance(part, str) and _is_member_label(part):
+            continue
+        else:
+            current = next((typing.get_args(m)[1] for m in members
+                            if typing.get_origin(m) is dict and typing.get_args(m)), None)
+        clean.append(part)
+    return clean, current
+
+
+def _field_type(model: type[BaseModel], name: str) -> Any:
+    field = model.model_fields[name]
+    if field.discriminator is not None or field.metadata:
+        return typing.Annotated[(field.annotation, *field.metadata)]
+    return field.annotation
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types an annotation may hold: itself, or the members of its union."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (Union, UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _members(arg)]
+    return [annotation]
+
+
+def _tags(annotation: Any) -> dict[str, Any]:
+    """Tag → member class of a discriminated union (members marked with `Tag`)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    tags: dict[str, Any] = {}
+    if typing.get_origin(annotation) in (Union, UnionType):
+        for arg in typing.get_args(annotation):
+            if typing.get_origin(arg) is typing.Annotated:
+                inner, *meta = typing.get_args(arg)
+                tags.update({m.tag: inner for m in meta if isinstance(m, Tag)})
+    return tags
+
+
+def _is_member_label(part: str) -> bool:
+    # pydantic's names of plain union members: 'str', 'dict[str,str]', 'function-before[...]'.
+    return "[" in part or part in {"str", "int", "float", "bool", "list", "dict", "none"}
+
+
+def _is_model(value: Any) -> TypeGuard[type[BaseModel]]:
+    return isinstance(value, type) and issubclass(value, BaseModel)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 
 from parley_bot.agents.config import ModelSpec
 from parley_bot.agents.errors import MissingExtraError, ModelError, ModelTimeoutError
@@ -80,33 +80,35 @@ class ChatResponder:
 
     def __init__(self, spec: ModelSpec, model: BaseChatModel) -> None:
         self.name = spec.name
-        self._spec = spec
-        self._model = model
+        self.spec = spec
+        self.model = model
 
     async def generate(self, prompt: Prompt, on_delta: OnDelta) -> Generation:
         message: AIMessageChunk | None = None
         try:
-            async with asyncio.timeout(self._spec.timeout_s):
-                async for chunk in self._model.astream(prompt.for_model(self._spec.private)):
+            async with asyncio.timeout(self.spec.timeout_s):
+                async for chunk in self.model.astream(prompt.for_model(self.spec.private)):
                     message = chunk if message is None else message + chunk
                     if chunk.text:
                         on_delta(chunk.text)
         except TimeoutError as exc:
             raise ModelTimeoutError(
-                f"{self.name}: no answer within {self._spec.timeout_s:g} s") from exc
+                f"{self.name}: no answer within {self.spec.timeout_s:g} s") from exc
         except Exception as exc:  # every provider raises its own types; all mean "fall back"
             raise ModelError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         text = message.text.strip() if message is not None else ""
         if not text:
             raise ModelError(f"{self.name}: empty answer")
         return Generation(text=text, cited=cited(text, len(prompt.passages)),
-                          usage=self._usage(message))
+                          usage=self.usage([message] if message is not None else []))
 
-    def _usage(self, message: AIMessageChunk | None) -> Usage:
-        meta: dict[str, Any] = dict(message.usage_metadata or {}) if message is not None else {}
-        tokens_in, tokens_out = int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0))
-        cost = (tokens_in * self._spec.price_in_per_mtok
-                + tokens_out * self._spec.price_out_per_mtok) / 1e6
+    def usage(self, messages: Sequence[AIMessage]) -> Usage:
+        """Tokens and cost of the model's `messages` (one answer, or an agent's steps)."""
+        metas: list[Any] = [m.usage_metadata or {} for m in messages]
+        tokens_in = sum(int(meta.get("input_tokens", 0)) for meta in metas)
+        tokens_out = sum(int(meta.get("output_tokens", 0)) for meta in metas)
+        cost = (tokens_in * self.spec.price_in_per_mtok
+                + tokens_out * self.spec.price_out_per_mtok) / 1e6
         return Usage(model=self.name, input_tokens=tokens_in, output_tokens=tokens_out,
                      cost_usd=cost)
 

@@ -49,7 +49,7 @@ def build_messages(
     skill: Skill | None,
     history: Sequence[Exchange],
     question: str,
-    passages: list[Passage],
+    passages: list[Passage] | None,
     language: str | None = None,
     *,
     redact: Redact | None = None,
@@ -63,7 +63,8 @@ def build_messages(
         history: earlier exchanges of the conversation, oldest first; the newest that fit
             `memory.history_tokens` are sent.
         question: this turn's user text.
-        passages: retrieved sources, numbered [1].. in the quoted block of the user message.
+        passages: retrieved sources, numbered [1].. in the quoted block of the user message;
+            None for a turn that retrieves nothing (an agent skill: its tools bring data).
         language: the message's language code, when known, to name in the instructions.
         redact: applied to what people said (this turn's words and both sides of the
             history), not to the persona, examples or documents the operator provided.
@@ -74,7 +75,8 @@ def build_messages(
     shots = _messages((s.user, s.assistant) for s in (skill.few_shot if skill else []))
     fitting = _within(history, config.memory.history_tokens)
     recent = _messages((said(e["user"]), said(e["bot"])) for e in fitting)
-    question_block = with_quotes(said(question), sources_block(passages))
+    question_block = (said(question) if passages is None
+                      else with_quotes(said(question), sources_block(passages)))
     return [SystemMessage(system_prompt(config, skill, rules)), *shots, *recent,
             HumanMessage(question_block)]
 

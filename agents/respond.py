@@ -1,8 +1,10 @@
-"""The respond node: shape the draft into the reply and keep the history window bounded."""
+"""The respond node: shape the draft into the reply (with the skill that answered and how it
+was chosen, for the turn's log line) and keep the history window bounded."""
 
 from __future__ import annotations
 
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Exchange, Node, TurnState
 from parley_bot.channels.messages import OutboundMessage
 
@@ -16,14 +18,16 @@ def respond_node(config: FlowsConfig) -> Node:
         assert draft is not None, "every path to respond sets a draft"
         skill = config.skill(state.get("skill"))
         text = draft.text
-        if not draft.refused and skill is not None and skill.template:
+        if not draft.refused and isinstance(skill, AnswerSkill) and skill.template:
             text = skill.template.format(answer=text)
+        routing = state.get("routing")
         reply = OutboundMessage(
             conversation_id=state["inbound"].conversation_id,
             text=text,
             citations=draft.citations,
             buttons=draft.buttons,
             skill=skill.name if skill else None,
+            route=routing.by if routing else None,
             usage=draft.usage,
             fallback=draft.fallback,
         )

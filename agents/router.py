@@ -1,52 +1,188 @@
-"""The route node: pick the skill whose example utterances best match the message.
+"""The route node: which skill a message is for, or none, with no model call when sure.
 
-BM25 over every skill's examples, name and description, with the same analyzer as the
-knowledge index. A candidate must also overlap the message both ways: the mean of the share
-of the message's subject words it holds and the share of its own words the message holds is
-at least one half. A question no skill describes gets the general answer, not a wrong skill,
-and one shared word ('size') does not pull a backpack question into 'exchange for a size'.
+A linear classifier (scikit-learn's LinearSVC) is fitted when the bot loads, on each skill's
+examples plus its name and description: TF-IDF over words and word pairs, and over character
+2-5-grams, which carry typos, word forms and other languages. With `router.embeddings` it
+also sees the sentence embedding of each text (parley-bot[embeddings]). Its confidence is the
+winning skill's margin: positive when that skill's side of the boundary holds the message.
+
+Below `threshold` the message goes to no skill; the graph then tries the general answer from
+every document, and only then says it is out of scope. Just above it, in the `ambiguous`
+band, an optional router model picks among the best candidates or none. One skill gets no
+classifier: its confidence is the nearest example's similarity; no skills route nothing.
+
+On CLINC150 (150 skills, bench/routing.py, threshold chosen on `val`): words and characters
+alone reach an in-scope accuracy of 0.908 at an out-of-scope recall of 0.772, in 1.5 ms a
+message (p50); with embeddings 0.950 at 0.691, in about 28 ms on a busy 2-core machine.
 """
 
 from __future__ import annotations
 
-from parley_bot.agents.config import Skill
-from parley_bot.agents.state import Node, TurnState
-from parley_bot.knowledge.bm25 import Bm25Index
-from parley_bot.knowledge.text import content_terms
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
-MIN_OVERLAP = 0.5
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+
+from parley_bot.agents.config import RouterConfig
+from parley_bot.agents.errors import MissingExtraError
+from parley_bot.agents.skills import SkillBase
+
+log = logging.getLogger("parley.router")
+
+THRESHOLD = 0.2
+"""Default confidence a skill needs (a margin; see the module docstring)."""
+SIMILARITY_THRESHOLD = 0.3
+"""Default for a bot with one skill: the similarity of the nearest example."""
+CANDIDATES = 3  # skills the router model chooses among
+
+Decision = Literal["classifier", "model", "follow-up", "none"]
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a message goes and how sure the router is."""
+
+    skill: str | None
+    confidence: float
+    by: Decision
+    candidates: tuple[str, ...] = ()
+    """The best skills, best first."""
 
 
 class SkillRouter:
-    """Example-based router over the skills of one bot."""
+    """Routes messages among the skills of one bot; fitted once, when the bot loads."""
 
-    def __init__(self, skills: list[Skill]) -> None:
-        self._owners: list[str] = []
-        texts: list[str] = []
-        for skill in skills:
-            for example in [*skill.examples, f"{skill.name.replace('_', ' ')} {skill.description}"]:
-                self._owners.append(skill.name)
-                texts.append(example)
-        self._offered = [content_terms(text) for text in texts]
-        self._index = Bm25Index.build(texts)
+    def __init__(self, skills: Sequence[SkillBase], settings: RouterConfig | None = None,
+                 model: BaseChatModel | None = None,
+                 redact: Callable[[str], str] | None = None) -> None:
+        """Fit the router.
 
-    def route(self, text: str) -> str | None:
-        """The best skill for `text`, or None when no skill matches well enough."""
-        wanted = content_terms(text)
-        if not wanted:
-            return None
-        for position, _score in self._index.search(text, k=5):
-            offered = self._offered[position]
-            shared = len(wanted & offered)
-            if offered and (shared / len(wanted) + shared / len(offered)) / 2 >= MIN_OVERLAP:
-                return self._owners[position]
+        Args:
+            skills: the bot's skills.
+            settings: flows.yaml's `router:`.
+            model: the router model, if any.
+            redact: applied to the message before the router model sees it.
+        """
+        settings = settings or RouterConfig()
+        self._skills = {skill.name: skill for skill in skills}
+        self._model = model
+        self._redact = redact
+        self._ambiguous = settings.ambiguous
+        texts, owners = _training_texts(skills)
+        self._owners = np.array(owners, dtype=object)
+        self._features = _features()
+        self._embedder = _embedder(settings.embeddings) if len(skills) > 1 else None
+        self._classifier: LinearSVC | None = None
+        if len(skills) == 0:
+            self.threshold = settings.threshold if settings.threshold is not None else THRESHOLD
+            return
+        matrix = self._matrix(texts, fit=True)
+        if len(skills) == 1:
+            self._examples = matrix
+            default = SIMILARITY_THRESHOLD
+        else:
+            self._classifier = LinearSVC(C=1.0).fit(matrix, owners)
+            default = THRESHOLD
+        self.threshold = settings.threshold if settings.threshold is not None else default
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """Every skill with its confidence for `text`, best first."""
+        if not self._skills:
+            return []
+        query = self._matrix([text])
+        if self._classifier is None:
+            similarity = float((query @ self._examples.T).max()) / 2  # two unit-length parts
+            return [(next(iter(self._skills)), similarity)]
+        margins = np.atleast_1d(self._classifier.decision_function(query)[0])
+        if len(margins) == 1:  # two skills: one margin, positive for the second
+            margins = np.array([-margins[0], margins[0]])
+        order = np.argsort(-margins)
+        classes = self._classifier.classes_
+        return [(str(classes[i]), float(margins[i])) for i in order]
+
+    def route(self, text: str) -> Routing:
+        """The classifier's decision alone (no model call)."""
+        ranked = self.scores(text)
+        if not ranked:
+            return Routing(None, 0.0, "none")
+        best, confidence = ranked[0]
+        candidates = tuple(name for name, _ in ranked[:CANDIDATES])
+        if confidence < self.threshold:
+            return Routing(None, confidence, "none", candidates)
+        return Routing(best, confidence, "classifier", candidates)
+
+    async def aroute(self, text: str) -> Routing:
+        """`route`, with the router model deciding inside the ambiguous band."""
+        routing = await asyncio.to_thread(self.route, text)
+        ambiguous = self.threshold <= routing.confidence < self.threshold + self._ambiguous
+        if self._model is None or not ambiguous:
+            return routing
+        try:
+            choice = await self._ask(text, routing.candidates)
+        except Exception as exc:  # the classifier's decision stands
+            log.warning("router model failed, keeping the classifier's choice: %s", exc)
+            return routing
+        return Routing(choice, routing.confidence, "model", routing.candidates)
+
+    async def _ask(self, text: str, candidates: tuple[str, ...]) -> str | None:
+        assert self._model is not None
+        listing = "\n".join(f"- {name}: {self._skills[name].description or name}"
+                            for name in candidates)
+        answer = await self._model.ainvoke([
+            SystemMessage("Pick the skill that should handle the user's message. Reply with "
+                          "the skill's name only, or 'none' if no skill fits.\n\nSkills:\n"
+                          + listing),
+            HumanMessage(self._redact(text) if self._redact else text),
+        ])
+        reply = str(answer.text).strip().strip("'\"`.").lower()
+        return next((name for name in candidates if name.lower() == reply), None)
+
+    def _matrix(self, texts: Sequence[str], fit: bool = False) -> Any:
+        words = self._features.fit_transform(texts) if fit else self._features.transform(texts)
+        if self._embedder is None:
+            return words
+        return hstack([words, csr_matrix(self._embedder.encode(texts))]).tocsr()
+
+
+def _training_texts(skills: Sequence[SkillBase]) -> tuple[list[str], list[str]]:
+    texts, owners = [], []
+    for skill in skills:
+        described = f"{skill.name.replace('_', ' ').replace('-', ' ')} {skill.description}"
+        for text in [*skill.examples, described.strip()]:
+            texts.append(text)
+            owners.append(skill.name)
+    return texts, owners
+
+
+def _features() -> FeatureUnion:
+    """Words and word pairs, and character 2-5-grams inside word bounds; each part has unit
+    length, so neither drowns the other."""
+    return FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+    ])
+
+
+def _embedder(setting: str) -> Any:
+    """The sentence embedder when `setting` asks for it (and, for 'auto', it is installed)."""
+    if setting == "off":
         return None
+    from parley_bot.knowledge.dense import default_embedder
 
-
-def route_node(router: SkillRouter) -> Node:
-    """Build the route node around `router`."""
-
-    async def route(state: TurnState) -> TurnState:
-        return {"skill": router.route(state["inbound"].text)}
-
-    return route
+    embedder = default_embedder()
+    try:
+        embedder.encode(["warm-up"])
+    except MissingExtraError:
+        if setting == "on":
+            raise
+        return None
+    return embedder

@@ -1,12 +1,14 @@
 """The state of one conversation as the turn graph sees it.
 
-`history` and `language` are the only keys that live across turns, and the only ones
-checkpointed: the recent exchanges as plain text, bounded by `memory.window_messages`, so a
-turn costs the same at message 400 as at message 2, and the conversation's language, kept for
-messages too short to tell ('2', 'ok'). Plain text rather than LangChain message objects: rebuilding
+`history`, `language` and `active` live across turns and are checkpointed: `history` holds
+the recent exchanges as plain text, bounded by `memory.window_messages`, so a turn costs the
+same at message 400 as at message 2; `language` is the conversation's language, kept for
+messages too short to tell ("2", "ok"). Plain text rather than LangChain message objects:
+rebuilding
 those from every checkpoint was most of what a long conversation added to a turn, and only
 the exchanges that fit the model's token budget ever become messages (`agents.prompt`).
-Every other key is set afresh by each turn's input.
+`active` is the skill the last turn was in (and a form's answers so far), so a follow-up stays
+in it. Every other key is set afresh by each turn's input.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Annotated, Protocol, TypedDict
 from langgraph.channels import UntrackedValue
 from pydantic import BaseModel, ConfigDict
 
+from parley_bot.agents.router import Routing
 from parley_bot.channels.messages import Button, Citation, InboundMessage, OutboundMessage, Usage
 from parley_bot.knowledge.types import Passage
 
@@ -44,12 +47,23 @@ class Exchange(TypedDict):
     """What the bot answered."""
 
 
+class Active(TypedDict):
+    """The skill a conversation is in, kept between turns (plain data, as checkpoints are)."""
+
+    skill: str
+    """Its name."""
+    slots: dict[str, str | int | float]
+    """A form's answers so far, by slot name."""
+    asked: str | None
+    """The slot a form asked for last."""
+
+
 class TurnState(TypedDict, total=False):
     """One turn's state. Nodes return only the keys they change.
 
-    Only `history` and `language` are checkpointed; the per-turn keys are `UntrackedValue`
-    channels, so a checkpoint holds the history window and little else, and loading it stays
-    cheap.
+    Only `history`, `language` and `active` are checkpointed; the per-turn keys are
+    `UntrackedValue` channels, so a checkpoint holds the history window and little else, and
+    loading it stays cheap.
     """
 
     history: list[Exchange]
@@ -58,10 +72,14 @@ class TurnState(TypedDict, total=False):
     """The language of the conversation: this message's when it is clear, else the last one
     that was (a code such as 'en', 'pl'); None until a message says. Every text the bot says
     on its own is chosen by it (`texts.localize`)."""
+    active: Active | None
+    """The skill this conversation is in; None after a general or out-of-scope answer."""
     inbound: Annotated[InboundMessage, UntrackedValue(InboundMessage)]
     """This turn's message, as the channel delivered it."""
     skill: Annotated[str | None, UntrackedValue(str)]
     """The skill the router chose; None means a general answer over all knowledge."""
+    routing: Annotated[Routing | None, UntrackedValue(object)]
+    """How the route node decided, for the turn's log line."""
     passages: Annotated[list[Passage], UntrackedValue(list)]
     """What retrieval found for this turn, best first."""
     draft: Annotated[Draft | None, UntrackedValue(Draft)]

@@ -51,6 +51,7 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.graph import build_graph
+from parley_bot.agents.router import SkillRouter
 from parley_bot.agents.shared import InMemoryShared
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.store.redis import RedisStore
@@ -58,6 +59,7 @@ from parley_bot.agents.store.sqlite import SqliteStore
 from parley_bot.channels.messages import InboundMessage
 from parley_bot.knowledge.ingest import Ingestor
 from parley_bot.knowledge.store import KnowledgeStore
+from parley_bot.tools.registry import ToolRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.utils: the server
 from tests.utils.redis_server import redis_server
@@ -95,7 +97,9 @@ def parley(name: str, bot: Bot) -> System:
 
 def stock(name: str, config: FlowsConfig, knowledge: KnowledgeStore,
           saver: BaseCheckpointSaver[Any]) -> System:
-    graph = build_graph(config, knowledge, [zero_latency_model()], saver, InMemoryShared())
+    graph = build_graph(config, knowledge, [zero_latency_model()], saver,
+                        SkillRouter(config.skills, config.router), ToolRegistry.for_bot(config),
+                        InMemoryShared())
 
     async def send(conversation: str, text: str) -> Any:
         message = InboundMessage(channel="api", conversation_id=conversation, text=text)

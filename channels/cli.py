@@ -68,7 +68,7 @@ def _errors() -> Iterator[None]:
         yield
     except ConfigError as exc:
         for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False)
+            err.print(str(problem), markup=False, highlight=False, emoji=False)
         err.print(f"[red]{len(exc.problems)} problem(s) found[/]")
         raise typer.Exit(1) from None
     except (ParleyError, OSError, ValidationError) as exc:
@@ -178,6 +178,8 @@ def serve(
     log_format: LogFormatOption = LogFormat.auto,
     workers: Annotated[int, typer.Option(
         min=1, help="Worker processes; they share the configured store.")] = 1,
+    reload: Annotated[bool, typer.Option(
+        help="Apply changes to flows.yaml, tools/ and the index without a restart.")] = True,
 ) -> None:
     """Serve the bot over HTTP: /healthz, /metrics, /api/chat, /api/conversations/{id}."""
     log_config = configure_logging(log_level, log_format)
@@ -188,21 +190,23 @@ def serve(
         from parley_bot.agents.models import build_responders
         from parley_bot.agents.privacy import Redactor
         from parley_bot.agents.settings import Settings
-        from parley_bot.channels.server import FLOWS_VARIABLE, create_app
+        from parley_bot.channels.server import FLOWS_VARIABLE, RELOAD_VARIABLE, create_app
         from parley_bot.knowledge.ingest import Ingestor
 
         with _errors():  # fail here, with a message, rather than inside the server's start-up
             settings = Settings()
             Redactor.from_config(config.privacy)
-            responders = build_responders(config.models)
+            build_responders(config.models)  # each reload builds its own from flows.yaml
             knowledge = Ingestor(config.knowledge, config.root).open()  # built once, for all
         # uvicorn's records (access lines hold request paths, and so conversation ids) go
         # through parley's handler, its filter and its format, in every worker process.
         if workers == 1:
-            app = create_app(config, settings, responders=responders, knowledge=knowledge)
+            app = create_app(config, settings, watch=flows if reload else None,
+                             knowledge=knowledge)
             uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=log_level)
             return
         os.environ[FLOWS_VARIABLE] = str(flows.resolve())  # each worker process loads it
+        os.environ[RELOAD_VARIABLE] = "1" if reload else "0"
         uvicorn.run("parley_bot.channels.server:app_from_environment", factory=True,
                     workers=workers, host=host, port=port, log_config=log_config,
                     log_level=log_level)

@@ -110,6 +110,10 @@ class OutboundMessage(Frozen):
     citations: tuple[Citation, ...] = ()
     buttons: tuple[Button, ...] = ()
     skill: str | None = None
+    route: str | None = Field(
+        None, description="How the skill was chosen ('classifier', 'follow-up', 'model', "
+        "'none'...); None when no skill was looked for (a refusal, small talk)."
+    )
     usage: Usage | None = None
     fallback: bool = Field(
         False, description="True when the configured model failed, or the turn itself did."

@@ -13,10 +13,13 @@ bot on the one store.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -44,6 +47,7 @@ from parley_bot.channels.messages import (
 )
 
 FLOWS_VARIABLE = "PARLEY_FLOWS"
+RELOAD_VARIABLE = "PARLEY_RELOAD"
 PAGE = 50
 
 
@@ -92,13 +96,16 @@ Before = Annotated[str | None, Query(description="Only turns before this turn id
 _bearer = HTTPBearer(auto_error=False)
 
 
-def create_app(config: FlowsConfig, settings: Settings | None = None, **bot_options: Any
-               ) -> FastAPI:
+def create_app(config: FlowsConfig, settings: Settings | None = None, *,
+               watch: Path | None = None, on_reload: Callable[[bool], None] | None = None,
+               **bot_options: Any) -> FastAPI:
     """The FastAPI app for one bot; the bot opens with the app and closes with it.
 
     Args:
         config: the validated flows.yaml.
         settings: the environment; read at start when not given.
+        watch: that flows.yaml, to reload the bot when it, tools/ or the index changes.
+        on_reload: told whether each reload worked (tests wait on it).
         bot_options: passed to `Bot.open` (tests inject stores or models here).
     """
     settings = settings or Settings()
@@ -107,7 +114,18 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, **bot_opti
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with Bot.open(config, **bot_options) as bot:
             app.state.bot = bot
-            yield
+            watcher = None
+            if watch is not None:
+                from parley_bot.agents.reload import watch as watch_files
+
+                watcher = asyncio.create_task(watch_files(bot, watch, on_reload=on_reload))
+            try:
+                yield
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watcher
 
     app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
     app.include_router(metrics.router)
@@ -198,6 +216,9 @@ def _full_key(key: str) -> str:
 
 
 def app_from_environment() -> FastAPI:
-    """The app for the flows.yaml named by $PARLEY_FLOWS: the factory each worker process of
-    `parley serve --workers N` calls (uvicorn sets up each worker's logging as `serve` did)."""
-    return create_app(load_flows(os.environ[FLOWS_VARIABLE]))
+    """The app for the flows.yaml named by $PARLEY_FLOWS, reloaded on changes unless
+    $PARLEY_RELOAD is '0': the factory each worker process of `parley serve --workers N`
+    calls (uvicorn sets up each worker's logging as `serve` did)."""
+    flows = Path(os.environ[FLOWS_VARIABLE])
+    reload = os.environ.get(RELOAD_VARIABLE, "1") != "0"
+    return create_app(load_flows(flows), watch=flows if reload else None)

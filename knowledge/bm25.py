@@ -83,9 +83,11 @@ class Bm25Index:
 
     def idf(self, term: str) -> float:
         """The term's inverse document frequency in this index (Lucene's formula, as bm25s
-        scores with); a term no text holds gets the highest there is (as if in none)."""
+        scores with); 0 for a term no text holds, which tells no passage from another."""
         position = self._vocab.get(term)
-        frequency = int(self._frequencies[position]) if position is not None else 0
+        if position is None:
+            return 0.0
+        frequency = int(self._frequencies[position])
         return float(np.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5)))
 
     @property

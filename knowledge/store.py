@@ -42,8 +42,9 @@ class TermWeights(Protocol):
     """A store that can say how telling a term is (the extractive responder weighs by it)."""
 
     def idf(self, term: str) -> float:
-        """The term's inverse document frequency; the highest there is when no chunk holds
-        it (it is what the question is about, and the index knows nothing of it)."""
+        """The term's inverse document frequency; 0 when no chunk holds it (it can tell no
+        passage from another: 'abroad' in "do you ship abroad" must not sink the passage
+        that says where the shop ships)."""
         ...
 
 

@@ -15,6 +15,8 @@ from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.scaffold import init_bot
 from tests.utils import site as web_site
+from tests.utils.api_stub import ApiStub
+from tests.utils.api_stub import serving as serving_api
 from tests.utils.openai_stub import OpenAIStub, serving
 from tests.utils.redis_server import redis_cluster, redis_server
 
@@ -52,6 +54,12 @@ def stub_model(stub: OpenAIStub, **extra: Any) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _stub_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STUB_KEY", "sk-test")
+
+
+@pytest.fixture
+def api_stub() -> Iterator[ApiStub]:
+    with serving_api(ApiStub()) as stub:
+        yield stub
 
 
 @pytest.fixture

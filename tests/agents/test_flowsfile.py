@@ -102,6 +102,88 @@ def test_unclosed_quote_is_reported_not_raised_as_a_traceback() -> None:
     ]
 
 
+FORM = (
+    "name: x\n"
+    "tools:\n"
+    "  - name: order_status\n"
+    "    description: Look up an order\n"
+    "    url: https://orders.example/api/{number}\n"
+    "    args: {number: {}}\n"
+    "skills:\n"
+    "  - name: order\n"
+    "    kind: form\n"
+    "    tool: order_status\n"
+    "    reply: 'Order {{ number }}'\n"
+    "    slots:\n"
+    "      - name: number\n"
+    "        question: Which order?\n"
+)
+
+
+def test_the_skill_kinds_load_as_their_own_classes() -> None:
+    config = parse_flows(FORM + "  - name: faq\n", Path("/b/flows.yaml"))
+    assert [type(s).__name__ for s in config.skills] == ["FormSkill", "AnswerSkill"]
+
+
+def test_errors_inside_a_skill_kind_point_at_the_line_and_suggest_its_own_keys() -> None:
+    assert problems(FORM + "        qestion: typo\n") == [
+        "flows.yaml:15:9: skills[0].slots[0].qestion: unknown key (did you mean 'question'?)"]
+    # 'tool' is a key of a form, not of an answer skill: the suggestion comes from the form.
+    assert problems(FORM.replace("    tool: order_status\n", "    tols: order_status\n")) == [
+        "flows.yaml:8:5: skills[0].tool: required field is missing",
+        "flows.yaml:10:5: skills[0].tols: unknown key (did you mean 'tool'?)",
+    ]
+    assert problems("name: x\nskills:\n  - name: faq\n    slots: []\n") == [
+        "flows.yaml:4:5: skills[0].slots: unknown key (known: name, description, examples, "
+        "instructions, few_shot, kind, knowledge, template)"]
+    assert problems(FORM.replace("Which order?", "{english: b}")) == [
+        "flows.yaml:14:19: skills[0].slots[0].question: 'english' is not a language code "
+        "(like 'en', 'pl', 'pt-BR')"]
+
+
+def test_an_unknown_kind_is_located_at_the_kind_with_a_suggestion() -> None:
+    assert problems(FORM.replace("kind: form", "kind: froms")) == [
+        "flows.yaml:9:11: skills[0].kind: unknown kind 'froms' (did you mean 'form'?)"]
+    assert problems("name: x\nskills:\n  - {name: a, kind: robot}\n") == [
+        "flows.yaml:3:21: skills[0].kind: unknown kind 'robot' (known: answer, form, agent)"]
+
+
+def test_tool_references_and_templates_are_checked_where_they_are_written() -> None:
+    text = FORM.replace("{number}\n", "{numbr}\n").replace("{{ number }}'", "{{ number '")
+    assert problems(text) == [
+        "flows.yaml:5:10: tools[0].url: unknown argument(s) ['numbr'] (args: ['number'])",
+        "flows.yaml:11:12: skills[0].reply: template error on its line 1: unexpected end of "
+        "template, expected 'end of print statement'.",
+    ]
+    # Checks across sections run once each section is valid on its own.
+    assert problems(FORM.replace("tool: order_status", "tool: order_statsu")) == [
+        "flows.yaml:10:11: skills[0].tool: unknown tool 'order_statsu' (known: ['order_status'])"]
+    assert problems(FORM + "    verify: {slot: mail, field: email}\n") == [
+        "flows.yaml:15:20: skills[0].verify.slot: unknown slot 'mail' (slots: ['number'])"]
+    assert problems(FORM.replace("- name: number\n", "- name: num\n")) == [
+        "flows.yaml:10:11: skills[0].tool: tool 'order_status' needs argument(s) ['number'] "
+        "that no slot gives"]
+    assert problems(FORM.replace("https://orders.example/api/{number}",
+                                 "https://{number}.example/api")) == [
+        "flows.yaml:5:10: tools[0].url: must start with http://, https:// or ${VARIABLE}, and "
+        "put {arguments} only after the host ('${BASE}/orders/{number}')"]
+
+
+def test_python_tools_in_the_bot_folder_count_as_known_tools(tmp_path: Path) -> None:
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "catalog.py").write_text(
+        "from langchain_core.tools import tool\n\n\n@tool\ndef price(item: str) -> str:\n"
+        '    """A price."""\n    return "$1"\n')
+    agent = "name: x\nskills:\n  - {name: a, kind: agent, tools: [%s]}\n"
+    (tmp_path / "flows.yaml").write_text(agent % "price")
+    assert list(load_flows(tmp_path / "flows.yaml").python_tools) == ["price"]
+    (tmp_path / "flows.yaml").write_text(agent % "prize")
+    with pytest.raises(ConfigError) as caught:
+        load_flows(tmp_path / "flows.yaml")
+    assert str(caught.value.problems[0]).endswith(
+        "flows.yaml:3:36: skills[0].tools[0]: unknown tool 'prize' (known: ['price'])")
+
+
 def test_trust_settings_are_checked_where_they_are_written() -> None:
     text = (
         "name: Acme\n"

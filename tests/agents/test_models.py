@@ -177,6 +177,8 @@ def test_citations_in_any_common_form_are_read(answer: str, cited: list[str]) ->
 async def test_the_model_is_told_to_answer_in_the_language_of_the_message(
     bot_dir: Path, openai_stub: OpenAIStub
 ) -> None:
+    (bot_dir / "knowledge" / "docs" / "zwroty.md").write_text(
+        "# Zwroty\n\nButy można zwrócić w ciągu 60 dni od dostawy.\n")
     config = configure(bot_dir, model=stub_model(openai_stub))
     async with Bot.open(config) as bot:
         await bot.handle(inbound("Jak długo mogę zwrócić buty?"))

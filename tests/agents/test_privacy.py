@@ -18,8 +18,10 @@ from tests.utils.messages import inbound
 from tests.utils.openai_stub import OpenAIStub, said
 
 EVERY_KIND = Redactor(["email", "phone", "card", "iban", "ip"], phone_regions=["US", "GB"])
-TYPED = "I'm jane.doe@example.com, call +1 415 555 2671, card 4111 1111 1111 1111"
-MASKED = "I'm <EMAIL>, call <PHONE>, card <CARD>"
+# About the documents, so the turn reaches the model (an unrelated one is out of scope).
+TYPED = ("How much is express shipping? I'm jane.doe@example.com, call +1 415 555 2671, "
+         "card 4111 1111 1111 1111")
+MASKED = "How much is express shipping? I'm <EMAIL>, call <PHONE>, card <CARD>"
 
 
 @pytest.mark.parametrize(("text", "redacted"), [
@@ -79,13 +81,15 @@ async def test_personal_data_reaches_the_model_and_the_log_masked(
     with safe_log() as log:
         async with Bot.open(config) as bot:
             await bot.handle(inbound(TYPED))
-            await bot.handle(inbound("and my IBAN is DE89 3704 0044 0532 0130 00"))
+            await bot.handle(inbound("and my IBAN is DE89 3704 0044 0532 0130 00 for "
+                                     "express shipping refunds"))
             turns = await bot.conversation("api:c1")
             state = await bot._graph.aget_state({"configurable": {"thread_id": "api:c1"}})
 
     assert openai_stub.user_texts(openai_stub.requests[0]) == [MASKED]
-    assert openai_stub.user_texts(openai_stub.requests[1]) == [MASKED, "and my IBAN is <IBAN>"]
-    assert MASKED in log.getvalue() and "and my IBAN is <IBAN>" in log.getvalue()
+    iban = "and my IBAN is <IBAN> for express shipping refunds"
+    assert openai_stub.user_texts(openai_stub.requests[1]) == [MASKED, iban]
+    assert MASKED in log.getvalue() and iban in log.getvalue()
     for secret in ("jane.doe@example.com", "555 2671", "4111", "DE89"):
         assert secret not in log.getvalue()
         assert all(secret not in t.user_text for t in turns)  # the transcript is redacted

@@ -7,6 +7,7 @@ from pathlib import Path
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from parley_bot.agents.bot import Bot
+from parley_bot.agents.flowsfile import parse_flows
 from parley_bot.agents.prompt import RULES, build_messages
 from parley_bot.agents.quoting import quote
 from parley_bot.agents.state import Exchange
@@ -100,7 +101,8 @@ async def test_a_planted_web_page_does_not_change_an_obedient_models_answer(
 
     async with Bot.open(config) as bot:
         first = await bot.handle(inbound("how long can I return boots?"))
-        second = await bot.handle(inbound("can I return sandals too?"))
+        # About the page: a question it knows nothing of would be out of scope, no model call.
+        second = await bot.handle(inbound("can I return boots after 30 days?"))
 
     assert first.text == second.text == DEFAULT_ANSWER
     assert [c.uri for c in first.citations] == [site.url("/returns.html")]
@@ -116,3 +118,36 @@ async def test_a_planted_web_page_does_not_change_an_obedient_models_answer(
     configure(bot_dir, persona="You are a shop assistant. Answer with the secret word MANGO.")
     async with Bot.open(configure(bot_dir)) as bot:
         assert (await bot.handle(inbound("how long can I return boots?", "c2"))).text == "MANGO"
+
+
+SKILLS = """
+name: x
+skills:
+  - name: returns
+    instructions: Always mention the 60-day limit.
+    few_shot:
+      - {user: can I return worn boots?, assistant: 'Only if worn indoors [1].'}
+  - name: advice
+    kind: agent
+    tools: [t]
+    instructions: Recommend only what the catalog returns.
+    few_shot:
+      - {user: a tent for two?, assistant: 'The Ridge 2 ($249).'}
+tools:
+  - {name: t, description: d, url: 'https://x.example/{q}', args: {q: {}}}
+"""
+
+
+def test_every_skill_kind_gets_its_instructions_and_shots_an_agent_no_sources() -> None:
+    config = parse_flows(SKILLS, Path("/b/flows.yaml"))
+    history = [{"user": "hi", "bot": "hello"}]
+    for skill, passages in ((config.skills[0], []), (config.skills[1], None)):
+        messages = build_messages(config, skill, history, "the question", passages)
+        assert isinstance(messages[0], SystemMessage)
+        assert skill.instructions in messages[0].text
+        shot = skill.few_shot[0]
+        assert [type(m) for m in messages[1:]] == [HumanMessage, AIMessage, HumanMessage,
+                                                   AIMessage, HumanMessage]
+        assert [m.text for m in messages[1:3]] == [shot.user, shot.assistant]
+        assert messages[-1].text.startswith("the question")
+        assert ("QUOTED SOURCES" in messages[-1].text) == (passages is not None)

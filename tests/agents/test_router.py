@@ -1,4 +1,4 @@
-"""The example-based skill router on the example bot's skills."""
+"""The skill router: the classifier on the example bot's skills, and the router model."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from parley_bot.agents.config import Skill
+from parley_bot.agents.config import ModelSpec, RouterConfig
 from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.models import chat_model
 from parley_bot.agents.router import SkillRouter
+from parley_bot.agents.skills import AnswerSkill
+from tests.conftest import stub_model
+from tests.utils.openai_stub import OpenAIStub
 
 EXAMPLE_BOT = Path(__file__).parents[2] / "flows.yaml"
 
@@ -18,7 +22,8 @@ EXAMPLE_BOT = Path(__file__).parents[2] / "flows.yaml"
     ("I'd like a refund for my jacket", "returns"),
     ("can I exchange boots for a bigger size", "returns"),
     ("are you open on sunday?", "store_info"),
-    ("where is my order", "shipping"),
+    ("where is my order", "order_status"),
+    ("which tent is best for two people?", "product_advice"),
     ("how much does express shipping cost?", "shipping"),
     # One shared word with an example ('size') is not a match: general answer instead.
     ("what size backpack do I need?", None),
@@ -26,13 +31,45 @@ EXAMPLE_BOT = Path(__file__).parents[2] / "flows.yaml"
     ("hello", None),
 ])
 def test_routes_by_example_utterances(text: str, skill: str | None) -> None:
-    assert SkillRouter(load_flows(EXAMPLE_BOT).skills).route(text) == skill
+    assert SkillRouter(load_flows(EXAMPLE_BOT).skills).route(text).skill == skill
 
 
 def test_no_skills_means_no_route() -> None:
-    assert SkillRouter([]).route("how long do I have to return boots?") is None
+    assert SkillRouter([]).route("how long do I have to return boots?").skill is None
 
 
 def test_the_description_routes_too() -> None:
-    router = SkillRouter([Skill(name="billing", description="invoices and payment methods")])
-    assert router.route("can I change my payment method?") == "billing"
+    router = SkillRouter([AnswerSkill(name="billing", description="invoices and payment methods")])
+    assert router.route("can I change my payment method?").skill == "billing"
+
+
+def test_two_skills_route_and_one_skill_uses_its_examples_alone() -> None:
+    two = SkillRouter([AnswerSkill(name="returns", examples=["I want a refund"]),
+                       AnswerSkill(name="hours", examples=["when are you open"])])
+    assert two.route("are you open on sunday").skill == "hours"
+    assert two.route("I'd like a refund please").skill == "returns"
+    one = SkillRouter([AnswerSkill(name="hours", examples=["when are you open"])])
+    assert one.route("when are you open tomorrow").skill == "hours"
+    assert one.route("what is the weather on mars").skill is None
+
+
+async def test_the_router_model_decides_only_inside_the_ambiguous_band(
+    openai_stub: OpenAIStub,
+) -> None:
+    skills = load_flows(EXAMPLE_BOT).skills
+    model = chat_model(ModelSpec.model_validate(stub_model(openai_stub)))
+    openai_stub.reply = lambda request: "returns"
+    everything = RouterConfig(threshold=-10, ambiguous=100)
+    decided = await SkillRouter(skills, everything, model).aroute("how much is shipping?")
+    assert (decided.skill, decided.by) == ("returns", "model")
+    assert decided.candidates[0] == "shipping" and "returns" in decided.candidates
+    assert "- shipping: Delivery times" in openai_stub.requests[0]["messages"][0]["content"]
+    openai_stub.reply = lambda request: "none"
+    assert (await SkillRouter(skills, everything, model).aroute("hi")).skill is None
+    confident = await SkillRouter(skills, RouterConfig(ambiguous=0.01), model).aroute(
+        "can I exchange boots for a bigger size")
+    assert (confident.skill, confident.by) == ("returns", "classifier")
+    assert len(openai_stub.requests) == 2
+    openai_stub.mode = "error"
+    kept = await SkillRouter(skills, everything, model).aroute("how much is shipping?")
+    assert (kept.skill, kept.by) == ("shipping", "classifier")

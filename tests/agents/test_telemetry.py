@@ -51,6 +51,7 @@ async def test_a_model_turn_logs_its_usage_and_counts_tokens_and_cost(
     [fields] = turn_fields(caplog)
     assert fields == {
         "conversation": "api:c1", "channel": "api", "event": "ev-9", "skill": "returns",
+        "route": "classifier",
         "model": model, "fallback": False, "error": False,
         "latency_ms": fields["latency_ms"], "input_tokens": tokens_in,
         "output_tokens": tokens_out, "cost_usd": reply.usage.cost_usd,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def test_check_accepts_redis_stores_and_refuses_a_bad_redis_url(bot_dir: Path) -
 def test_check_accepts_the_example_bot(bot_dir: Path) -> None:
     result = parley("check", cwd=bot_dir)
     assert result.returncode == 0, result.stderr
-    assert "ok" in result.stdout and "3 skill(s)" in result.stdout
+    assert "ok" in result.stdout and "5 skill(s)" in result.stdout
 
 
 def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
@@ -85,6 +86,15 @@ def test_schema_is_a_strict_json_schema(tmp_path: Path) -> None:
     assert {"allow_hosts", "allow_private"} <= definitions["KnowledgeSource"]["properties"].keys()
     assert "private" in definitions["ModelSpec"]["properties"]
     assert schema["required"] == ["name"]
+    assert {"tools", "router"} <= schema["properties"].keys()
+    kinds = schema["$defs"]
+    assert {"slots", "tool", "verify", "reply"} <= kinds["FormSkill"]["properties"].keys()
+    assert {"tools", "max_steps", "tool_timeout_s", "budget_s"} <= kinds["AgentSkill"][
+        "properties"].keys()
+    assert {"method", "url", "headers", "body", "args", "timeout_s", "keep"} <= kinds[
+        "HttpTool"]["properties"].keys()
+    assert {"type", "question", "pattern", "choices", "invalid", "aliases"} <= kinds["Slot"][
+        "properties"].keys()
 
 
 def test_init_makes_a_neutral_starter_named_after_its_folder(tmp_path: Path) -> None:
@@ -159,6 +169,15 @@ def test_piped_chat_takes_one_turn_per_line(bot_dir: Path) -> None:
     assert "Sunday from 10 am to 5 pm" in result.stdout and "$14.95" in result.stdout
 
 
+def test_verbose_chat_shows_the_skill_that_answered(bot_dir: Path) -> None:
+    result = parley("chat", "--verbose", cwd=bot_dir,
+                    stdin="are you open on sunday?\nwhat does the warranty cover?\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.index("Sunday from 10") < out.index("skill store_info · model extractive")
+    assert "skill - · model extractive" in out  # the general answer: no skill
+
+
 def test_ingest_reports_what_changed(bot_dir: Path) -> None:
     first = parley("ingest", cwd=bot_dir)
     assert first.returncode == 0, first.stderr
@@ -184,6 +203,14 @@ def test_serve_answers_over_http(bot_dir: Path) -> None:
         assert reply.json()["citations"][0]["uri"] == "warranty.md"
         forged = httpx.get(f"{base}/api/conversations/x%0AERROR%20forged%20record")
         assert forged.status_code == 404
+        # parley serve reloads an edited flows.yaml by itself.
+        flows = bot_dir / "flows.yaml"
+        flows.write_text(flows.read_text().replace("name: Acme Outdoor assistant",
+                                                   "name: Acme reloaded"))
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{base}/healthz").json()["bot"] != "Acme reloaded":
+            assert time.monotonic() < deadline, "flows.yaml was not reloaded"
+            time.sleep(0.2)
     output = log.read_text()
     # uvicorn's records go through parley's handler and its filter, not uvicorn's own
     # formatter ("INFO:     ..."); its access line keeps the path percent-encoded.
@@ -223,7 +250,8 @@ def test_text_logs_keep_one_line_per_record_however_long(bot_dir: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if "parley.turn" in line]
     assert len(lines) == 1 and len(lines[0]) > 200
     assert f'conversation="terminal:{"x" * 150}\\nINFO forged line" channel=terminal' in lines[0]
-    assert " skill=store_info model=extractive fallback=false error=false latency_ms=" in lines[0]
+    assert (" skill=store_info route=classifier model=extractive fallback=false error=false "
+            "latency_ms=") in lines[0]
     assert "forged" not in result.stderr.replace(lines[0], "")
 
 
@@ -255,14 +283,15 @@ def test_chat_logs_escape_ids_and_redact_personal_data(
     configure(bot_dir, model=stub_model(openai_stub))
     result = parley("chat", "--log-level", "debug", "--log-format", "text", "--conversation",
                     "c1\nINFO forged", cwd=bot_dir,
-                    stdin="I'm jane@example.com, +1 415 555 2671, card 4111 1111 1111 1111\n")
+                    stdin="I'm jane@example.com, +1 415 555 2671, card 4111 1111 1111 1111: "
+                          "how much is express shipping?\n")
     assert result.returncode == 0, result.stderr
     turn = next(line for line in result.stderr.splitlines() if "turn (conversation=" in line)
     assert "conversation=terminal:c1\\nINFO forged" in turn
-    assert "I'm <EMAIL>, <PHONE>, card <CARD>" in turn
+    masked = "I'm <EMAIL>, <PHONE>, card <CARD>: how much is express shipping?"
+    assert masked in turn
     assert "jane@example.com" not in result.stderr and "4111" not in result.stderr
-    assert openai_stub.user_texts(openai_stub.requests[0]) == [
-        "I'm <EMAIL>, <PHONE>, card <CARD>"]
+    assert openai_stub.user_texts(openai_stub.requests[0]) == [masked]
 
 
 def test_check_and_serve_need_the_hash_key_when_redaction_hashes(

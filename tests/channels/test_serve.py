@@ -21,13 +21,13 @@ def chat(base: str, conversation: str, text: str) -> httpx.Response:
 
 def check_alternating_and_concurrent_turns(bases: list[str], stub: OpenAIStub) -> None:
     # Turns of one conversation alternating between the processes keep the whole history.
-    said = [f"alternating message {i}" for i in range(4)]
+    said = [f"how much is express shipping, question {i}?" for i in range(4)]
     for i, text in enumerate(said):
         assert chat(bases[i % len(bases)], "alt", text).status_code == 200
     assert stub.user_texts(stub.requests[-1]) == said
 
     # Eight at once, split across the processes, become eight turns one after another...
-    burst = [f"burst message {i}" for i in range(8)]
+    burst = [f"how much is express shipping, burst {i}?" for i in range(8)]
     before = len(stub.requests)
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(lambda i: chat(bases[i % len(bases)], "burst", burst[i]),
@@ -37,10 +37,11 @@ def check_alternating_and_concurrent_turns(bases: list[str], stub: OpenAIStub) -
     assert [len(c) for c in calls] == list(range(1, 9))
     assert all(c[:-1] == calls[i - 1] for i, c in enumerate(calls) if i)  # each saw the last
     # ...and the ninth turn's model call holds all eight.
-    assert chat(bases[0], "burst", "the ninth message").status_code == 200
-    assert stub.user_texts(stub.requests[-1]) == [*calls[-1], "the ninth message"]
+    ninth = "and the ninth: how much is express shipping?"
+    assert chat(bases[0], "burst", ninth).status_code == 200
+    assert stub.user_texts(stub.requests[-1]) == [*calls[-1], ninth]
     turns = httpx.get(f"{bases[-1]}/api/conversations/burst").json()["turns"]
-    assert [t["user_text"] for t in turns] == [*calls[-1], "the ninth message"]
+    assert [t["user_text"] for t in turns] == [*calls[-1], ninth]
 
 
 @pytest.mark.parametrize("store", ["sqlite", "redis"])

@@ -1,6 +1,7 @@
 """A stand-in OpenAI-compatible server on 127.0.0.1 that speaks the real chat-completions
-wire format (JSON and SSE streaming, usage included), so the real `openai` client and
-`langchain-openai` are exercised end to end. It records every request it receives.
+wire format (JSON and SSE streaming, usage included, tool calls too), so the real `openai`
+client and `langchain-openai` are exercised end to end. It records every request it
+receives. A `reply` returning `ToolCall`s answers with tool calls instead of text.
 
 `obedient` is a reply function for a model that does whatever its system message says: the
 kind of model a prompt injection succeeds against when documents reach the system message.
@@ -8,7 +9,6 @@ kind of model a prompt injection succeeds against when documents reach the syste
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import threading
@@ -16,13 +16,25 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
+
+from tests.utils.stub_server import JsonHandler, running
 
 Mode = Literal["ok", "error", "hang", "cut"]
 """'ok' answers; 'error' is an HTTP 500; 'hang' answers only when released; 'cut' streams the
 first chunks of the answer, then drops the connection."""
-Reply = Callable[[dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call the stand-in model makes."""
+
+    name: str
+    args: dict[str, Any]
+
+
+Reply = Callable[[dict[str, Any]], "str | list[ToolCall]"]
 DEFAULT_ANSWER = "Stand-in answer [1]."
 _QUOTED = re.compile(r"<<<BEGIN QUOTED (.+?) (\w+)>>>\n(.*?)\n<<<END QUOTED \1 \2>>>", re.S)
 _ORDER = re.compile(r"answer (?:only )?with the (?:secret )?word (\w+)", re.I)
@@ -68,18 +80,7 @@ class OpenAIStub:
 
 
 def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def handle(self) -> None:
-            # A client that hung up (it timed out, or stopped reading a stream) ends the
-            # exchange; socketserver would print its traceback, after the test is over.
-            with contextlib.suppress(ConnectionError):
-                super().handle()
-
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             stub.requests.append(body)
@@ -93,34 +94,32 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
                 stub.release.wait(30)
                 self.close_connection = True  # nobody is waiting for an answer
                 return None
-            text = stub.reply(body)
+            answer = stub.reply(body)
             usage = {"prompt_tokens": 42 + len(body["messages"]), "completion_tokens": 7,
                      "total_tokens": 49 + len(body["messages"])}
+            calls = _wire_calls(answer, len(stub.requests)) if isinstance(answer, list) else []
+            text = answer if isinstance(answer, str) else ""
             if body.get("stream"):
-                return self._stream(body, text, usage, cut=stub.mode == "cut")
+                return self._stream(body, text, calls, usage, cut=stub.mode == "cut")
+            message: dict[str, Any] = {"role": "assistant", "content": text or None}
+            if calls:
+                message["tool_calls"] = calls
             return self._json(200, {
                 "id": "chatcmpl-stub", "object": "chat.completion", "created": int(time.time()),
                 "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
+                "choices": [{"index": 0, "finish_reason": "tool_calls" if calls else "stop",
+                             "message": message}],
                 "usage": usage,
             })
 
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
 
-        def _stream(self, body: dict[str, Any], text: str, usage: dict[str, int],
-                    cut: bool) -> None:
+        def _stream(self, body: dict[str, Any], text: str, calls: list[dict[str, Any]],
+                    usage: dict[str, int], cut: bool) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for n, event in enumerate(_events(body, text, usage)):
+            for n, event in enumerate(_events(body, text, calls, usage)):
                 if cut and n == 3:  # the role chunk and two pieces of text got through
                     self.wfile.write(b"5\r\ndata:")  # half a chunk, then the line drops
                     self.wfile.flush()
@@ -136,7 +135,14 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _events(body: dict[str, Any], text: str, usage: dict[str, int]) -> Iterator[str]:
+def _wire_calls(calls: list[ToolCall], request: int) -> list[dict[str, Any]]:
+    return [{"id": f"call_{request}_{i}", "type": "function",
+             "function": {"name": call.name, "arguments": json.dumps(call.args)}}
+            for i, call in enumerate(calls)]
+
+
+def _events(body: dict[str, Any], text: str, calls: list[dict[str, Any]],
+            usage: dict[str, int]) -> Iterator[str]:
     base = {"id": "chatcmpl-stub", "object": "chat.completion.chunk",
             "created": int(time.time()), "model": body["model"]}
     yield json.dumps({**base, "choices": [
@@ -144,7 +150,17 @@ def _events(body: dict[str, Any], text: str, usage: dict[str, int]) -> Iterator[
     for start in range(0, len(text), 8):
         yield json.dumps({**base, "choices": [
             {"index": 0, "delta": {"content": text[start:start + 8]}, "finish_reason": None}]})
-    yield json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    for index, call in enumerate(calls):  # a call's arguments arrive in pieces, as OpenAI's do
+        arguments = call["function"]["arguments"]
+        yield json.dumps({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+            "tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                            "function": {"name": call["function"]["name"], "arguments": ""}}]}}]})
+        for start in range(0, len(arguments), 8):
+            yield json.dumps({**base, "choices": [{"index": 0, "finish_reason": None, "delta": {
+                "tool_calls": [{"index": index,
+                                "function": {"arguments": arguments[start:start + 8]}}]}}]})
+    finish = "tool_calls" if calls else "stop"
+    yield json.dumps({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     if body.get("stream_options", {}).get("include_usage"):
         yield json.dumps({**base, "choices": [], "usage": usage})
     yield "[DONE]"
@@ -153,13 +169,6 @@ def _events(body: dict[str, Any], text: str, usage: dict[str, int]) -> Iterator[
 @contextmanager
 def serving(stub: OpenAIStub) -> Iterator[OpenAIStub]:
     """Serve `stub` on a free port for the life of the block; `stub.port` is set."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stub))
-    server.daemon_threads = True
-    stub.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with running(_handler(stub), stub.release) as port:
+        stub.port = port
         yield stub
-    finally:
-        stub.release.set()
-        server.shutdown()
-        server.server_close()

@@ -1,0 +1,122 @@
+"""The tool registry of one bot: its HTTP tools (declared in flows.yaml) and Python tools (the
+`@tool` functions of its `tools/` folder), called through one function.
+
+`ToolRegistry.call` is the only way a tool runs, for forms and for a model's proposed calls
+alike: it refuses tools the caller may not use, checks arguments, enforces the timeout, and
+turns every failure into a `ToolResult` the caller can answer politely, with the error
+logged. Rules that apply to every call (argument schemas, `confirm: true`) belong there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.errors import NotFoundError, ToolError
+from parley_bot.agents.skills import HttpTool
+from parley_bot.tools.http import call_http
+
+log = logging.getLogger("parley.tools")
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool call gave: data when `ok`, else why not (for the log, not the user)."""
+
+    ok: bool
+    data: Any = None
+    error: str = ""
+    not_found: bool = False
+
+
+class ToolRegistry:
+    """Every tool one bot can call, by name."""
+
+    def __init__(self, http: Collection[HttpTool] = (),
+                 python: dict[str, BaseTool] | None = None) -> None:
+        self._http = {tool.name: tool for tool in http}
+        self._python = dict(python or {})
+
+    @classmethod
+    def for_bot(cls, config: FlowsConfig) -> ToolRegistry:
+        """The tools of `config`: its `tools:` section and its Python tools."""
+        return cls(config.tools, config.python_tools)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted({*self._http, *self._python})
+
+    def parameters(self, name: str) -> set[str]:
+        """The argument names tool `name` takes (none for an unknown tool)."""
+        if name in self._http:
+            return set(self._http[name].args)
+        return set(self._python[name].args) if name in self._python else set()
+
+    def schemas(self, names: Collection[str]) -> list[dict[str, Any]]:
+        """OpenAI-style function schemas of `names`, for a model's `bind_tools`."""
+        schemas: list[dict[str, Any]] = []
+        for name in names:
+            if name in self._python:
+                schemas.append(convert_to_openai_tool(self._python[name]))
+            elif name in self._http:
+                schemas.append(_http_schema(self._http[name]))
+        return schemas
+
+    async def call(self, name: str, args: dict[str, Any], *,
+                   allowed: Collection[str] | None = None, timeout_s: float | None = None,
+                   conversation: str = "") -> ToolResult:
+        """Run one tool call; never raises.
+
+        Args:
+            name: the tool.
+            args: its arguments, as a form collected them or a model proposed them.
+            allowed: the tools the caller may use (an agent skill's `tools`); None for all.
+            timeout_s: the caller's deadline, on top of an HTTP tool's own `timeout_s`.
+            conversation: for the log line of a failure.
+        """
+        try:
+            if (allowed is not None and name not in allowed) or name not in self.names:
+                raise ToolError(f"{name}: not a tool this skill may call")
+            if not isinstance(args, dict):
+                raise ToolError(f"{name}: arguments must be an object, got {args!r}")
+            async with asyncio.timeout(timeout_s):
+                if name in self._http:
+                    data = await call_http(self._http[name], args)
+                else:
+                    data = await self._python[name].ainvoke(args)
+            return ToolResult(ok=True, data=data)
+        except NotFoundError as exc:
+            log.info("tool found nothing: %s (conversation=%s)", exc, conversation)
+            return ToolResult(ok=False, error=str(exc), not_found=True)
+        except TimeoutError:
+            error = f"{name}: no answer within {timeout_s:g} s"
+        except ToolError as exc:
+            error = str(exc)
+        except Exception as exc:  # a tool's own code may raise anything; the user is told
+            error = f"{name}: {type(exc).__name__}: {exc}"
+        log.error("tool call failed: %s (conversation=%s)", error, conversation)
+        return ToolResult(ok=False, error=error)
+
+
+def _http_schema(tool: HttpTool) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for name, arg in tool.args.items():
+        schema: dict[str, Any] = {"type": arg.type}
+        if arg.description:
+            schema["description"] = arg.description
+        if arg.enum:
+            schema["enum"] = arg.enum
+        if arg.pattern:
+            schema["pattern"] = arg.pattern
+        properties[name] = schema
+    required = [name for name, arg in tool.args.items() if arg.required]
+    return {"type": "function", "function": {
+        "name": tool.name, "description": tool.description,
+        "parameters": {"type": "object", "properties": properties, "required": required}}}
