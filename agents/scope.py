@@ -24,11 +24,17 @@ from parley_bot.agents.state import Active, Draft, Node, TurnState
 from parley_bot.agents.texts import localize
 
 
+def skill_topics(config: FlowsConfig) -> list[str]:
+    """What the bot can help with: each skill's description, or its name where it has none.
+    The out-of-scope answer and the reply to "what can you do?" both list these."""
+    return [s.description.strip().rstrip(".") or s.name.replace("_", " ").capitalize()
+            for s in config.skills]
+
+
 def what_i_can_help_with(config: FlowsConfig, language: str | None = None) -> str:
-    """One sentence listing the skills' descriptions ('I can help with: …'), or '' for a bot
-    with no skills. The out-of-scope answer and "what can you do?" both say this."""
-    topics = [_topic(s.description.strip().rstrip(".") or s.name.replace("_", " "))
-              for s in config.skills]
+    """One sentence listing the skills' topics ('I can help with: …'), or '' for a bot with
+    no skills."""
+    topics = [_topic(topic) for topic in skill_topics(config)]
     if not topics:
         return ""
     return localize(config.texts.can_help_with, language, topics="; ".join(topics))

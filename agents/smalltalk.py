@@ -18,6 +18,7 @@ from typing import Literal
 import regex
 
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.scope import skill_topics
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.texts import localize
 
@@ -139,24 +140,12 @@ def recognize(text: str) -> SmallTalk | None:
     return SmallTalk(intent, languages.pop() if len(languages) == 1 else None)
 
 
-def capabilities(config: FlowsConfig, language: str | None) -> list[str]:
-    """What the bot can help with, one line each: its skills' descriptions (or names).
-
-    Args:
-        config: the bot.
-        language: the conversation's language (for texts given per language).
-    """
-    del language  # skill descriptions are one text for now; the signature is the seam
-    return [str(skill.description or skill.name.replace("_", " ").capitalize())
-            for skill in config.skills]
-
-
 def reply(config: FlowsConfig, intent: Intent, language: str | None) -> str:
     """The bot's reply to small talk, in `language` where flows.yaml gives it."""
     texts = config.texts
     if intent != "capabilities":
         return localize(getattr(texts, intent), language)
-    topics = capabilities(config, language)
+    topics = skill_topics(config)
     if not topics:
         return localize(texts.capabilities_general, language)
     return localize(texts.capabilities, language, topics="\n".join(f"- {t}" for t in topics))

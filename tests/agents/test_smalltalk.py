@@ -9,7 +9,8 @@ import pytest
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.flowsfile import load_flows
-from parley_bot.agents.smalltalk import capabilities, recognize
+from parley_bot.agents.scope import skill_topics
+from parley_bot.agents.smalltalk import recognize
 from parley_bot.knowledge.types import Passage
 from tests.conftest import configure
 from tests.utils.messages import inbound
@@ -71,10 +72,10 @@ async def test_what_can_you_do_lists_the_skills(bot_dir: Path) -> None:
     async with Bot.open(config, knowledge=NoDocuments()) as bot:
         english = await bot.handle(inbound("what can you do?"))
         polish = await bot.handle(inbound("co potrafisz?", "pl"))
-    topics = "\n".join(f"- {s.description}" for s in config.skills)
+    topics = "\n".join(f"- {s.description.rstrip('.')}" for s in config.skills)
     assert english.text == f"I can help with:\n{topics}"
     assert polish.text == f"Mogę pomóc w tych sprawach:\n{topics}"
-    assert capabilities(config, "en") == [s.description for s in config.skills]
+    assert skill_topics(config) == [s.description.rstrip(".") for s in config.skills]
 
 
 async def test_without_skills_what_can_you_do_says_it_answers_from_documents(
