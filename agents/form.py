@@ -18,6 +18,7 @@ from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.skills import FormSkill, Slot, templates
 from parley_bot.agents.state import Active, Draft, Node, TurnState
 from parley_bot.agents.texts import localize
+from parley_bot.channels.messages import Button
 from parley_bot.tools.registry import ToolRegistry
 
 log = logging.getLogger("parley.form")
@@ -161,7 +162,8 @@ def form_node(config: FlowsConfig, tools: ToolRegistry) -> Node:
                 asked = next(s for s in skill.slots if s.name == active["asked"])
                 question = f"{localize(asked.invalid or texts.slot_invalid, language)} {question}"
             progress = Active(skill=skill.name, slots=values, asked=missing.name)
-            return {"draft": Draft(text=question), "active": progress}
+            choices = tuple(Button(label=c, value=c) for c in missing.choices or ())
+            return {"draft": Draft(text=question, buttons=choices), "active": progress}
         wanted = tools.parameters(skill.tool)  # a slot only for proof is not sent
         result = await tools.call(skill.tool, {k: v for k, v in values.items() if k in wanted},
                                   conversation=inbound.conversation_id)

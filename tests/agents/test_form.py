@@ -103,3 +103,15 @@ async def test_a_failing_tool_is_a_polite_answer(bot_dir: Path) -> None:
         await bot.reload(bot_config)
         reply = await bot.handle(inbound("where is my order 10045? ann@example.com"))
     assert reply.text == config.texts.tool_failed and reply.fallback
+
+
+async def test_a_choice_slot_offers_its_choices_as_buttons(bot_dir: Path) -> None:
+    size = {"name": "size", "type": "choice", "choices": ["S", "M", "L"],
+            "question": "Which size?"}
+    async with Bot.open(form_bot(bot_dir, slots=[*ORDER_FORM["slots"], size])) as bot:
+        await talk(bot, "where is my order?", "10045")
+        question = await bot.handle(inbound("ann@example.com"))
+        answer = await bot.handle(inbound(question.buttons[1].value))  # a tap on "M"
+    assert question.text == "Which size?"
+    assert [(b.label, b.value) for b in question.buttons] == [("S", "S"), ("M", "M"), ("L", "L")]
+    assert answer.text == "Order 10045 is shipped (DHL)." and answer.buttons == ()
