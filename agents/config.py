@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from parley_bot.agents.schema import FieldError, Loc, Strict, check, shorthand
+from parley_bot.agents.screen import deny_pattern
 from parley_bot.agents.skills import FormSkill, HttpTool, Skill
 from parley_bot.agents.texts import BUTTONS, SMALL_TALK, LanguageCode, LocalText, placeholders
 
@@ -261,8 +262,6 @@ class Guard(Strict):
     @field_validator("deny")
     @classmethod
     def _compiles(cls, deny: list[str]) -> list[str]:
-        from parley_bot.agents.guard import deny_pattern  # the guard owns the matching rule
-
         for entry in deny:
             deny_pattern(entry)
         return deny

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.tools import BaseTool
-from pydantic import ValidationError
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ValidationError
 
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import NotFoundError, ToolError
@@ -90,7 +90,8 @@ class ToolRegistry:
                 unknown = sorted(set(args) - set(tool.args))
                 if unknown:
                     return f"unknown argument(s) {unknown}"
-                tool.get_input_schema().model_validate(args)
+                schema: Any = tool.get_input_schema()
+                schema.model_validate(args)
         except ToolError as exc:
             return str(exc).removeprefix(f"{name}: ")
         except ValidationError as exc:
