@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -90,12 +91,17 @@ def test_another_message_drops_the_pending_call(client: TestClient, api_stub: Ap
     assert api_stub.requests == []
 
 
-def test_the_pending_call_survives_the_process(bot_dir_with_cancel: Path,
-                                               api_stub: ApiStub) -> None:
-    with app_client(bot_dir_with_cancel) as first:
-        chat(first, ASK, "c9")
-    with app_client(bot_dir_with_cancel) as second:  # a new app on the same store
-        assert chat(second, "Ja", "c9")["reply"] == "Order 10045 is cancelled."
+async def test_the_pending_call_survives_the_process(bot_dir_with_cancel: Path,
+                                                     api_stub: ApiStub) -> None:
+    replies = []
+    for text in (ASK, "Ja"):  # each message to a new app on the same store
+        app = create_app(load_flows(bot_dir_with_cancel / "flows.yaml"))
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://parley") as client:
+            response = await client.post("/api/chat",
+                                         json={"conversation_id": "c9", "text": text})
+            replies.append(response.json()["reply"])
+    assert replies[1] == "Order 10045 is cancelled."
     assert [r["path"] for r in api_stub.requests] == ["/echo/cancel/10045"]
 
 
