@@ -4,7 +4,8 @@ checkpointed state (`TurnState.pending`), so the answer may reach any worker pro
 
 The confirm node runs before small talk and routing: a yes sends the turn to the agent skill,
 which runs the call and lets its model finish; a no cancels politely; anything else drops the
-pending call and is handled as a new message, so a stale call never runs on a later 'yes'.
+pending call and is handled as a new message, so a stale call never runs on a later 'yes'
+(nor one whose skill a reload has taken away).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import logging
 import re
 
-from parley_bot.agents.config import BotTexts
+from parley_bot.agents.config import BotTexts, FlowsConfig
+from parley_bot.agents.skills import AgentSkill
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Button
@@ -59,8 +61,9 @@ def confirm_buttons(texts: BotTexts, language: str | None) -> tuple[Button, Butt
             Button(label=localize(texts.confirm_no, language), value=NO))
 
 
-def confirm_node(texts: BotTexts) -> Node:
+def confirm_node(config: FlowsConfig) -> Node:
     """Build the node that takes the user's answer to a pending tool call."""
+    texts = config.texts
 
     async def confirm(state: TurnState) -> TurnState:
         pending = state.get("pending")
@@ -69,7 +72,7 @@ def confirm_node(texts: BotTexts) -> Node:
         said = answer_of(state["inbound"].text)
         tool = pending["calls"][0]["name"]
         conversation = state["inbound"].key
-        if said is None:
+        if said is None or not isinstance(config.skill(pending["skill"]), AgentSkill):
             log.info("tool call not confirmed, dropped: tool=%s skill=%s conversation=%s",
                      tool, pending["skill"], conversation)
             return {"pending": None}

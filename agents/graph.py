@@ -70,7 +70,7 @@ def build_graph(
     graph = StateGraph(TurnState)
     graph.add_node("language", language_node(config))
     graph.add_node("guard", guard_node(config.guard, config.texts))
-    graph.add_node("confirm", confirm_node(config.texts))
+    graph.add_node("confirm", confirm_node(config))
     graph.add_node("smalltalk", smalltalk_node(config))
     graph.add_node("route", route_node(config, router))
     graph.add_node("retrieve", retrieve_node(config, knowledge))

@@ -12,11 +12,13 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from parley_bot.agents.bot import Bot
 from parley_bot.agents.confirm import answer_of
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.channels.server import create_app
 from tests.conftest import configure, stub_model
 from tests.utils.api_stub import ApiStub
+from tests.utils.messages import inbound
 from tests.utils.openai_stub import OpenAIStub, ToolCall
 
 CANCEL = {"name": "cancel_order", "description": "Cancel an order", "method": "POST",
@@ -103,6 +105,17 @@ async def test_the_pending_call_survives_the_process(bot_dir_with_cancel: Path,
             replies.append(response.json()["reply"])
     assert replies[1] == "Order 10045 is cancelled."
     assert [r["path"] for r in api_stub.requests] == ["/echo/cancel/10045"]
+
+
+async def test_a_yes_after_a_reload_took_the_skill_away_runs_nothing(
+    bot_dir_with_cancel: Path, api_stub: ApiStub,
+) -> None:
+    config = load_flows(bot_dir_with_cancel / "flows.yaml")
+    async with Bot.open(config) as bot:
+        await bot.handle(inbound(ASK))
+        await bot.reload(configure(bot_dir_with_cancel, skills=[RETURNS]))
+        reply = await bot.handle(inbound("yes"))
+    assert not reply.fallback and reply.skill != "orders" and api_stub.requests == []
 
 
 @pytest.mark.parametrize(("text", "answer"), [
