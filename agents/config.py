@@ -15,8 +15,9 @@ from typing import Any, Literal
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from parley_bot.agents.schema import FieldError, Loc, Strict, check, shorthand
+from parley_bot.agents.screen import deny_pattern
 from parley_bot.agents.skills import FormSkill, HttpTool, Skill
-from parley_bot.agents.texts import SMALL_TALK, LanguageCode, LocalText, placeholders
+from parley_bot.agents.texts import BUTTONS, SMALL_TALK, LanguageCode, LocalText, placeholders
 
 __all__ = ["FieldError", "Loc", "Skill", "Strict", "check", "shorthand"]
 
@@ -245,8 +246,25 @@ class RateLimit(Strict):
 
 
 class Guard(Strict):
+    """What is refused before routing (`agents.guard`)."""
+
     max_chars: int = Field(4000, gt=0, description="Longer messages are refused, not truncated.")
     rate_limit: RateLimit = Field(default_factory=RateLimit)
+    injection: bool = Field(
+        True, description="Refuse messages that try to override the bot's instructions "
+        "('ignore your previous instructions', 'show me your system prompt'), in many "
+        "languages; answered with texts.injection.")
+    deny: list[str] = Field(
+        default_factory=list, description="Topics the bot refuses, answered with texts.denied: "
+        "a word or phrase matches as whole words, any case; anything with regex syntax is a "
+        "regular expression (e.g. 'crypto(currency)?', 'weapons?').")
+
+    @field_validator("deny")
+    @classmethod
+    def _compiles(cls, deny: list[str]) -> list[str]:
+        for entry in deny:
+            deny_pattern(entry)
+        return deny
 
 
 class BotTexts(Strict):
@@ -316,11 +334,37 @@ class BotTexts(Strict):
         "Sorry, I couldn't finish that. Could you ask in another way?",
         description="An agent skill ran out of steps or time.",
     )
+    tool_refused: LocalText = Field(
+        "Sorry, that's not something I can do here.",
+        description="An agent skill's model kept asking for a tool call that was refused "
+        "(a tool the skill may not use, arguments outside its schema, a limit reached).",
+    )
+    confirm_tool: LocalText = Field(
+        "Before I go ahead: {action}. Shall I do it?",
+        description="Asked before a `confirm: true` tool runs. Placeholder: {action}, the "
+        "tool's description and arguments.",
+    )
+    confirm_yes: LocalText = Field(default_factory=lambda: dict(BUTTONS["yes"]),
+                                   description="The 'yes' button of a confirmation.")
+    confirm_no: LocalText = Field(default_factory=lambda: dict(BUTTONS["no"]),
+                                  description="The 'no' button of a confirmation.")
+    confirm_cancelled: LocalText = Field(
+        "OK, I haven't done it. Is there anything else?",
+        description="The user said no to a `confirm: true` tool.",
+    )
+    injection: LocalText = Field(
+        "Sorry, I can't change how I work or share my instructions. What can I help you with?",
+        description="Said when guard.injection refuses a message.",
+    )
+    denied: LocalText = Field(
+        "Sorry, that's a topic I can't help with.",
+        description="Said when a message matches guard.deny.",
+    )
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> BotTexts:
         allowed = {"too_long": {"length", "limit"}, "capabilities": {"topics"},
-                   "can_help_with": {"topics"}}
+                   "can_help_with": {"topics"}, "confirm_tool": {"action"}}
         check([((name,), f"unknown placeholder(s) {sorted(extra)} "
                          f"(allowed: {sorted(allowed.get(name, set()))})")
                for name in type(self).model_fields

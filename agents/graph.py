@@ -1,6 +1,9 @@
 """The turn graph: one run per user turn, `thread_id` = conversation id.
 
     START → language → guard ─┬─ refused ──────────────────────────────────────────────┐
+                              └→ confirm ─┬─ no to a pending tool call ──────────────────┤
+                                          ├─ yes ──────────────────────────→ agent       │
+                              ┌───────────┘                                              │
                               └→ smalltalk ─┬─ greeting, thanks, … ──────────────────────┤
                                             └→ route ─┬─ answer or none → retrieve ─┐    │
                                                       ├─ form  → form ──────────────┤    │
@@ -9,7 +12,8 @@
                                       └→ out_of_scope ─→
 
 `language` sets the conversation's language from the message (every text the bot says on its
-own follows it); `smalltalk` answers greetings, thanks, goodbyes and 'what can you do?' itself;
+own follows it); `confirm` takes the answer to a tool call waiting for the user's yes
+(`agents.confirm`); `smalltalk` answers greetings, thanks, goodbyes and 'what can you do?' itself;
 `route` picks a skill (or keeps the one the conversation is in) and the graph branches on
 that skill's kind. No skill means the general answer from every document, and out of scope
 when none is relevant (`agents.scope`).
@@ -28,6 +32,7 @@ from parley_bot.agents.agent import agent_node
 from parley_bot.agents.answer import generate_node, retrieve_node
 from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.confirm import confirm_node
 from parley_bot.agents.form import form_node
 from parley_bot.agents.guard import guard_node
 from parley_bot.agents.language import language_node
@@ -65,6 +70,7 @@ def build_graph(
     graph = StateGraph(TurnState)
     graph.add_node("language", language_node(config))
     graph.add_node("guard", guard_node(config.guard, config.texts))
+    graph.add_node("confirm", confirm_node(config))
     graph.add_node("smalltalk", smalltalk_node(config))
     graph.add_node("route", route_node(config, router))
     graph.add_node("retrieve", retrieve_node(config, knowledge))
@@ -72,11 +78,12 @@ def build_graph(
                                              CircuitBreaker(shared), redact))
     graph.add_node("out_of_scope", out_of_scope_node(config))
     graph.add_node("form", form_node(config, tools))
-    graph.add_node("agent", agent_node(config, responders, tools, redact))
+    graph.add_node("agent", agent_node(config, responders, tools, shared, redact))
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "language")
     graph.add_edge("language", "guard")
-    graph.add_conditional_edges("guard", _drafted("smalltalk"), ["smalltalk", "respond"])
+    graph.add_conditional_edges("guard", _drafted("confirm"), ["confirm", "respond"])
+    graph.add_conditional_edges("confirm", _after_confirm, ["agent", "smalltalk", "respond"])
     graph.add_conditional_edges("smalltalk", _drafted("route"), ["route", "respond"])
     graph.add_conditional_edges("route", _by_kind(config), ["retrieve", "form", "agent"])
     graph.add_conditional_edges("retrieve", _after_retrieve, ["generate", "out_of_scope"])
@@ -93,6 +100,12 @@ def _drafted(otherwise: str) -> Callable[[TurnState], str]:
         return "respond" if state.get("draft") is not None else otherwise
 
     return after
+
+
+def _after_confirm(state: TurnState) -> str:
+    if state.get("confirmed"):
+        return "agent"
+    return _drafted("smalltalk")(state)
 
 
 def _by_kind(config: FlowsConfig) -> Any:

@@ -30,6 +30,7 @@ def respond_node(config: FlowsConfig) -> Node:
             route=routing.by if routing else None,
             usage=draft.usage,
             fallback=draft.fallback,
+            refused=draft.refused,
         )
         if draft.refused:
             return {"reply": reply}

@@ -181,6 +181,11 @@ class AgentSkill(SkillBase):
     max_steps: int = Field(5, ge=1, le=20, description="Model calls at most, tools between.")
     tool_timeout_s: float = Field(10.0, gt=0, description="Deadline of one tool call.")
     budget_s: float = Field(60.0, gt=0, description="Deadline of the whole skill turn.")
+    max_tool_calls_per_turn: int = Field(
+        8, ge=1, description="Tool calls one turn may make; further calls are refused.")
+    max_tool_calls_per_conversation: int = Field(
+        50, ge=1, description="Tool calls of this skill in one conversation (counted in the "
+        "store, so across worker processes, for 30 days); further calls are refused.")
 
     def tool_uses(self) -> list[tuple[Loc, str]]:
         return [(("tools", i), tool) for i, tool in enumerate(self.tools)]
@@ -229,6 +234,10 @@ class HttpTool(Strict):
     )
     args: dict[str, ToolArg] = Field(default_factory=dict)
     timeout_s: float = Field(10.0, gt=0)
+    confirm: bool = Field(
+        False, description="The tool changes something (cancels, orders, refunds): an agent "
+        "skill asks the user yes or no before it runs, and runs it only on a yes."
+    )
     keep: list[str] | None = Field(
         None, description="Response fields to keep, as dotted paths (default: all of it)."
     )

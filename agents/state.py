@@ -1,20 +1,21 @@
 """The state of one conversation as the turn graph sees it.
 
-`history`, `language` and `active` live across turns and are checkpointed: `history` holds
-the recent exchanges as plain text, bounded by `memory.window_messages`, so a turn costs the
-same at message 400 as at message 2; `language` is the conversation's language, kept for
-messages too short to tell ("2", "ok"). Plain text rather than LangChain message objects:
-rebuilding
-those from every checkpoint was most of what a long conversation added to a turn, and only
-the exchanges that fit the model's token budget ever become messages (`agents.prompt`).
+`history`, `language`, `active` and `pending` live across turns and are checkpointed:
+`history` holds the recent exchanges as plain text, bounded by `memory.window_messages`, so a
+turn costs the same at message 400 as at message 2; `language` is the conversation's
+language, kept for messages too short to tell ("2", "ok"). Plain text rather than LangChain
+message objects: rebuilding those from every checkpoint was most of what a long conversation
+added to a turn, and only the exchanges that fit the model's token budget ever become
+messages (`agents.prompt`).
 `active` is the skill the last turn was in (and a form's answers so far), so a follow-up stays
-in it. Every other key is set afresh by each turn's input.
+in it; `pending` is a tool call waiting for the user's yes or no (`agents.confirm`). Every
+other key is set afresh by each turn's input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Protocol, TypedDict
+from typing import Annotated, Any, Protocol, TypedDict
 
 from langgraph.channels import UntrackedValue
 from pydantic import BaseModel, ConfigDict
@@ -34,8 +35,9 @@ class Draft(BaseModel):
     buttons: tuple[Button, ...] = ()
     usage: Usage | None = None
     fallback: bool = False
-    refused: bool = False
-    """True when the guard turned the message away: no template, nothing added to history."""
+    refused: str | None = None
+    """Why the guard turned the message away ('too_long', 'injection:override', …): no
+    template, nothing added to history."""
 
 
 class Exchange(TypedDict):
@@ -58,10 +60,23 @@ class Active(TypedDict):
     """The slot a form asked for last."""
 
 
+class Pending(TypedDict):
+    """A tool call waiting for the user's yes (a `confirm: true` tool), kept between turns,
+    so the yes may come to any worker process, or after a restart."""
+
+    skill: str
+    """The agent skill that proposed it."""
+    messages: list[dict[str, Any]]
+    """The skill's loop so far after the prompt, ending with the model's message proposing
+    the call (`langchain_core.messages.messages_to_dict`)."""
+    calls: list[dict[str, Any]]
+    """That message's calls still to run, the one to confirm first ({name, args, id})."""
+
+
 class TurnState(TypedDict, total=False):
     """One turn's state. Nodes return only the keys they change.
 
-    Only `history`, `language` and `active` are checkpointed; the per-turn keys are
+    Only `history`, `language`, `active` and `pending` are checkpointed; the per-turn keys are
     `UntrackedValue` channels, so a checkpoint holds the history window and little else, and
     loading it stays cheap.
     """
@@ -74,6 +89,10 @@ class TurnState(TypedDict, total=False):
     on its own is chosen by it (`texts.localize`)."""
     active: Active | None
     """The skill this conversation is in; None after a general or out-of-scope answer."""
+    pending: Pending | None
+    """A tool call the bot asked the user to confirm; the next message answers it."""
+    confirmed: Annotated[bool, UntrackedValue(bool)]
+    """This message is the user's yes to `pending`."""
     inbound: Annotated[InboundMessage, UntrackedValue(InboundMessage)]
     """This turn's message, as the channel delivered it."""
     skill: Annotated[str | None, UntrackedValue(str)]

@@ -101,6 +101,7 @@ class TurnTelemetry:
         fields: dict[str, Any] = {
             "conversation": message.key, "channel": message.channel,
             "event": message.event_id, "skill": reply.skill, "route": reply.route,
+            "refused": reply.refused,
             "model": usage.model if usage else None, "fallback": reply.fallback,
             "error": failed, "latency_ms": round(seconds * 1000, 1),
             "input_tokens": usage.input_tokens if usage else 0,

@@ -139,3 +139,11 @@ SMALL_TALK: dict[str, dict[str, str]] = {
         "ja": "ご質問ください。知っている文書をもとにお答えします。",
     },
 }
+
+# The default labels of a confirmation's buttons (`BotTexts.confirm_yes`, `confirm_no`).
+BUTTONS: dict[str, dict[str, str]] = {
+    "yes": {"en": "Yes", "es": "Sí", "de": "Ja", "fr": "Oui", "pt": "Sim", "it": "Sì",
+            "pl": "Tak", "ru": "Да", "tr": "Evet", "zh": "是", "ja": "はい"},
+    "no": {"en": "No", "es": "No", "de": "Nein", "fr": "Non", "pt": "Não", "it": "No",
+           "pl": "Nie", "ru": "Нет", "tr": "Hayır", "zh": "否", "ja": "いいえ"},
+}

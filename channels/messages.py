@@ -122,6 +122,10 @@ class OutboundMessage(Frozen):
         None, description="The stored turn this reply belongs to; feedback refers to it. "
         "None when the message was declined."
     )
+    refused: str | None = Field(
+        None, description="Why the guard turned the message away, answering it itself: "
+        "'empty', 'too_long', 'injection:<family>' or 'denied' (guard.deny)."
+    )
     declined: Literal["rate_limited", "unavailable"] | None = Field(
         None, description="Why the message was not taken (nothing was stored): the sender is "
         "over a rate limit, or the store is down or the conversation busy. The text says so; "

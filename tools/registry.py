@@ -2,9 +2,11 @@
 `@tool` functions of its `tools/` folder), called through one function.
 
 `ToolRegistry.call` is the only way a tool runs, for forms and for a model's proposed calls
-alike: it refuses tools the caller may not use, checks arguments, enforces the timeout, and
+alike: it refuses tools the caller may not use and arguments outside the tool's schema (an
+HTTP tool's `args`, a Python tool's signature) before anything runs, enforces the timeout, and
 turns every failure into a `ToolResult` the caller can answer politely, with the error
-logged. Rules that apply to every call (argument schemas, `confirm: true`) belong there.
+logged. `check` is the same refusal on its own, for callers that must decide before running
+(the agent loop asks the user before a `confirm: true` tool).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from typing import Any
 
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ValidationError
 
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import NotFoundError, ToolError
 from parley_bot.agents.skills import HttpTool
-from parley_bot.tools.http import call_http
+from parley_bot.tools.http import call_http, check_arguments
 
 log = logging.getLogger("parley.tools")
 
@@ -34,6 +37,9 @@ class ToolResult:
     data: Any = None
     error: str = ""
     not_found: bool = False
+    refused: bool = False
+    """The call was turned away before running: a tool the caller may not use, or arguments
+    outside its schema."""
 
 
 class ToolRegistry:
@@ -59,6 +65,40 @@ class ToolRegistry:
             return set(self._http[name].args)
         return set(self._python[name].args) if name in self._python else set()
 
+    def confirms(self, name: str) -> bool:
+        """Whether tool `name` is declared `confirm: true`: run it only after the user's yes."""
+        return name in self._http and self._http[name].confirm
+
+    def describe(self, name: str) -> str:
+        """What tool `name` does, in its own description (for a confirmation question)."""
+        if name in self._http:
+            return self._http[name].description
+        return self._python[name].description if name in self._python else name
+
+    def check(self, name: str, args: Any, allowed: Collection[str] | None = None) -> str | None:
+        """Why a call may not run, or None when it may: `name` must be a tool the caller is
+        `allowed` (None: any tool) and `args` must fit its schema."""
+        if (allowed is not None and name not in allowed) or name not in self.names:
+            return f"{name!r} is not a tool this skill may call"
+        if not isinstance(args, dict):
+            return f"arguments must be an object, got {args!r}"
+        try:
+            if name in self._http:
+                check_arguments(self._http[name], args)
+            else:
+                tool = self._python[name]
+                unknown = sorted(set(args) - set(tool.args))
+                if unknown:
+                    return f"unknown argument(s) {unknown}"
+                schema: Any = tool.get_input_schema()
+                schema.model_validate(args)
+        except ToolError as exc:
+            return str(exc).removeprefix(f"{name}: ")
+        except ValidationError as exc:
+            return "; ".join(f"argument {'.'.join(map(str, e['loc']))!r}: {e['msg']}"
+                             for e in exc.errors())
+        return None
+
     def schemas(self, names: Collection[str]) -> list[dict[str, Any]]:
         """OpenAI-style function schemas of `names`, for a model's `bind_tools`."""
         schemas: list[dict[str, Any]] = []
@@ -71,7 +111,7 @@ class ToolRegistry:
 
     async def call(self, name: str, args: dict[str, Any], *,
                    allowed: Collection[str] | None = None, timeout_s: float | None = None,
-                   conversation: str = "") -> ToolResult:
+                   conversation: str = "", skill: str = "") -> ToolResult:
         """Run one tool call; never raises.
 
         Args:
@@ -79,13 +119,13 @@ class ToolRegistry:
             args: its arguments, as a form collected them or a model proposed them.
             allowed: the tools the caller may use (an agent skill's `tools`); None for all.
             timeout_s: the caller's deadline, on top of an HTTP tool's own `timeout_s`.
-            conversation: for the log line of a failure.
+            conversation: the conversation key, and
+            skill: the calling skill, both for the log line of a refusal or failure.
         """
+        reason = self.check(name, args, allowed)
+        if reason is not None:
+            return refused(name, reason, skill=skill, conversation=conversation)
         try:
-            if (allowed is not None and name not in allowed) or name not in self.names:
-                raise ToolError(f"{name}: not a tool this skill may call")
-            if not isinstance(args, dict):
-                raise ToolError(f"{name}: arguments must be an object, got {args!r}")
             async with asyncio.timeout(timeout_s):
                 if name in self._http:
                     data = await call_http(self._http[name], args)
@@ -103,6 +143,13 @@ class ToolRegistry:
             error = f"{name}: {type(exc).__name__}: {exc}"
         log.error("tool call failed: %s (conversation=%s)", error, conversation)
         return ToolResult(ok=False, error=error)
+
+
+def refused(name: str, reason: str, *, skill: str, conversation: str) -> ToolResult:
+    """Log a refused call (tool, skill, conversation, why) and say it was refused."""
+    log.warning("tool call refused: tool=%s skill=%s conversation=%s reason=%s",
+                name, skill or "-", conversation or "-", reason)
+    return ToolResult(ok=False, error=reason, refused=True)
 
 
 def _http_schema(tool: HttpTool) -> dict[str, Any]:

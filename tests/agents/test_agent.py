@@ -17,7 +17,8 @@ from tests.utils.messages import inbound
 from tests.utils.openai_stub import OpenAIStub, ToolCall
 
 LOOKUP = {"name": "order_lookup", "description": "An order by its number",
-          "url": "${ORDERS_API}/orders/{number}", "args": {"number": {"description": "5 digits"}},
+          "url": "${ORDERS_API}/orders/{number}",
+          "args": {"number": {"description": "5 digits", "pattern": r"\d{5}"}},
           "keep": ["status", "carrier"]}
 AGENT = {"name": "products", "kind": "agent", "tools": ["order_lookup"], "max_steps": 3,
          "description": "Questions about products and orders",
@@ -76,20 +77,80 @@ async def test_a_model_that_never_stops_asking_for_tools_is_ended_by_the_step_li
     assert len(openai_stub.requests) == AGENT["max_steps"] == len(api_stub.requests)
 
 
-async def test_tools_outside_the_skill_are_refused_and_the_model_is_told(
-    bot_dir: Path, openai_stub: OpenAIStub, api_stub: ApiStub,
+def refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [m for r in caplog.records if (m := r.getMessage()).startswith("tool call refused")]
+
+
+@pytest.mark.parametrize(("call", "reason"), [
+    (ToolCall("delete_everything", {}), "'delete_everything' is not a tool this skill may call"),
+    (ToolCall("order_lookup", {"number": "../admin"}), "argument 'number' does not match"),
+    (ToolCall("order_lookup", {"number": "10045", "as_admin": True}), "unknown argument"),
+])
+async def test_calls_outside_the_skill_or_the_schema_are_refused_logged_and_the_model_told(
+    bot_dir: Path, openai_stub: OpenAIStub, api_stub: ApiStub, caplog: pytest.LogCaptureFixture,
+    call: ToolCall, reason: str,
 ) -> None:
     def reply(request: dict[str, Any]) -> str | list[ToolCall]:
-        if not tool_messages(request):
-            return [ToolCall("delete_everything", {})]
-        return "I could not do that."
+        return "Sorry, I can't do that." if tool_messages(request) else [call]
 
     openai_stub.reply = reply
     async with Bot.open(agent_bot(bot_dir, stub_model(openai_stub))) as bot:
         answer = await bot.handle(inbound("what happened to my order 10045?"))
-    assert answer.text == "I could not do that."
-    assert '"the tool failed"' in tool_messages(openai_stub.requests[1])[0]["content"]
+    assert answer.text == "Sorry, I can't do that." and not answer.fallback
+    told = tool_messages(openai_stub.requests[1])[0]["content"]
+    assert told.startswith("Refused, not run: ") and reason in told
     assert api_stub.requests == []
+    [logged] = refusals(caplog)
+    assert logged.startswith(f"tool call refused: tool={call.name} skill=products "
+                             "conversation=api:c1 reason=") and reason in logged
+
+
+async def test_asking_again_for_a_refused_call_ends_the_turn_politely(
+    bot_dir: Path, openai_stub: OpenAIStub, api_stub: ApiStub,
+) -> None:
+    openai_stub.reply = lambda request: [ToolCall("order_lookup", {"number": "abc"})]
+    config = agent_bot(bot_dir, stub_model(openai_stub))
+    async with Bot.open(config) as bot:
+        answer = await bot.handle(inbound("what happened to my order abc?"))
+    assert answer.text == config.texts.tool_refused
+    assert len(openai_stub.requests) == 2 and api_stub.requests == []  # not retried
+
+
+async def test_tool_calls_are_limited_per_turn_and_per_conversation(
+    bot_dir: Path, openai_stub: OpenAIStub, api_stub: ApiStub, caplog: pytest.LogCaptureFixture,
+) -> None:
+    def reply(request: dict[str, Any]) -> str | list[ToolCall]:
+        done = tool_messages(request)
+        if len(done) < 2:
+            return [ToolCall("order_lookup", {"number": f"1004{5 + len(done)}"})]
+        return "Here is what I found."
+
+    openai_stub.reply = reply
+    limited = {**AGENT, "max_tool_calls_per_turn": 1, "max_tool_calls_per_conversation": 1}
+    config = configure(bot_dir, skills=[limited], tools=[LOOKUP], model=stub_model(openai_stub))
+    async with Bot.open(config) as bot:
+        first = await bot.handle(inbound("what happened to my order 10045?"))
+        second = await bot.handle(inbound("and to my order 10046?"))
+    assert first.text == second.text == "Here is what I found."
+    assert [r["path"] for r in api_stub.requests] == ["/orders/10045"]
+    reasons = [m.split("reason=")[1] for m in refusals(caplog)]
+    assert reasons == ["the limit of 1 tool calls a turn is reached",
+                       *["the limit of 1 tool calls a conversation is reached"] * 2]
+
+
+async def test_an_open_breaker_skips_the_model_without_waiting(
+    bot_dir: Path, openai_stub: OpenAIStub,
+) -> None:
+    openai_stub.mode = "error"
+    config = agent_bot(bot_dir, stub_model(openai_stub, breaker={"failures": 1}))
+    async with Bot.open(config) as bot:
+        failed = await bot.handle(inbound("what happened to my order 10045?"))
+        tried = len(openai_stub.requests)
+        openai_stub.mode = "hang"  # a call now would wait until the test ends
+        skipped = await bot.handle(inbound("what happened to my order 10045?", "c2"))
+    assert failed.text == skipped.text == config.texts.agent_unavailable
+    assert tried >= 1 and len(openai_stub.requests) == tried  # the open breaker: no call
+    assert skipped.fallback
 
 
 async def test_without_a_working_model_the_skill_says_so(

@@ -51,7 +51,7 @@ async def test_a_model_turn_logs_its_usage_and_counts_tokens_and_cost(
     [fields] = turn_fields(caplog)
     assert fields == {
         "conversation": "api:c1", "channel": "api", "event": "ev-9", "skill": "returns",
-        "route": "classifier",
+        "route": "classifier", "refused": None,
         "model": model, "fallback": False, "error": False,
         "latency_ms": fields["latency_ms"], "input_tokens": tokens_in,
         "output_tokens": tokens_out, "cost_usd": reply.usage.cost_usd,
@@ -112,7 +112,8 @@ async def test_each_turn_is_a_span_with_a_child_span_per_node(
     finished = spans.get_finished_spans()
     turns = [s for s in finished if s.name == "parley.turn"]
     assert len(turns) == 2
-    for turn, nodes in zip(turns, [["language", "guard", "smalltalk", "route", "retrieve",
+    for turn, nodes in zip(turns, [["language", "guard", "confirm", "smalltalk", "route",
+                                    "retrieve",
                                     "generate", "respond"],
                                    ["language", "guard", "respond"]], strict=True):
         children = [s for s in finished if s.parent and s.parent.span_id == turn.context.span_id]
@@ -152,7 +153,8 @@ def test_opentelemetry_instrument_exports_the_spans_as_the_readme_says(bot_dir: 
         text = text[end:]
     turn = next(s for s in spans if s["name"] == "parley.turn")
     nodes = [s["name"] for s in spans if s["parent_id"] == turn["context"]["span_id"]]
-    assert nodes == [f"parley.node.{n}" for n in ("language", "guard", "smalltalk", "route",
+    assert nodes == [f"parley.node.{n}" for n in ("language", "guard", "confirm", "smalltalk",
+                                                  "route",
                                                   "retrieve", "generate",
                                                   "respond")]
     assert turn["resource"]["attributes"]["service.name"] == "acme"

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from langchain_core.tools import tool
 
 from parley_bot.agents.errors import ConfigError
 from parley_bot.agents.skills import HttpTool
@@ -75,18 +76,21 @@ async def test_500_timeout_missing_env_and_bad_arguments_are_results_and_logged(
     tools = ToolRegistry([order_tool("${ORDERS_API}/broken/{number}", name="broken"),
                           order_tool("${ORDERS_API}/slow/{number}", name="slow"),
                           order_tool()])
-    with caplog.at_level(logging.ERROR, logger="parley.tools"):
+    with caplog.at_level(logging.WARNING, logger="parley.tools"):
         broken = await tools.call("broken", {"number": "1"}, conversation="c9")
         slow = await tools.call("slow", {"number": "1"})
-        wrong = await tools.call("order_status", {"number": "1", "extra": 2})
+        wrong = await tools.call("order_status", {"number": "1", "extra": 2}, skill="orders")
         monkeypatch.delenv("ORDERS_API")
         unset = await tools.call("order_status", {"number": "1"})
     assert not broken.ok and not broken.not_found and "HTTP 500" in broken.error
     assert not slow.ok and "no answer within 0.5 s" in slow.error
-    assert not wrong.ok and "unknown argument(s) ['extra']" in wrong.error
+    assert wrong.refused and "unknown argument(s) ['extra']" in wrong.error
     assert not unset.ok and "environment variable ORDERS_API is not set" in unset.error
     assert "HTTP 500" in caplog.records[0].getMessage()
     assert "conversation=c9" in caplog.records[0].getMessage()
+    assert caplog.records[2].getMessage() == (
+        "tool call refused: tool=order_status skill=orders conversation=- "
+        "reason=unknown argument(s) ['extra']")
     assert len(caplog.records) == 4
 
 
@@ -95,7 +99,22 @@ async def test_a_caller_may_use_only_its_allowed_tools(env: ApiStub) -> None:
     refused = await tools.call("order_status", {"number": "10045"}, allowed=["other"])
     unknown = await tools.call("rm_rf", {})
     assert "not a tool this skill may call" in refused.error and env.requests == []
-    assert not unknown.ok
+    assert refused.refused and unknown.refused
+
+
+async def test_python_tool_arguments_are_checked_against_its_signature() -> None:
+    @tool
+    def stock(sku: str, quantity: int) -> int:
+        """Units in stock."""
+        return quantity
+
+    tools = ToolRegistry(python={"stock": stock})
+    assert tools.check("stock", {"sku": "T-1", "quantity": 2}) is None
+    assert tools.check("stock", {"sku": "T-1", "quantity": 2, "admin": True}) == (
+        "unknown argument(s) ['admin']")
+    assert "argument 'quantity'" in (tools.check("stock", {"sku": "T-1", "quantity": "x"}) or "")
+    assert "argument 'quantity'" in (tools.check("stock", {"sku": "T-1"}) or "")
+    assert (await tools.call("stock", {"sku": "T-1", "quantity": "many"})).refused
 
 
 TOOL_FILE = '''
