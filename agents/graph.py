@@ -1,18 +1,22 @@
 """The turn graph: one run per user turn, `thread_id` = conversation id.
 
-    START → language → guard ─┬─ refused ──────────────────────────────────────────────┐
-                              └→ smalltalk ─┬─ greeting, thanks, … ──────────────────────┤
-                                            └→ route ─┬─ answer or none → retrieve ─┐    │
-                                                      ├─ form  → form ──────────────┤    │
-                                                      └─ agent → agent ─────────────┤    │
-                            retrieve ─┬→ generate ─────→ respond → END  ←───────────┴────┘
-                                      └→ out_of_scope ─→
+    START → language → attachments ─┬─ read or declined ───────────────────────────────┐
+                                    └→ guard ─┬─ refused ──────────────────────────────────┤
+                                              └→ smalltalk ─┬─ greeting, thanks, … ────────┤
+                                                            └→ route ─┬─ answer or none ─┐ │
+                                                                      ├─ form → form ────┼─┤
+                                                                      └─ agent → agent ──┼─┤
+         ┌───────────────────────────────────────────────────────────────────────────────┘ │
+         └→ retrieve ─┬→ generate ─────→ respond → END  ←──────────────────────────────────┘
+                      └→ out_of_scope ─→
 
 `language` sets the conversation's language from the message (every text the bot says on its
-own follows it); `smalltalk` answers greetings, thanks, goodbyes and 'what can you do?' itself;
-`route` picks a skill (or keeps the one the conversation is in) and the graph branches on
-that skill's kind. No skill means the general answer from every document, and out of scope
-when none is relevant (`agents.scope`).
+own follows it); `attachments` reads the documents a user sent and declines files it cannot
+use (`agents.attachments`); `smalltalk` answers greetings, thanks, goodbyes and 'what can you
+do?' itself; `route` picks a skill (or keeps the one the conversation is in) and the graph
+branches on that skill's kind. No skill means the general answer from every document (and
+the conversation's own), and out of scope when none is relevant (`agents.scope`) unless the
+user sent an image to ask about.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from parley_bot.agents.agent import agent_node
 from parley_bot.agents.answer import generate_node, retrieve_node
+from parley_bot.agents.attachments import ConversationDocuments, attachments_node, images_of
 from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.form import form_node
@@ -64,10 +69,12 @@ def build_graph(
     """
     graph = StateGraph(TurnState)
     graph.add_node("language", language_node(config))
+    documents = ConversationDocuments(shared, config.knowledge)
+    graph.add_node("attachments", attachments_node(config, documents))
     graph.add_node("guard", guard_node(config.guard, config.texts))
     graph.add_node("smalltalk", smalltalk_node(config))
     graph.add_node("route", route_node(config, router))
-    graph.add_node("retrieve", retrieve_node(config, knowledge))
+    graph.add_node("retrieve", retrieve_node(config, knowledge, documents))
     graph.add_node("generate", generate_node(config, responders, knowledge,
                                              CircuitBreaker(shared), redact))
     graph.add_node("out_of_scope", out_of_scope_node(config))
@@ -75,7 +82,8 @@ def build_graph(
     graph.add_node("agent", agent_node(config, responders, tools, redact))
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "language")
-    graph.add_edge("language", "guard")
+    graph.add_edge("language", "attachments")
+    graph.add_conditional_edges("attachments", _drafted("guard"), ["guard", "respond"])
     graph.add_conditional_edges("guard", _drafted("smalltalk"), ["smalltalk", "respond"])
     graph.add_conditional_edges("smalltalk", _drafted("route"), ["route", "respond"])
     graph.add_conditional_edges("route", _by_kind(config), ["retrieve", "form", "agent"])
@@ -108,4 +116,6 @@ def _by_kind(config: FlowsConfig) -> Any:
 
 
 def _after_retrieve(state: TurnState) -> str:
-    return "generate" if state.get("passages") else "out_of_scope"
+    """Generate from what was found, or about the image the user sent; else out of scope."""
+    found = state.get("passages") or images_of(state["inbound"])
+    return "generate" if found else "out_of_scope"

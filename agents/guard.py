@@ -14,9 +14,10 @@ def guard_node(settings: Guard, texts: BotTexts) -> Node:
     """Build the guard for these limits, refusing in these words."""
 
     async def guard(state: TurnState) -> TurnState:
-        text = state["inbound"].text.strip()
+        inbound = state["inbound"]
+        text = inbound.text.strip()
         language = state.get("language")
-        if not text:
+        if not text and not inbound.attachments:
             return {"draft": Draft(text=localize(texts.empty_message, language), refused=True)}
         if len(text) > settings.max_chars:
             return {"draft": Draft(
