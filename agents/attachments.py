@@ -59,11 +59,11 @@ class ConversationDocuments:
             chunk_document, document, self._config.chunk_tokens, self._config.chunk_overlap,
             self._config.pinned_languages)
         kept = await self.chunks(key)
-        await self._store.put(_key(key), _CHUNKS.dump_json(kept + chunks).decode(),
+        await self._store.put(documents_key(key), _CHUNKS.dump_json(kept + chunks).decode(),
                               DOCUMENTS_TTL_S)
 
     async def chunks(self, key: str) -> list[Chunk]:
-        stored = await self._store.get(_key(key))
+        stored = await self._store.get(documents_key(key))
         return _CHUNKS.validate_json(stored) if stored else []
 
     async def search(self, key: str, query: str, k: int) -> list[Passage]:
@@ -119,5 +119,6 @@ def attachments_node(config: FlowsConfig, documents: ConversationDocuments) -> N
     return attachments
 
 
-def _key(conversation: str) -> str:
+def documents_key(conversation: str) -> str:
+    """Where conversation `conversation`'s documents are kept in the store."""
     return f"documents:{conversation}"

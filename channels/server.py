@@ -45,7 +45,7 @@ from parley_bot.channels.messages import (
     conversation_key,
     split_key,
 )
-from parley_bot.channels.twilio_rest import TwilioAccount, twilio_account
+from parley_bot.channels.twilio_account import TwilioAccount, twilio_account
 
 if TYPE_CHECKING:
     from parley_bot.channels.whatsapp import WhatsApp

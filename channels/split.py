@@ -11,11 +11,12 @@ from collections.abc import Iterator
 
 import regex
 
-_LEVELS: tuple[tuple[regex.Pattern[str], str], ...] = (
-    (regex.compile(r"\n[ \t]*\n\s*"), "\n\n"),  # paragraphs
-    (regex.compile(r"\n\s*"), "\n"),  # lines (list items)
-    (regex.compile(r"(?<=\p{Sentence_Terminal}[\"'”’)\]]*)\s+"), " "),  # sentences
-    (regex.compile(r"\s+"), " "),  # words
+_LEVELS: tuple[regex.Pattern[str], ...] = (
+    regex.compile(r"\n[ \t]*\n\s*"),  # paragraphs
+    regex.compile(r"\n\s*"),  # lines (list items)
+    # sentences: after a terminal and its closing quotes, at spaces (or none, after '。')
+    regex.compile(r"(?<=\p{Sentence_Terminal}[\"'”’)\]]*)\s+|(?<=[。！？])(?=\S)"),
+    regex.compile(r"\s+"),  # words
 )
 
 
@@ -36,8 +37,8 @@ def split_text(text: str, limit: int) -> list[str]:
         raise ValueError(f"limit must be positive, not {limit}")
     parts: list[str] = []
     current = ""
-    for joiner, piece in _pieces(text.strip(), limit, 0, ""):
-        joined = f"{current}{joiner}{piece}" if current else piece
+    for separator, piece in _pieces(text.strip(), limit, 0, ""):
+        joined = f"{current}{separator}{piece}" if current else piece
         if len(joined) <= limit:
             current = joined
         else:
@@ -46,15 +47,17 @@ def split_text(text: str, limit: int) -> list[str]:
     return [*parts, current] if current else parts
 
 
-def _pieces(text: str, limit: int, level: int, joiner: str) -> Iterator[tuple[str, str]]:
+def _pieces(text: str, limit: int, level: int, before: str) -> Iterator[tuple[str, str]]:
     """(separator before it, piece) pairs, each piece at most `limit` long, in order."""
     if len(text) <= limit:
-        yield joiner, text
+        yield before, text
         return
     if level == len(_LEVELS):  # one word longer than a part: cut it where it must be
         for start in range(0, len(text), limit):
-            yield joiner if start == 0 else "", text[start:start + limit]
+            yield before if start == 0 else "", text[start:start + limit]
         return
-    pattern, separator = _LEVELS[level]
-    for i, part in enumerate(p for p in pattern.split(text) if p):
-        yield from _pieces(part, limit, level + 1, joiner if i == 0 else separator)
+    separator, start = before, 0
+    for match in _LEVELS[level].finditer(text):
+        yield from _pieces(text[start:match.start()], limit, level + 1, separator)
+        separator, start = match.group(), match.end()
+    yield from _pieces(text[start:], limit, level + 1, separator)

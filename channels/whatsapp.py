@@ -30,12 +30,8 @@ from parley_bot.agents.texts import localize
 from parley_bot.channels.choices import Choices
 from parley_bot.channels.messages import Attachment, InboundMessage, OutboundMessage
 from parley_bot.channels.split import split_text
-from parley_bot.channels.twilio_rest import (
-    STATUS_PATH,
-    WEBHOOK_PATH,
-    TwilioAccount,
-    TwilioSender,
-)
+from parley_bot.channels.twilio_account import STATUS_PATH, WEBHOOK_PATH, TwilioAccount
+from parley_bot.channels.twilio_rest import TwilioSender
 from parley_bot.channels.whatsapp_text import render
 from parley_bot.channels.window import SessionWindow
 

@@ -200,9 +200,13 @@ def test_a_pdf_answers_in_its_conversation_and_no_other(
         twilio.wait(2)
         post(client, BOB, "what is my gift voucher code?", sid="SM3")
         sent = twilio.wait(3)
+        bot = client.app.state.bot  # type: ignore[attr-defined]
+        client.portal.call(bot.forget, f"whatsapp:{ANN}")  # type: ignore[union-attr]
+        kept = client.portal.call(bot.store.get, f"documents:whatsapp:{ANN}")  # type: ignore[union-attr]
     assert sent[0]["Body"] == "I've read document.pdf. What would you like to know?"
     assert "KESTREL-4471" in sent[1]["Body"] and sent[1]["To"] == f"whatsapp:{ANN}"
     assert "KESTREL-4471" not in sent[2]["Body"] and sent[2]["To"] == f"whatsapp:{BOB}"
+    assert kept is None  # forgetting the conversation erases its documents
 
 
 def test_a_send_outside_the_24_hour_window_uses_the_template(
