@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
+from pydantic import ValidationError
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
@@ -76,6 +77,10 @@ class WhatsApp:
             reply = await self.bot.handle(message.model_copy(
                 update={"text": text, "attachments": tuple(attachments)}))
             await self.send(message.conversation_id, reply)
+        except TwilioRestException as exc:
+            log.error("WhatsApp send failed (conversation=%s event=%s): Twilio error %s "
+                      "(HTTP %s): %s", message.key, message.event_id, exc.code, exc.status,
+                      exc.msg)
         except Exception:
             log.exception("WhatsApp turn failed (conversation=%s event=%s)",
                           message.key, message.event_id)
@@ -135,12 +140,7 @@ class WhatsApp:
                               auth=(self.account.account_sid, self.account.auth_token))
 
     async def _text(self, number: str, body: str) -> None:
-        try:
-            await self.sender.text(f"whatsapp:{number}", body)
-        except TwilioRestException as exc:
-            log.error("WhatsApp send to %s failed: Twilio error %s (HTTP %s): %s",
-                      number, exc.code, exc.status, exc.msg)
-            raise
+        await self.sender.text(f"whatsapp:{number}", body)
 
 
 def whatsapp_router(account: TwilioAccount) -> APIRouter:
@@ -186,9 +186,12 @@ def _inbound(params: Mapping[str, str]) -> InboundMessage:
     sid = params.get("MessageSid")
     if not number or not sid:
         raise HTTPException(422, "a WhatsApp webhook needs From and MessageSid")
-    return InboundMessage(channel="whatsapp", conversation_id=number, user_id=number,
-                          user_name=params.get("ProfileName") or None,
-                          text=params.get("Body", ""), event_id=sid)
+    try:
+        return InboundMessage(channel="whatsapp", conversation_id=number, user_id=number,
+                              user_name=params.get("ProfileName") or None,
+                              text=params.get("Body", ""), event_id=sid)
+    except ValidationError as exc:
+        raise HTTPException(422, f"not a WhatsApp message: {exc}") from None
 
 
 def _media(params: Mapping[str, str]) -> list[tuple[str, str]]:

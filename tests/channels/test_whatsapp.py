@@ -144,7 +144,11 @@ def test_an_image_reaches_the_model_as_an_image_part(
         post(client, ANN, "is this boot still under warranty?",
              **media(twilio, "ME1", "image/png", PNG))
         twilio.wait(1)
-    content = openai_stub.requests[-1]["messages"][-1]["content"]
+        content = openai_stub.requests[-1]["messages"][-1]["content"]
+        post(client, BOB, "", sid="SM2", **media(twilio, "ME2", "image/png", PNG))
+        twilio.wait(2)
+    alone = openai_stub.requests[-1]["messages"][-1]["content"]  # an image without words
+    assert [part["type"] for part in alone] == ["text", "image_url"]
     parts = {part["type"]: part for part in content}
     assert "is this boot still under warranty?" in parts["text"]["text"]
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
@@ -262,6 +266,29 @@ def test_delivery_status_is_recorded_and_a_failure_logged(
     assert ok.status_code == failed.status_code == 204
     assert json.loads(recorded) == {"status": "undelivered", "error_code": "63016"}
     assert any("SMbad" in r.getMessage() and "63016" in r.getMessage() for r in caplog.records)
+
+
+def test_a_refused_send_is_logged_with_twilios_error_code(
+        bot_dir: Path, twilio: TwilioStub, caplog: pytest.LogCaptureFixture) -> None:
+    twilio.refused[f"whatsapp:{ANN}"] = 63016
+    with serve(bot_dir, twilio) as client, caplog.at_level(logging.ERROR, "parley.whatsapp"):
+        response = post(client, ANN, "when are you open?", sid="SMrefused")
+        post(client, BOB, "when are you open?", sid="SMnext")
+        twilio.wait(1)
+    assert response.status_code == 200
+    assert [m["To"] for m in twilio.sent] == [f"whatsapp:{BOB}"]
+    [record] = [r for r in caplog.records if "SMrefused" in r.getMessage()]
+    assert "Twilio error 63016" in record.getMessage()
+
+
+def test_a_signed_request_that_is_no_message_is_422(bot_dir: Path, twilio: TwilioStub) -> None:
+    with serve(bot_dir, twilio) as client:
+        no_sender = post(client, "", "hi", sid="SMx")
+        bad_count = post(client, ANN, "hi", sid="SMy", NumMedia="many")
+        post(client, ANN, "hi", sid="SMy")  # the bad one was not claimed: this one is taken
+        [sent] = twilio.wait(1)
+    assert no_sender.status_code == bad_count.status_code == 422
+    assert sent["To"] == f"whatsapp:{ANN}"
 
 
 def test_the_channel_is_off_without_the_auth_token(bot_dir: Path) -> None:

@@ -29,6 +29,8 @@ class TwilioStub:
     """The form fields of every message created (Body, To, From, ContentSid, …), in order."""
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     """Files by media id: content type and bytes."""
+    refused: dict[str, int] = field(default_factory=dict)
+    """Recipients whose messages Twilio refuses, with its error code (HTTP 400)."""
     media_fetches: list[str] = field(default_factory=list)
     """Each media request's path and whether it carried the account's credentials."""
     release: threading.Event = field(default_factory=threading.Event)
@@ -68,6 +70,10 @@ def _handler(stub: TwilioStub) -> type[BaseHTTPRequestHandler]:
                 return self._json(401, {"code": 20003, "message": "Authenticate",
                                         "status": 401})
             fields = dict(parse_qsl(body))
+            if fields.get("To") in stub.refused:
+                code = stub.refused[fields["To"]]
+                return self._json(400, {"code": code, "status": 400,
+                                        "message": f"stand-in refusal {code}"})
             stub.sent.append(fields)
             sid = f"SM{len(stub.sent):032x}"
             return self._json(201, {
