@@ -1,13 +1,13 @@
 """The turn graph: one run per user turn, `thread_id` = conversation id.
 
-    START → language → attachments ─┬─ read or declined ───────────────────────────────┐
-                                    └→ guard ─┬─ refused ──────────────────────────────────┤
-                                              └→ smalltalk ─┬─ greeting, thanks, … ────────┤
-                                                            └→ route ─┬─ answer or none ─┐ │
-                                                                      ├─ form → form ────┼─┤
-                                                                      └─ agent → agent ──┼─┤
-         ┌───────────────────────────────────────────────────────────────────────────────┘ │
-         └→ retrieve ─┬→ generate ─────→ respond → END  ←──────────────────────────────────┘
+    START → language ─┬→ attachments ─┬─ read or declined ──────────────────────────────────┐
+                      └─ no files ────┴→ guard ─┬─ refused ─────────────────────────────────┤
+                                                └→ smalltalk ─┬─ greeting, thanks, … ───────┤
+                                                              └→ route ─┬─ answer or none ─┐│
+                                                                        ├─ form → form ────┼┤
+                                                                        └─ agent → agent ──┼┤
+         ┌─────────────────────────────────────────────────────────────────────────────────┘│
+         └→ retrieve ─┬→ generate ─────→ respond → END  ←───────────────────────────────────┘
                       └→ out_of_scope ─→
 
 `language` sets the conversation's language from the message (every text the bot says on its
@@ -82,7 +82,7 @@ def build_graph(
     graph.add_node("agent", agent_node(config, responders, tools, redact))
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "language")
-    graph.add_edge("language", "attachments")
+    graph.add_conditional_edges("language", _with_attachments, ["attachments", "guard"])
     graph.add_conditional_edges("attachments", _drafted("guard"), ["guard", "respond"])
     graph.add_conditional_edges("guard", _drafted("smalltalk"), ["smalltalk", "respond"])
     graph.add_conditional_edges("smalltalk", _drafted("route"), ["route", "respond"])
@@ -113,6 +113,11 @@ def _by_kind(config: FlowsConfig) -> Any:
         return "retrieve"
 
     return branch
+
+
+def _with_attachments(state: TurnState) -> str:
+    """Only a message with files passes through the attachments node."""
+    return "attachments" if state["inbound"].attachments else "guard"
 
 
 def _after_retrieve(state: TurnState) -> str:
