@@ -26,15 +26,22 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
 from parley_bot.agents.bot import Bot
+from parley_bot.agents.config import WhatsAppChannel
 from parley_bot.agents.media import MediaError, download
 from parley_bot.agents.texts import localize
 from parley_bot.channels.choices import Choices
-from parley_bot.channels.messages import Attachment, InboundMessage, OutboundMessage
+from parley_bot.channels.messages import (
+    Attachment,
+    InboundMessage,
+    OutboundMessage,
+    conversation_key,
+)
 from parley_bot.channels.split import split_text
 from parley_bot.channels.twilio_account import STATUS_PATH, WEBHOOK_PATH, TwilioAccount
 from parley_bot.channels.twilio_rest import TwilioSender
 from parley_bot.channels.whatsapp_text import render
 from parley_bot.channels.window import SessionWindow
+from parley_bot.knowledge.languages import language_of
 
 MAX_PART = 1600
 """Twilio's limit on one WhatsApp message body."""
@@ -71,7 +78,7 @@ class WhatsApp:
                 texts = self.bot.config.texts
                 await self._text(message.conversation_id, localize(
                     texts.attachment_too_large if exc.too_large else texts.attachment_failed,
-                    limit_mb=self._max_bytes / 1e6))
+                    language_of(message.text), limit_mb=self._max_bytes / 1e6))
                 return
             text = await self.choices.pick(message.key, message.text)
             reply = await self.bot.handle(message.model_copy(
@@ -88,7 +95,7 @@ class WhatsApp:
     async def send(self, number: str, reply: OutboundMessage) -> None:
         """Send `reply` to `number` ('+1555…'): in parts of at most `MAX_PART` characters
         while its window is open, else as the `late_answer` template."""
-        key = f"whatsapp:{number}"
+        key = conversation_key("whatsapp", number)
         await self.choices.offer(key, reply.buttons)
         text = render(reply)
         if not await self.window.is_open(key):
@@ -122,7 +129,7 @@ class WhatsApp:
             log.warning("WhatsApp message %s to %s %s (Twilio error %s)",
                         sid, params.get("To"), state, error)
         if sid:
-            await self.bot.store.put(f"whatsapp:status:{sid}",
+            await self.bot.store.put(f"twilio:status:{sid}",
                                      json.dumps({"status": state, "error_code": error}),
                                      STATUS_TTL_S)
 
@@ -132,8 +139,7 @@ class WhatsApp:
 
     @property
     def _max_bytes(self) -> int:
-        channel = self.bot.config.channels.whatsapp
-        return channel.max_media_bytes if channel else 10_000_000
+        return (self.bot.config.channels.whatsapp or WhatsAppChannel()).max_media_bytes
 
     async def _fetch(self, url: str, kind: str) -> Attachment:
         return await download(self._http, url, kind, max_bytes=self._max_bytes,

@@ -262,7 +262,7 @@ def test_delivery_status_is_recorded_and_a_failure_logged(
         failed = post(client, ANN, path="/whatsapp/status", sid="SMbad",
                       MessageStatus="undelivered", ErrorCode="63016")
         store = client.app.state.bot.store  # type: ignore[attr-defined]
-        recorded = client.portal.call(store.get, "whatsapp:status:SMbad")  # type: ignore[union-attr]
+        recorded = client.portal.call(store.get, "twilio:status:SMbad")  # type: ignore[union-attr]
     assert ok.status_code == failed.status_code == 204
     assert json.loads(recorded) == {"status": "undelivered", "error_code": "63016"}
     assert any("SMbad" in r.getMessage() and "63016" in r.getMessage() for r in caplog.records)
