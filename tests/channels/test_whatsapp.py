@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from fpdf import FPDF
@@ -22,8 +24,10 @@ from parley_bot.channels.messages import OutboundMessage
 from parley_bot.channels.server import create_app
 from parley_bot.channels.whatsapp import MAX_PART, WhatsApp
 from tests.conftest import configure, stub_model
+from tests.utils.cli import serving
 from tests.utils.openai_stub import OpenAIStub, quoted_blocks
-from tests.utils.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub, serving
+from tests.utils.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub
+from tests.utils.twilio_stub import serving as serving_twilio
 
 PUBLIC = "https://bot.example.com"
 SENDER = "whatsapp:+14155238886"
@@ -36,7 +40,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 @pytest.fixture
 def twilio() -> Iterator[TwilioStub]:
-    with serving(TwilioStub()) as stub:
+    with serving_twilio(TwilioStub()) as stub:
         yield stub
 
 
@@ -318,3 +322,25 @@ def test_missing_sender_is_a_clear_error(bot_dir: Path) -> None:
                                                 twilio_account_sid=ACCOUNT_SID))
 
 
+
+
+def test_parley_serve_answers_twilio_before_the_model_does(
+        bot_dir: Path, twilio: TwilioStub, openai_stub: OpenAIStub) -> None:
+    gate = threading.Event()
+    openai_stub.reply = lambda request: "Held answer." if gate.wait(30) else "too late"
+    configure(bot_dir, model=stub_model(openai_stub, timeout_s=60))
+    env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+           "TWILIO_WHATSAPP_FROM": SENDER, "PUBLIC_URL": PUBLIC, "TWILIO_API_URL": twilio.url}
+    with serving(bot_dir, env=env) as base:
+        params = {"MessageSid": "SMheld", "From": f"whatsapp:{ANN}",
+                  "Body": "how long do I have to return boots?"}
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(
+            PUBLIC + "/whatsapp/webhook", params)
+        responses = [httpx.post(f"{base}/whatsapp/webhook", data=params, timeout=10,
+                                headers={"X-Twilio-Signature": signature}) for _ in range(2)]
+        nothing_yet = list(twilio.sent)
+        gate.set()
+        [sent] = twilio.wait(1)
+        time.sleep(0.5)  # not a pass condition: room for a wrong second reply to show up
+    assert [r.status_code for r in responses] == [200, 200] and nothing_yet == []
+    assert sent["Body"].startswith("Held answer.") and len(twilio.sent) == 1
