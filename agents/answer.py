@@ -12,6 +12,7 @@ import logging
 
 from langgraph.config import get_stream_writer
 
+from parley_bot.agents.attachments import ConversationDocuments, images_of
 from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import EXTRACTIVE, FlowsConfig, ModelSpec
 from parley_bot.agents.extractive import ExtractiveResponder, knows_about
@@ -31,7 +32,8 @@ TOPIC_WEIGHT = 0.3
 
 
 
-def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
+def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore,
+                  documents: ConversationDocuments | None = None) -> Node:
     """Build the retrieve node: the top passages for the question, limited to the skill's
     sources, with the skill's subject as a tie-breaker.
 
@@ -40,6 +42,8 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
     best match for that description scores, on top of their own score for the question.
     A follow-up that the skill's sources know nothing about gets the general search over all
     of them; a turn with nothing relevant at all leaves `passages` empty (out of scope).
+    Documents the user sent in this conversation (`documents`) that know about the question
+    come first.
     """
 
     async def search(text: str, sources: frozenset[str] | None, topic: str) -> list[Passage]:
@@ -52,6 +56,17 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore) -> Node:
         return passages
 
     async def retrieve(state: TurnState) -> TurnState:
+        found = await from_knowledge(state)
+        if documents is None:
+            return found
+        inbound = state["inbound"]
+        k = config.knowledge.top_k
+        own = await documents.search(inbound.key, inbound.text, k)
+        if not knows_about(inbound.text, own):
+            return found
+        return {**found, "passages": (own + found.get("passages", []))[:k]}
+
+    async def from_knowledge(state: TurnState) -> TurnState:
         skill = config.skill(state.get("skill"))
         known = skill.knowledge if isinstance(skill, AnswerSkill) else None
         text = state["inbound"].text
@@ -105,7 +120,8 @@ def generate_node(
         if redact is not None and responders:  # the extractive responder reads no messages
             redacted = build_messages(config, skill, history, inbound.text, passages, language,
                                       redact=redact)
-        prompt = Prompt(messages, inbound.text, passages, language, redacted)
+        prompt = Prompt(messages, inbound.text, passages, language, redacted,
+                        images_of(inbound))
         write = get_stream_writer()
         streamed = False
 

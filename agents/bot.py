@@ -29,6 +29,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
 
 from parley_bot.agents import safelog
+from parley_bot.agents.attachments import documents_key
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import StoreError, StoreUnavailable
 from parley_bot.agents.graph import TurnGraph, build_graph
@@ -262,10 +263,12 @@ class Bot:
             return await self.store.feedback(key, turn_id, feedback)
 
     async def forget(self, key: str) -> None:
-        """Erase a conversation everywhere, after any turn of it that is running."""
+        """Erase a conversation everywhere, after any turn of it that is running, with the
+        documents its user sent."""
         with self._store_errors("delete"):
             async with self.store.lock(key):
                 await self.store.delete_conversation(key)
+                await self.store.delete(documents_key(key))
 
     @contextmanager
     def _store_errors(self, operation: str) -> Iterator[None]:

@@ -55,6 +55,10 @@ class ModelSpec(Strict):
     max_tokens: int | None = Field(None, gt=0)
     price_in_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
     price_out_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+    images: bool = Field(
+        False, description="True for a model that can look at images: images people send "
+        "(WhatsApp) go to it with their question; without one they are politely declined.",
+    )
     private: bool = Field(
         False, description="True for a model that runs on your own machines: it is sent "
         "personal data as typed, where every other model gets it redacted (see `privacy`).",
@@ -205,10 +209,33 @@ class SlackChannel(Strict):
     bot_token_env: str = "SLACK_BOT_TOKEN"
 
 
+class WhatsAppTemplate(Strict):
+    """An approved WhatsApp message template (Twilio Content API): what the bot may send a
+    number whose 24-hour window has closed."""
+
+    content_sid: str = Field(..., pattern=r"^HX[0-9a-fA-F]{32}$",
+                             description="The template's Content SID (HX…).")
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        description="Default values of its placeholders ('1': 'Acme'); a send may override them.",
+    )
+
+
 class WhatsAppChannel(Strict):
     account_sid_env: str = "TWILIO_ACCOUNT_SID"
     auth_token_env: str = "TWILIO_AUTH_TOKEN"
-    public_url: str | None = None
+    from_env: str = Field("TWILIO_WHATSAPP_FROM",
+                          description="The variable holding the sender, 'whatsapp:+1415…'.")
+    public_url: str | None = Field(
+        None, description="The bot's public base URL; the PUBLIC_URL variable wins."
+    )
+    max_media_bytes: int = Field(10_000_000, gt=0,
+                                 description="Larger media a user sends is declined.")
+    templates: dict[str, WhatsAppTemplate] = Field(
+        default_factory=dict,
+        description="Approved templates by name. 'late_answer' (variable '1': the answer) "
+        "carries a reply that is ready after the number's 24-hour window closed.",
+    )
 
 
 class WebChannel(Strict):
@@ -317,6 +344,20 @@ class BotTexts(Strict):
         "Sorry, that doesn't look right.",
         description="Said before a form asks again, unless the slot has its own 'invalid'.",
     )
+    attachment_too_large: LocalText = Field(
+        "Sorry, that file is too large for me (the limit is {limit_mb:g} MB).",
+        description="A file the user sent is over the channel's limit. Placeholder: {limit_mb}.",
+    )
+    attachment_failed: LocalText = "Sorry, I couldn't open the file you sent. Please try again."
+    attachment_unsupported: LocalText = Field(
+        "Sorry, I can't read {kind} files here. I can read PDF, Word and text documents.",
+        description="A file of a type the bot cannot use (images too, when no model can "
+        "look at them). Placeholder: {kind}, its type.",
+    )
+    document_read: LocalText = Field(
+        "I've read {names}. What would you like to know?",
+        description="The answer to documents sent without a question. Placeholder: {names}.",
+    )
     form_cancelled: LocalText = "OK, I've stopped that. Is there anything else?"
     not_found: LocalText = Field(
         "I couldn't find anything matching those details. Please check them and try again.",
@@ -364,7 +405,9 @@ class BotTexts(Strict):
     @model_validator(mode="after")
     def _known_placeholders(self) -> BotTexts:
         allowed = {"too_long": {"length", "limit"}, "capabilities": {"topics"},
-                   "can_help_with": {"topics"}, "confirm_tool": {"action"}}
+                   "can_help_with": {"topics"}, "confirm_tool": {"action"},
+                   "attachment_too_large": {"limit_mb"}, "attachment_unsupported": {"kind"},
+                   "document_read": {"names"}}
         check([((name,), f"unknown placeholder(s) {sorted(extra)} "
                          f"(allowed: {sorted(allowed.get(name, set()))})")
                for name in type(self).model_fields

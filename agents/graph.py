@@ -1,22 +1,26 @@
 """The turn graph: one run per user turn, `thread_id` = conversation id.
 
-    START → language → guard ─┬─ refused ──────────────────────────────────────────────┐
-                              └→ confirm ─┬─ no to a pending tool call ──────────────────┤
-                                          ├─ yes ──────────────────────────→ agent       │
-                              ┌───────────┘                                              │
-                              └→ smalltalk ─┬─ greeting, thanks, … ──────────────────────┤
-                                            └→ route ─┬─ answer or none → retrieve ─┐    │
-                                                      ├─ form  → form ──────────────┤    │
-                                                      └─ agent → agent ─────────────┤    │
-                            retrieve ─┬→ generate ─────→ respond → END  ←───────────┴────┘
-                                      └→ out_of_scope ─→
+    START → language ─┬→ attachments ─┬─ read or declined ───────────────────────────────────┐
+                      └─ no files ────┴→ guard ─┬─ refused ──────────────────────────────────┤
+                                                └→ confirm ─┬─ no to a pending tool call ────┤
+                                                            ├─ yes ───────────→ agent        │
+                                                ┌───────────┘                                │
+                                                └→ smalltalk ─┬─ greeting, thanks, … ────────┤
+                                                              └→ route ─┬─ answer or none ─┐ │
+                                                                        ├─ form → form ────┼─┤
+                                                                        └─ agent → agent ──┼─┤
+         ┌─────────────────────────────────────────────────────────────────────────────────┘ │
+         └→ retrieve ─┬→ generate ─────→ respond → END  ←────────────────────────────────────┘
+                      └→ out_of_scope ─→
 
 `language` sets the conversation's language from the message (every text the bot says on its
-own follows it); `confirm` takes the answer to a tool call waiting for the user's yes
-(`agents.confirm`); `smalltalk` answers greetings, thanks, goodbyes and 'what can you do?' itself;
-`route` picks a skill (or keeps the one the conversation is in) and the graph branches on
-that skill's kind. No skill means the general answer from every document, and out of scope
-when none is relevant (`agents.scope`).
+own follows it); `attachments` reads the documents a user sent and declines files it cannot
+use (`agents.attachments`); `confirm` takes the answer to a tool call waiting for the user's
+yes (`agents.confirm`); `smalltalk` answers greetings, thanks, goodbyes and 'what can you do?'
+itself; `route` picks a skill (or keeps the one the conversation is in) and the graph branches
+on that skill's kind. No skill means the general answer from every document (and the
+conversation's own), and out of scope when none is relevant (`agents.scope`) unless the user
+sent an image to ask about.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from langgraph.graph.state import CompiledStateGraph
 
 from parley_bot.agents.agent import agent_node
 from parley_bot.agents.answer import generate_node, retrieve_node
+from parley_bot.agents.attachments import ConversationDocuments, attachments_node, images_of
 from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.confirm import confirm_node
@@ -69,11 +74,13 @@ def build_graph(
     """
     graph = StateGraph(TurnState)
     graph.add_node("language", language_node(config))
+    documents = ConversationDocuments(shared, config.knowledge)
+    graph.add_node("attachments", attachments_node(config, documents))
     graph.add_node("guard", guard_node(config.guard, config.texts))
     graph.add_node("confirm", confirm_node(config))
     graph.add_node("smalltalk", smalltalk_node(config))
     graph.add_node("route", route_node(config, router))
-    graph.add_node("retrieve", retrieve_node(config, knowledge))
+    graph.add_node("retrieve", retrieve_node(config, knowledge, documents))
     graph.add_node("generate", generate_node(config, responders, knowledge,
                                              CircuitBreaker(shared), redact))
     graph.add_node("out_of_scope", out_of_scope_node(config))
@@ -81,7 +88,8 @@ def build_graph(
     graph.add_node("agent", agent_node(config, responders, tools, shared, redact))
     graph.add_node("respond", respond_node(config))
     graph.add_edge(START, "language")
-    graph.add_edge("language", "guard")
+    graph.add_conditional_edges("language", _with_attachments, ["attachments", "guard"])
+    graph.add_conditional_edges("attachments", _drafted("guard"), ["guard", "respond"])
     graph.add_conditional_edges("guard", _drafted("confirm"), ["confirm", "respond"])
     graph.add_conditional_edges("confirm", _after_confirm, ["agent", "smalltalk", "respond"])
     graph.add_conditional_edges("smalltalk", _drafted("route"), ["route", "respond"])
@@ -120,5 +128,12 @@ def _by_kind(config: FlowsConfig) -> Any:
     return branch
 
 
+def _with_attachments(state: TurnState) -> str:
+    """Only a message with files passes through the attachments node."""
+    return "attachments" if state["inbound"].attachments else "guard"
+
+
 def _after_retrieve(state: TurnState) -> str:
-    return "generate" if state.get("passages") else "out_of_scope"
+    """Generate from what was found, or about the image the user sent; else out of scope."""
+    found = state.get("passages") or images_of(state["inbound"])
+    return "generate" if found else "out_of_scope"

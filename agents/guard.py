@@ -21,13 +21,14 @@ def guard_node(settings: Guard, texts: BotTexts) -> Node:
     denied = [deny_pattern(entry) for entry in settings.deny]
 
     async def guard(state: TurnState) -> TurnState:
-        text = state["inbound"].text.strip()
+        inbound = state["inbound"]
+        text = inbound.text.strip()
         language = state.get("language")
 
         def refuse(reason: str, reply: str) -> TurnState:
             return {"draft": Draft(text=reply, refused=reason)}
 
-        if not text:
+        if not text and not inbound.attachments:
             return refuse("empty", localize(texts.empty_message, language))
         if len(text) > settings.max_chars:
             return refuse("too_long", localize(texts.too_long, language, length=len(text),

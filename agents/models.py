@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 
 from parley_bot.agents.config import ModelSpec
 from parley_bot.agents.errors import MissingExtraError, ModelError, ModelTimeoutError
+from parley_bot.agents.prompt import with_images
 from parley_bot.agents.safelog import hide
 from parley_bot.channels.messages import Usage
 from parley_bot.knowledge.types import Passage
@@ -46,10 +47,13 @@ class Prompt:
     """The language the question is written in (or the conversation's, for a short one)."""
     redacted: list[BaseMessage] | None = None
     """With personal data redacted, for every other model; None when nothing is redacted."""
+    images: tuple[str, ...] = ()
+    """Images the user sent with the question (data: URLs), for models that can see."""
 
-    def for_model(self, private: bool) -> list[BaseMessage]:
-        """The messages a model may be sent."""
-        return self.messages if private or self.redacted is None else self.redacted
+    def for_model(self, private: bool, images: bool = False) -> list[BaseMessage]:
+        """The messages a model may be sent; with the user's images when it sees `images`."""
+        messages = self.messages if private or self.redacted is None else self.redacted
+        return with_images(messages, self.images) if images else messages
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ class ChatResponder:
         message: AIMessageChunk | None = None
         try:
             async with asyncio.timeout(self.spec.timeout_s):
-                async for chunk in self.model.astream(prompt.for_model(self.spec.private)):
+                async for chunk in self.model.astream(
+                        prompt.for_model(self.spec.private, self.spec.images)):
                     message = chunk if message is None else message + chunk
                     if chunk.text:
                         on_delta(chunk.text)

@@ -14,6 +14,7 @@ One user message per turn: a past turn's passages are not sent again, only its w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
@@ -79,6 +80,17 @@ def build_messages(
                       else with_quotes(said(question), sources_block(passages)))
     return [SystemMessage(system_prompt(config, skill, rules)), *shots, *recent,
             HumanMessage(question_block)]
+
+
+def with_images(messages: Sequence[BaseMessage], images: Sequence[str]) -> list[BaseMessage]:
+    """`messages` with `images` (URLs, `data:` URLs included) added to the last user message
+    as image parts, the OpenAI-style content blocks langchain passes to every provider."""
+    if not images or not messages or not isinstance(messages[-1], HumanMessage):
+        return list(messages)
+    text = messages[-1].text
+    parts: list[str | dict[str, Any]] = [{"type": "text", "text": text}]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+    return [*messages[:-1], HumanMessage(parts)]
 
 
 def system_prompt(config: FlowsConfig, skill: Skill | None, rules: Sequence[str] = RULES) -> str:

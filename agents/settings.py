@@ -31,6 +31,29 @@ class Settings(BaseSettings):
     parley_api_token: SecretStr | None = Field(
         None, description="Bearer token of the admin routes; unset turns them off."
     )
+    public_url: str | None = Field(
+        None, description="The bot's public base URL (https://bot.example.com): behind a "
+        "proxy, the URL Twilio signs is this plus the route's path.",
+    )
+    twilio_account_sid: str | None = Field(None, description="The Twilio account (AC…).")
+    twilio_auth_token: SecretStr | None = Field(
+        None, description="Verifies Twilio's webhooks and signs its REST calls; setting it "
+        "turns the WhatsApp channel on.",
+    )
+    twilio_whatsapp_from: str | None = Field(
+        None, description="The bot's WhatsApp sender: 'whatsapp:+14155238886'."
+    )
+    twilio_api_url: str | None = Field(
+        None, description="Send Twilio's REST calls to this base URL instead (a stand-in "
+        "or staging server): http://127.0.0.1:9000",
+    )
+
+    @field_validator("public_url", "twilio_api_url")
+    @classmethod
+    def _base_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError(f"{url!r} must start with http:// or https://")
+        return url.rstrip("/") if url is not None else None
 
     @field_validator("redis_url")
     @classmethod
@@ -41,7 +64,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
-        for name in ("parley_api_token",):
+        for name in ("parley_api_token", "twilio_auth_token"):
             secret: SecretStr | None = getattr(self, name)
             if secret is not None and secret.get_secret_value() == PLACEHOLDER:
                 message = f"{name.upper()} is {PLACEHOLDER!r}: set a real secret"

@@ -33,6 +33,8 @@ class InboundMessage(Frozen):
     channel: ChannelName
     conversation_id: str = Field(..., min_length=1, max_length=MAX_CONVERSATION_ID)
     user_id: str = "anonymous"
+    user_name: str | None = Field(None, description="How the user calls themselves, when the "
+                                  "platform says (WhatsApp's profile name).")
     text: str = ""
     attachments: tuple[Attachment, ...] = ()
     event_id: str | None = Field(None, description="The platform's id, used to drop retries.")

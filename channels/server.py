@@ -20,7 +20,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -45,6 +45,10 @@ from parley_bot.channels.messages import (
     conversation_key,
     split_key,
 )
+from parley_bot.channels.twilio_account import TwilioAccount, twilio_account
+
+if TYPE_CHECKING:
+    from parley_bot.channels.whatsapp import WhatsApp
 
 FLOWS_VARIABLE = "PARLEY_FLOWS"
 RELOAD_VARIABLE = "PARLEY_RELOAD"
@@ -109,11 +113,14 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
         bot_options: passed to `Bot.open` (tests inject stores or models here).
     """
     settings = settings or Settings()
+    twilio = twilio_account(config.channels.whatsapp, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with Bot.open(config, **bot_options) as bot:
+        async with Bot.open(config, **bot_options) as bot, \
+                _whatsapp(bot, twilio) as whatsapp:
             app.state.bot = bot
+            app.state.whatsapp = whatsapp
             watcher = None
             if watch is not None:
                 from parley_bot.agents.reload import watch as watch_files
@@ -129,6 +136,10 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
 
     app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
     app.include_router(metrics.router)
+    if twilio is not None:
+        from parley_bot.channels.whatsapp import whatsapp_router
+
+        app.include_router(whatsapp_router(twilio))
 
     @app.exception_handler(StoreError)
     async def store_down(request: Request, exc: StoreError) -> JSONResponse:
@@ -194,6 +205,21 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
         return Response(status_code=204)
 
     return app
+
+
+@asynccontextmanager
+async def _whatsapp(bot: Bot, account: TwilioAccount | None) -> AsyncIterator[WhatsApp | None]:
+    """The WhatsApp channel over `bot` when its account is set (twilio loads only then)."""
+    if account is None:
+        yield None
+        return
+    from parley_bot.channels.whatsapp import WhatsApp
+
+    channel = WhatsApp(bot, account)
+    try:
+        yield channel
+    finally:
+        await channel.aclose()
 
 
 async def _page(bot: Bot, key: str, shown: str, limit: int, before: str | None

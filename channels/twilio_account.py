@@ -1,0 +1,61 @@
+"""The Twilio account of the WhatsApp channel, read from the environment: the channel is on
+exactly when its auth token is set. Kept apart from the REST client, so a server without
+WhatsApp never imports twilio.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from parley_bot.agents.config import WhatsAppChannel
+from parley_bot.agents.settings import Settings
+
+WEBHOOK_PATH = "/whatsapp/webhook"
+STATUS_PATH = "/whatsapp/status"
+
+
+@dataclass(frozen=True)
+class TwilioAccount:
+    """What the channel needs of the environment."""
+
+    account_sid: str
+    auth_token: str
+    sender: str
+    """The bot's WhatsApp address, 'whatsapp:+14155238886'."""
+    public_url: str | None = None
+    """The base URL Twilio calls (and signs); None: the URL each request arrived at."""
+    api_url: str | None = None
+    """A base URL to send REST calls to instead of Twilio's."""
+
+
+def twilio_account(channel: WhatsAppChannel | None, settings: Settings) -> TwilioAccount | None:
+    """The account, when the channel is on: its auth token is set (in the variable flows.yaml's
+    `channels.whatsapp` names, or TWILIO_AUTH_TOKEN).
+
+    Raises:
+        ValueError: the token is set but the account SID or the sender is not.
+    """
+    channel = channel or WhatsAppChannel()
+    defaults = WhatsAppChannel()
+
+    def read(variable: str, default_variable: str, setting: str | None) -> str | None:
+        return os.environ.get(variable) if variable != default_variable else setting
+
+    secret = settings.twilio_auth_token
+    token = read(channel.auth_token_env, defaults.auth_token_env,
+                 secret.get_secret_value() if secret else None)
+    if not token:
+        return None
+    sid = read(channel.account_sid_env, defaults.account_sid_env, settings.twilio_account_sid)
+    sender = read(channel.from_env, defaults.from_env, settings.twilio_whatsapp_from)
+    missing = [name for name, value in ((channel.account_sid_env, sid),
+                                        (channel.from_env, sender)) if not value]
+    if missing or sid is None or sender is None:
+        raise ValueError(f"WhatsApp is on ({channel.auth_token_env} is set) but "
+                         f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not")
+    if not sender.startswith("whatsapp:"):
+        sender = f"whatsapp:{sender}"
+    public_url = settings.public_url or channel.public_url
+    return TwilioAccount(sid, token, sender, public_url.rstrip("/") if public_url else None,
+                         settings.twilio_api_url)
