@@ -22,6 +22,7 @@
   var COLOR = script.getAttribute("data-color") || "";
   if (!W.CSS || !W.CSS.supports("color", COLOR)) COLOR = "#2f6f4f";
   var KEY = "parley:" + BASE;
+  var THUMB = "M2 21h4V9H2zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6V3a1.5 1.5 0 0 0-.4-1L13.2 1 6.6 7.6A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7z";
 
   /* A dictionary immune to Object.prototype: no inherited keys, nothing to pollute. */
   function dict(pairs) {
@@ -68,7 +69,7 @@
     ".sources{margin-top:6px;font-size:13px;color:#555}.sources a{color:#0b5cad}" +
     ".row{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}" +
     ".chip{border:1px solid " + COLOR + ";color:" + COLOR + ";border-radius:999px;padding:4px 10px;font-size:14px}" +
-    ".rate button{font-size:16px;opacity:.55}.rate button[aria-pressed=true]{opacity:1}" +
+    ".rate button{opacity:.45;padding:2px}.rate button[aria-pressed=true]{opacity:1}.rate svg{width:18px;height:18px;fill:" + COLOR + "}" +
     ".typing span{display:inline-block;width:6px;height:6px;margin:0 2px;border-radius:50%;background:#999;animation:b 1s infinite}" +
     ".typing span:nth-child(2){animation-delay:.15s}.typing span:nth-child(3){animation-delay:.3s}" +
     "@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}" +
@@ -120,8 +121,9 @@
 
   function rate(node, turnId, initial) {
     var row = el("div", ["class", "row rate"]);
-    [[1, "👍", "Helpful"], [-1, "👎", "Not helpful"]].forEach(function (r) {
-      var b = el("button", ["type", "button", "aria-label", r[2], "aria-pressed", String(initial === r[0])], r[1]);
+    [[1, "Helpful", ""], [-1, "Not helpful", " style=\"transform:scale(1,-1)\""]].forEach(function (r) {
+      var b = el("button", ["type", "button", "aria-label", r[1], "aria-pressed", String(initial === r[0])]);
+      b.innerHTML = "<svg viewBox=\"0 0 24 24\" aria-hidden=\"true\"" + r[2] + "><path d=\"" + THUMB + "\"/></svg>";
       b.addEventListener("click", function () {
         request("POST", "/web/feedback", dict(["turn_id", turnId, "rating", r[0]]), token).then(function (res) {
           if (!res.ok) return;
