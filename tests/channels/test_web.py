@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from parley_bot.agents.errors import ConfigError
 from parley_bot.agents.settings import Settings
 from parley_bot.channels.server import create_app
 from tests.conftest import configure, stub_model
@@ -241,3 +242,17 @@ def test_production_needs_a_session_secret(bot_dir: Path) -> None:
     config = configure(bot_dir, channels={"web": {}})
     with pytest.raises(Exception, match="PARLEY_SESSION_SECRET"):
         create_app(config, Settings(parley_env="production"))
+
+
+def test_a_source_with_a_base_url_cites_its_public_pages(bot_dir: Path) -> None:
+    docs = {"name": "docs", "path": "knowledge/docs", "base_url": "https://acme.example/help/"}
+    app = web_app(bot_dir, knowledge={"sources": [docs]})
+    with TestClient(app, headers={"Origin": SHOP}) as client:
+        reply = chat(client, open_session(client)["token"], "how long to return boots?")[-1][1]
+    assert reply["citations"][0]["link"] == "https://acme.example/help/returns#time-limits"
+
+
+def test_base_url_is_for_folders_and_files_only(bot_dir: Path) -> None:
+    site = {"name": "site", "url": "https://acme.example/", "base_url": "https://acme.example"}
+    with pytest.raises(ConfigError, match="base_url applies to 'path' sources only"):
+        configure(bot_dir, knowledge={"sources": [site]})
