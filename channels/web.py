@@ -28,6 +28,7 @@ from pydantic import Field
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import WebChannel
 from parley_bot.agents.settings import Settings
+from parley_bot.agents.texts import localize
 from parley_bot.channels.access import RequestBody
 from parley_bot.channels.messages import (
     Citation,
@@ -175,7 +176,7 @@ class Widget:
                     queue.put_nowait(event("reply", reply_json(item)))
         except Exception:
             log.exception("web turn failed (conversation=%s)", message.key)
-            queue.put_nowait(event("error", {"text": "Something went wrong.",
+            queue.put_nowait(event("error", {"text": localize(bot.config.error_answer),
                                              "code": "failed"}))
         finally:
             queue.put_nowait(None)

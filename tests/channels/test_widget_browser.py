@@ -149,8 +149,29 @@ def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
     history = httpx.get(bot + "/web/history", headers={"Authorization": f"Bearer {token}"})
     assert history.json()["turns"][0]["rating"] == 1  # stored with the turn
 
+    page.get_by_role("button", name="Start a new conversation").click()
+    sync_api.expect(answers(page)).to_have_count(0)
+    page.wait_for_function(f"localStorage.getItem('parley:{bot}') !== {token!r}")
+    ask(page, "when are you open?")
+    sync_api.expect(answers(page)).to_have_count(1)
+
     page.keyboard.press("Escape")
     sync_api.expect(page.get_by_role("dialog")).to_be_hidden()
+    assert page.evaluate("document.activeElement.matches('[data-parley]')")  # focus went back
+
+
+def test_on_a_phone_the_chat_fills_the_screen(
+    bot: str, browser: sync_api.Browser, tmp_path: Path,
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                            has_touch=True)
+    page.goto(bot + "/")
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").tap()
+    ask(page, "how much is shipping?")
+    sync_api.expect(answers(page).last).not_to_have_class("msg bot typing")
+    box = page.get_by_role("dialog").bounding_box()
+    assert box is not None and (box["width"], box["height"]) == (390, 844)
+    shot(page, tmp_path, "phone")
 
 
 def test_a_page_of_another_origin_gets_no_session(
