@@ -138,12 +138,22 @@ class Widget:
         return session
 
     async def session(self, request: Request, body: SessionRequest) -> dict[str, Any]:
-        """A token for a new conversation, or a fresh token for the one `body.token` names."""
+        """A token for a new conversation, or a fresh token for the one `body.token` names.
+        New sessions count against `guard.rate_limit.per_user` per client address."""
         self._origin(request, required=True)
         session, resumed = secrets.token_urlsafe(18), False
         if body.token:
             with contextlib.suppress(HTTPException):  # forged or expired: a new conversation
                 session, resumed = self._verify(body.token), True
+        if not resumed:  # else fresh sessions would each get a fresh rate limit
+            bot: Bot = request.app.state.bot
+            limits = bot.config.guard.rate_limit
+            address = request.client.host if request.client else "unknown"
+            if not await bot.store.allow({f"web-sessions:{address}": limits.per_user},
+                                         limits.window_s):
+                raise HTTPException(429, "too many new chat sessions from this address; "
+                                    "try again later",
+                                    headers={"Retry-After": f"{limits.window_s:.0f}"})
         return {"token": self.signer.dumps(session), "session": session, "resumed": resumed,
                 "expires_in_s": self.ttl_s}
 

@@ -166,14 +166,18 @@ def test_an_oversize_message_is_413_and_not_kept(bot_dir: Path) -> None:
         assert client.get("/web/history", headers=auth).json() == {"turns": []}
 
 
-def test_rate_limits_count_per_session(bot_dir: Path) -> None:
-    app = web_app(bot_dir, guard={"rate_limit": {"per_user": 1, "per_conversation": 50}})
+def test_rate_limits_count_per_session_and_new_sessions_per_address(bot_dir: Path) -> None:
+    app = web_app(bot_dir, guard={"rate_limit": {"per_user": 2, "per_conversation": 50}})
     with TestClient(app, headers={"Origin": SHOP}) as client:
         token = open_session(client)["token"]
-        assert chat(client, token, "hours?")[-1][0] == "reply"
+        for _ in range(2):
+            assert chat(client, token, "hours?")[-1][0] == "reply"
         limited = chat(client, token, "hours?")
         assert limited == [("error", {"text": limited[0][1]["text"], "code": "rate_limited"})]
         assert chat(client, open_session(client)["token"], "hours?")[-1][0] == "reply"
+        third = client.post("/web/session", json={})  # a fresh limit for every message: no
+        assert third.status_code == 429 and third.headers["Retry-After"] == "60"
+        assert open_session(client, token)["resumed"]  # resuming is not a new session
 
 
 @contextmanager
