@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DEMO_PORT ?= 8001
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,13 @@ run: $(VENV)/.run-installed
 	ACME_API=http://127.0.0.1:$(DEMO_PORT) $(BIN)/parley serve --flows flows.yaml \
 		--host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test-installed
+# The widget's browser tests drive Debian's Chromium (never `playwright install`): installed
+# here when missing, if we are root on a machine with apt-get; otherwise those tests skip.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && apt-get install -y chromium; fi
+
+test: $(VENV)/.test-installed chromium
 	$(BIN)/pytest -q
 
 lint: $(VENV)/.test-installed

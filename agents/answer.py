@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import PurePosixPath
 
 from langgraph.config import get_stream_writer
 
@@ -164,12 +165,18 @@ def _draft(config: FlowsConfig, generation: Generation, passages: list[Passage],
     if not generation.text:
         return Draft(text=out_of_scope_text(config, language), usage=generation.usage,
                      fallback=fallback)
-    citations = tuple(citation(passages[i]) for i in generation.cited)
+    published = {s.name: s.base_url for s in config.knowledge.sources if s.base_url}
+    citations = tuple(citation(passages[i], published) for i in generation.cited)
     return Draft(text=generation.text, citations=citations, usage=generation.usage,
                  fallback=fallback)
 
 
-def citation(passage: Passage) -> Citation:
+def citation(passage: Passage, published: dict[str, str] | None = None) -> Citation:
+    """The passage's citation; a file of a source with a `base_url` (in `published`, by
+    source name) cites its public page: 'faq/returns.md' → '{base_url}/faq/returns'."""
     chunk = passage.chunk
-    return Citation(title=chunk.title, uri=chunk.uri, location=chunk.location,
-                    anchor=chunk.anchor)
+    uri = chunk.uri
+    base = (published or {}).get(chunk.source)
+    if base is not None:
+        uri = f"{base.rstrip('/')}/{PurePosixPath(uri).with_suffix('')}"
+    return Citation(title=chunk.title, uri=uri, location=chunk.location, anchor=chunk.anchor)

@@ -8,6 +8,7 @@ loader should point at.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -133,6 +134,11 @@ class KnowledgeSource(Strict):
         "every other file is listed by `parley ingest` with the reason. Files reached through "
         "links that lead out of the folder are skipped (and reported).",
     )
+    base_url: str | None = Field(
+        None, pattern=r"^https?://", description="`path` only: where these documents are "
+        "published, so citations link to the public page: 'https://acme.example/help' makes "
+        "returns.md cite https://acme.example/help/returns.",
+    )
     allow_hosts: list[str] = Field(
         default_factory=list,
         description="`url` only: other host names this source's redirects and sitemap "
@@ -160,6 +166,8 @@ class KnowledgeSource(Strict):
         check([((name,), f"{name} applies to 'url' sources only")
                for name in ("allow_hosts", "allow_private")
                if self.path is not None and name in self.model_fields_set])
+        if self.url is not None and self.base_url is not None:
+            check([(("base_url",), "base_url applies to 'path' sources only")])
         return self
 
 
@@ -239,7 +247,27 @@ class WhatsAppChannel(Strict):
 
 
 class WebChannel(Strict):
-    allowed_origins: list[str] = Field(default_factory=list)
+    """The chat widget (`<script src=".../widget.js">`): which sites may embed it."""
+
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Sites whose pages may open widget sessions and call the server from the "
+        "browser (CORS), as 'https://shop.example' (scheme, host and port, no path). Pages "
+        "the bot's server serves itself (the demo at /) are always allowed.",
+    )
+    session_ttl_days: float = Field(
+        30, gt=0, description="How long a widget session (and its conversation) may be resumed "
+        "after it was opened.",
+    )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not re.fullmatch(r"https?://[^/?#\s]+", origin):
+                raise ValueError(f"origin {origin!r} must be 'scheme://host[:port]', with no "
+                                 "path or trailing '/'")
+        return origins
 
 
 class ChannelsConfig(Strict):
@@ -248,6 +276,14 @@ class ChannelsConfig(Strict):
     slack: SlackChannel | None = None
     whatsapp: WhatsAppChannel | None = None
     web: WebChannel | None = None
+
+
+class ServerConfig(Strict):
+    """Limits of `parley serve`'s HTTP server (read at start)."""
+
+    max_body_bytes: int = Field(
+        65536, ge=1024, description="Larger request bodies are refused (413) before being read."
+    )
 
 
 class EvalTargets(Strict):
@@ -504,6 +540,7 @@ class FlowsConfig(Strict):
     guard: Guard = Field(default_factory=Guard)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
     _python_tools: dict[str, Any] = PrivateAttr(default_factory=dict)

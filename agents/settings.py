@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from parley_bot.agents.errors import ParleyError
+
 PLACEHOLDER = "changethis"
 
 
@@ -29,7 +31,12 @@ class Settings(BaseSettings):
         None, description="The store, when flows.yaml's memory.url is unset: redis://…"
     )
     parley_api_token: SecretStr | None = Field(
-        None, description="Bearer token of the admin routes; unset turns them off."
+        None, description="Bearer token of /api/*, /metrics and the admin routes. Unset, the "
+        "JSON API is open on a loopback address and off on any other; admin routes are off."
+    )
+    parley_session_secret: SecretStr | None = Field(
+        None, description="Signs the web widget's session tokens; required in production "
+        "(and shared by every worker process). In development a random one is made per process.",
     )
     public_url: str | None = Field(
         None, description="The bot's public base URL (https://bot.example.com): behind a "
@@ -55,6 +62,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{url!r} must start with http:// or https://")
         return url.rstrip("/") if url is not None else None
 
+    @field_validator("parley_api_token", "parley_session_secret", "twilio_auth_token",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value  # `NAME=` in a .env file or compose
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, url: str | None) -> str | None:
@@ -64,7 +77,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
-        for name in ("parley_api_token", "twilio_auth_token"):
+        for name in ("parley_api_token", "parley_session_secret", "twilio_auth_token"):
             secret: SecretStr | None = getattr(self, name)
             if secret is not None and secret.get_secret_value() == PLACEHOLDER:
                 message = f"{name.upper()} is {PLACEHOLDER!r}: set a real secret"
@@ -72,3 +85,18 @@ class Settings(BaseSettings):
                     raise ValueError(message)
                 warnings.warn(message, stacklevel=1)
         return self
+
+    def session_secret(self) -> str | None:
+        """The secret that signs widget sessions; None in development when it is unset (the
+        widget then makes a random one per process).
+
+        Raises:
+            ParleyError: PARLEY_SESSION_SECRET is unset outside development.
+        """
+        if self.parley_session_secret is not None:
+            return self.parley_session_secret.get_secret_value()
+        if self.parley_env != "development":
+            raise ParleyError("PARLEY_SESSION_SECRET is unset: the web channel signs its "
+                              "sessions with it; set a long random string (python -c 'import "
+                              "secrets; print(secrets.token_urlsafe(32))')")
+        return None

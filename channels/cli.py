@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -181,7 +183,8 @@ def serve(
     reload: Annotated[bool, typer.Option(
         help="Apply changes to flows.yaml, tools/ and the index without a restart.")] = True,
 ) -> None:
-    """Serve the bot over HTTP: /healthz, /metrics, /api/chat, /api/conversations/{id}."""
+    """Serve the bot over HTTP: /healthz, /metrics, /api/chat, /api/conversations/{id}, and
+    the web widget (/widget.js, a demo page at /) when flows.yaml's channels.web is set."""
     log_config = configure_logging(log_level, log_format)
     config = _load(flows)
     with _metrics_directory():
@@ -190,29 +193,41 @@ def serve(
         from parley_bot.agents.models import build_responders
         from parley_bot.agents.privacy import Redactor
         from parley_bot.agents.settings import Settings
-        from parley_bot.channels.server import FLOWS_VARIABLE, RELOAD_VARIABLE, create_app
+        from parley_bot.channels.server import (
+            FLOWS_VARIABLE,
+            HOST_VARIABLE,
+            RELOAD_VARIABLE,
+            create_app,
+        )
         from parley_bot.knowledge.ingest import Ingestor
 
         with _errors():  # fail here, with a message, rather than inside the server's start-up
             settings = Settings()
+            if config.channels.web is not None and settings.session_secret() is None \
+                    and workers > 1:  # one random secret for all workers, as each would make
+                os.environ[SESSION_SECRET] = secrets.token_urlsafe(32)
+                logging.getLogger(__name__).warning(
+                    "%s is unset: widget sessions end when the server stops", SESSION_SECRET)
             Redactor.from_config(config.privacy)
             build_responders(config.models)  # each reload builds its own from flows.yaml
             knowledge = Ingestor(config.knowledge, config.root).open()  # built once, for all
         # uvicorn's records (access lines hold request paths, and so conversation ids) go
         # through parley's handler, its filter and its format, in every worker process.
         if workers == 1:
-            app = create_app(config, settings, watch=flows if reload else None,
+            app = create_app(config, settings, host=host, watch=flows if reload else None,
                              knowledge=knowledge)
             uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=log_level)
             return
         os.environ[FLOWS_VARIABLE] = str(flows.resolve())  # each worker process loads it
         os.environ[RELOAD_VARIABLE] = "1" if reload else "0"
+        os.environ[HOST_VARIABLE] = host
         uvicorn.run("parley_bot.channels.server:app_from_environment", factory=True,
                     workers=workers, host=host, port=port, log_config=log_config,
                     log_level=log_level)
 
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+SESSION_SECRET = "PARLEY_SESSION_SECRET"
 
 
 @contextmanager

@@ -5,7 +5,9 @@ Channel adapters (Slack, WhatsApp, the widget) add their routers to this app; th
 the one `Bot` opened in the lifespan. JSON API clients name conversations by bare ids
 ('c1'); the server stores them as 'api:c1', so the API cannot reach another channel's
 conversations. The admin routes take a full key ('slack:T1:C2:1700000000.000100') and need
-`Authorization: Bearer $PARLEY_API_TOKEN`; without that variable they are off.
+`Authorization: Bearer $PARLEY_API_TOKEN`; without that variable they are off. The JSON API
+needs that token too when it is set (see `access`); the widget's routes (`web`) have their
+own signed sessions.
 
 `parley serve --workers N` runs N processes of `app_from_environment`, each with its own
 bot on the one store.
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from parley_bot.agents.bot import Bot
@@ -33,7 +35,8 @@ from parley_bot.agents.errors import StoreError
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
-from parley_bot.channels import metrics
+from parley_bot.channels import metrics, web
+from parley_bot.channels.access import ApiAccess, BodyLimit, RequestBody, validation_error
 from parley_bot.channels.messages import (
     MAX_CONVERSATION_ID,
     Button,
@@ -52,10 +55,11 @@ if TYPE_CHECKING:
 
 FLOWS_VARIABLE = "PARLEY_FLOWS"
 RELOAD_VARIABLE = "PARLEY_RELOAD"
+HOST_VARIABLE = "PARLEY_HOST"
 PAGE = 50
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(RequestBody):
     conversation_id: str = Field(..., min_length=1, max_length=MAX_CONVERSATION_ID)
     text: str = Field(..., max_length=100_000)
     user_id: str | None = Field(
@@ -83,7 +87,7 @@ class ConversationResponse(BaseModel):
     )
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(RequestBody):
     turn_id: str
     rating: Literal[1, -1]
     comment: str | None = Field(None, max_length=4000)
@@ -97,23 +101,27 @@ def _bot(request: Request) -> Bot:
 BotDep = Annotated[Bot, Depends(_bot)]
 Limit = Annotated[int, Query(ge=1, le=500, description="Turns per page, the latest first.")]
 Before = Annotated[str | None, Query(description="Only turns before this turn id.")]
-_bearer = HTTPBearer(auto_error=False)
 
 
 def create_app(config: FlowsConfig, settings: Settings | None = None, *,
-               watch: Path | None = None, on_reload: Callable[[bool], None] | None = None,
+               host: str | None = None, watch: Path | None = None,
+               on_reload: Callable[[bool], None] | None = None,
                **bot_options: Any) -> FastAPI:
     """The FastAPI app for one bot; the bot opens with the app and closes with it.
 
     Args:
         config: the validated flows.yaml.
         settings: the environment; read at start when not given.
+        host: the address served on; the JSON API is off on a non-loopback one without
+            PARLEY_API_TOKEN. None (in-process clients) counts as loopback.
         watch: that flows.yaml, to reload the bot when it, tools/ or the index changes.
         on_reload: told whether each reload worked (tests wait on it).
         bot_options: passed to `Bot.open` (tests inject stores or models here).
     """
     settings = settings or Settings()
     twilio = twilio_account(config.channels.whatsapp, settings)
+    access = ApiAccess(settings.parley_api_token, host)
+    widget = web.Widget(config.channels.web, settings) if config.channels.web else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -126,16 +134,26 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
                 from parley_bot.agents.reload import watch as watch_files
 
                 watcher = asyncio.create_task(watch_files(bot, watch, on_reload=on_reload))
+            access.announce()
             try:
                 yield
             finally:
+                if widget is not None:
+                    await widget.drain()  # turns whose browser left still finish and save
                 if watcher is not None:
                     watcher.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await watcher
 
     app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
-    app.include_router(metrics.router)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes)
+    if widget is not None:
+        app.add_middleware(CORSMiddleware, allow_origins=widget.config.allowed_origins,
+                           allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+        app.include_router(widget.router)
+    app.include_router(metrics.router, dependencies=[Depends(access.api)])
     if twilio is not None:
         from parley_bot.channels.whatsapp import whatsapp_router
 
@@ -145,21 +163,12 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     async def store_down(request: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse({"detail": localize(config.texts.unavailable)}, status_code=503)
 
-    def admin(credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                     Depends(_bearer)]) -> None:
-        token = settings.parley_api_token
-        if token is None:
-            raise HTTPException(404, "admin routes are off: set PARLEY_API_TOKEN")
-        given = credentials.credentials if credentials else ""
-        if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-            raise HTTPException(401, "a valid bearer token is required",
-                                headers={"WWW-Authenticate": "Bearer"})
-
+    api = [Depends(access.api)]
     @app.get("/healthz")
     async def healthz(bot: BotDep) -> dict[str, str]:
         return {"status": "ok", "bot": bot.config.name}
 
-    @app.post("/api/chat", responses={429: {}, 503: {}})
+    @app.post("/api/chat", responses={429: {}, 503: {}}, dependencies=api)
     async def chat(body: ChatRequest, bot: BotDep) -> ChatResponse:
         reply = await bot.handle(InboundMessage(
             channel="api", conversation_id=body.conversation_id,
@@ -173,19 +182,19 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
         return ChatResponse(reply=reply.text, **reply.model_dump(exclude={"text", "declined"}))
 
     # ids may hold '/' (Slack threads), hence `:path`
-    @app.get("/api/conversations/{conversation_id:path}")
+    @app.get("/api/conversations/{conversation_id:path}", dependencies=api)
     async def conversation(conversation_id: str, bot: BotDep, limit: Limit = PAGE,
                            before: Before = None) -> ConversationResponse:
         return await _page(bot, conversation_key("api", conversation_id), conversation_id,
                            limit, before)
 
-    @app.delete("/api/conversations/{conversation_id:path}", status_code=204,
+    @app.delete("/api/conversations/{conversation_id:path}", status_code=204, dependencies=api,
                 description="Erase the conversation everywhere; nothing there is no error.")
     async def forget(conversation_id: str, bot: BotDep) -> Response:
         await bot.forget(conversation_key("api", conversation_id))
         return Response(status_code=204)
 
-    @app.post("/api/feedback/{conversation_id:path}", status_code=204)
+    @app.post("/api/feedback/{conversation_id:path}", status_code=204, dependencies=api)
     async def feedback(conversation_id: str, body: FeedbackRequest, bot: BotDep) -> Response:
         rating = Feedback(rating=body.rating, comment=body.comment)
         if not await bot.feedback(conversation_key("api", conversation_id), body.turn_id,
@@ -193,13 +202,13 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
             raise HTTPException(404, f"no turn {body.turn_id!r} in {conversation_id!r}")
         return Response(status_code=204)
 
-    @app.get("/api/admin/conversations/{key:path}", dependencies=[Depends(admin)])
+    @app.get("/api/admin/conversations/{key:path}", dependencies=[Depends(access.admin)])
     async def admin_conversation(key: str, bot: BotDep, limit: Limit = PAGE,
                                  before: Before = None) -> ConversationResponse:
         return await _page(bot, _full_key(key), key, limit, before)
 
     @app.delete("/api/admin/conversations/{key:path}", status_code=204,
-                dependencies=[Depends(admin)])
+                dependencies=[Depends(access.admin)])
     async def admin_forget(key: str, bot: BotDep) -> Response:
         await bot.forget(_full_key(key))
         return Response(status_code=204)
@@ -247,4 +256,5 @@ def app_from_environment() -> FastAPI:
     calls (uvicorn sets up each worker's logging as `serve` did)."""
     flows = Path(os.environ[FLOWS_VARIABLE])
     reload = os.environ.get(RELOAD_VARIABLE, "1") != "0"
-    return create_app(load_flows(flows), watch=flows if reload else None)
+    return create_app(load_flows(flows), host=os.environ.get(HOST_VARIABLE),
+                      watch=flows if reload else None)

@@ -50,11 +50,13 @@ def here(argv: list[str], port: int) -> list[str]:
     return argv
 
 
-def served_turn(base: str) -> str:
+def served_turn(base: str, token: str | None = None) -> str:
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
     reply = httpx.post(f"{base}/api/chat", json={"conversation_id": "d1",
-                                                 "text": "how much is express shipping?"})
+                                                 "text": "how much is express shipping?"},
+                       headers=auth)
     assert reply.status_code == 200 and "$14.95" in reply.json()["reply"]
-    return httpx.get(f"{base}/metrics").text
+    return httpx.get(f"{base}/metrics", headers=auth).text
 
 
 def test_the_dockerfile_commands_build_and_serve_the_bot(bot_dir: Path) -> None:
@@ -66,8 +68,11 @@ def test_the_dockerfile_commands_build_and_serve_the_bot(bot_dir: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert (bot_dir / ".parley" / "knowledge").is_dir()  # the index ships in the image
     port = free_port()
+    env["PARLEY_API_TOKEN"] = "deploy-test-token"  # on 0.0.0.0 the JSON API needs one
     with running(here(cmd, port), bot_dir, port, env=env, log=bot_dir / "serve.log") as base:
-        assert 'parley_turns_total{channel="api",skill="shipping"} 1.0' in served_turn(base)
+        assert httpx.post(f"{base}/api/chat", json={}).status_code == 401
+        assert 'parley_turns_total{channel="api",skill="shipping"} 1.0' in served_turn(
+            base, env["PARLEY_API_TOKEN"])
     records = [json.loads(line) for line in (bot_dir / "serve.log").read_text().splitlines()]
     assert any(r["logger"] == "parley.turn" for r in records)  # no TTY: JSON lines
 

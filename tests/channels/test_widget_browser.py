@@ -1,0 +1,208 @@
+"""The widget in a real browser: Debian's Chromium driven by Playwright, against a real
+`parley serve`. Screenshots are kept in the test's tmp folder (their paths are printed)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from ruamel.yaml import YAML
+
+from tests.utils.api_stub import ApiStub
+from tests.utils.cli import free_port, serving
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="needs Debian's chromium (make test installs it)")
+SECRET = "browser-test-session-secret"
+SIZE = {"name": "size", "type": "choice", "choices": ["S", "M", "L"], "question": "Which size?"}
+HOSTILE = """<!doctype html><html><head><style>
+* { all: unset !important; } div { display: none !important; }
+</style></head><body><p>A page that fights back.</p>
+<script>Object.prototype.polluted = "yes"; Object.prototype.method = "DELETE";
+Object.prototype.headers = {"X-Evil": "1"}; Object.prototype.token = "forged";</script>
+<script src="{base}/widget.js" data-title="Acme Outdoor help" async></script>
+<script>addEventListener("load", () => { window.fetch = () => Promise.reject(new Error("no"));
+JSON.stringify = () => "{}"; window.fetchBroken = true; });</script>
+</body></html>"""
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A site of its own (folder, origin) that embeds the widget and is allowed to."""
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    with static_site(folder) as origin:
+        yield folder, origin
+
+
+@pytest.fixture
+def bot(bot_dir: Path, api_stub: ApiStub, hostile: tuple[Path, str]) -> Iterator[str]:
+    """`parley serve` on the example bot, its order form asking a size with buttons; the
+    hostile site is an allowed origin."""
+    yaml = YAML()
+    data = yaml.load(bot_dir / "flows.yaml")
+    data["skills"][0]["slots"].append(SIZE)
+    data["channels"] = {"web": {"allowed_origins": [hostile[1]]}}
+    data["knowledge"]["sources"][0]["base_url"] = "https://acme.example/help"
+    yaml.dump(data, bot_dir / "flows.yaml")
+    with serving(bot_dir, env={"ACME_API": api_stub.base_url,
+                               "PARLEY_SESSION_SECRET": SECRET}) as base:
+        yield base
+
+
+@pytest.fixture
+def browser() -> Iterator[sync_api.Browser]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield browser
+        browser.close()
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """A plain static site on another port: another origin than the bot's."""
+    port = free_port()
+    handler = functools.partial(Quiet, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def shot(page: sync_api.Page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    print(f"screenshot: {path}")
+
+
+def ask(page: sync_api.Page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Your message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def answers(page: sync_api.Page) -> sync_api.Locator:
+    return page.locator("div[data-parley] .msg.bot")
+
+
+def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
+    bot: str, browser: sync_api.Browser, tmp_path: Path,
+) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 760})
+    page.goto(bot + "/")
+    bubble = page.get_by_role("button", name="Open chat: Acme Outdoor help")
+    bubble.focus()
+    page.keyboard.press("Enter")  # keyboard only
+    with page.expect_response(bot + "/web/chat") as chat:
+        ask(page, "how long do I have to return boots?")
+    sse = chat.value.text()
+    assert sse.count("event: token") >= 1 and sse.rstrip().split("\n")[-2] == "event: reply"
+    sync_api.expect(answers(page).last).to_contain_text("60 days")
+    link = answers(page).last.get_by_role("link", name="Returns")
+    sync_api.expect(link).to_have_attribute("href", "https://acme.example/help/returns#time-limits")
+    shot(page, tmp_path, "answered")
+
+    ask(page, "where is my order?")
+    sync_api.expect(answers(page).last).to_contain_text("order number")
+    ask(page, "10045")
+    ask_when = answers(page).last
+    sync_api.expect(ask_when).to_contain_text("e-mail")
+    ask(page, "ann@example.com")
+    sync_api.expect(answers(page).last).to_contain_text("Which size?")
+    quick = page.get_by_role("group", name="Quick replies")
+    shot(page, tmp_path, "quick-replies")
+    quick.get_by_role("button", name="M").click()
+    sync_api.expect(answers(page).last).to_contain_text("Order 10045 is shipped")
+
+    page.reload()
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").click()
+    sync_api.expect(answers(page)).to_have_count(5)  # the conversation is back
+    sync_api.expect(answers(page).first).to_contain_text("60 days")
+    with page.expect_response(bot + "/web/feedback") as rated:
+        answers(page).first.get_by_role("button", name="Helpful", exact=True).click()
+    assert rated.value.status == 204
+    sync_api.expect(answers(page).first.get_by_role("button", name="Helpful", exact=True)
+                    ).to_have_attribute("aria-pressed", "true")
+    shot(page, tmp_path, "reloaded-and-rated")
+
+    token = page.evaluate(f"localStorage.getItem('parley:{bot}')")
+    history = httpx.get(bot + "/web/history", headers={"Authorization": f"Bearer {token}"})
+    assert history.json()["turns"][0]["rating"] == 1  # stored with the turn
+
+    page.get_by_role("button", name="Start a new conversation").click()
+    sync_api.expect(answers(page)).to_have_count(0)
+    page.wait_for_function(f"localStorage.getItem('parley:{bot}') !== {token!r}")
+    ask(page, "when are you open?")
+    sync_api.expect(answers(page)).to_have_count(1)
+
+    page.keyboard.press("Escape")
+    sync_api.expect(page.get_by_role("dialog")).to_be_hidden()
+    assert page.evaluate("document.activeElement.matches('[data-parley]')")  # focus went back
+
+
+def test_on_a_phone_the_chat_fills_the_screen(
+    bot: str, browser: sync_api.Browser, tmp_path: Path,
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                            has_touch=True)
+    page.goto(bot + "/")
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").tap()
+    ask(page, "how much is shipping?")
+    sync_api.expect(answers(page).last).not_to_have_class("msg bot typing")
+    box = page.get_by_role("dialog").bounding_box()
+    assert box is not None and (box["width"], box["height"]) == (390, 844)
+    shot(page, tmp_path, "phone")
+
+
+def test_a_page_of_another_origin_gets_no_session(
+    bot: str, browser: sync_api.Browser, tmp_path: Path,
+) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "index.html").write_text(
+        f'<!doctype html><p>Elsewhere</p><script src="{bot}/widget.js" async></script>')
+    with static_site(www) as other:
+        page = browser.new_page()
+        page.goto(other + "/")
+        page.get_by_role("button", name="Open chat: Chat with us").click()
+        # the browser's CORS preflight is refused, so the session request never leaves it
+        sync_api.expect(page.get_by_role("alert")).to_contain_text("Can't reach")
+        shot(page, tmp_path, "other-origin")
+        refused = httpx.post(bot + "/web/session", json={}, headers={"Origin": other})
+        assert refused.status_code == 403
+        assert page.evaluate(f"localStorage.getItem('parley:{bot}')") is None
+
+
+def test_a_hostile_page_does_not_break_the_widget(
+    bot: str, hostile: tuple[Path, str], browser: sync_api.Browser, tmp_path: Path,
+) -> None:
+    folder, origin = hostile
+    (folder / "index.html").write_text(HOSTILE.replace("{base}", bot))
+    page = browser.new_page()
+    page.goto(origin + "/")
+    page.wait_for_function("window.fetchBroken === true")  # the page broke fetch after load
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").click()
+    ask(page, "how long do I have to return boots?")
+    sync_api.expect(answers(page).last).to_contain_text("60 days")
+    sync_api.expect(page.get_by_role("dialog")).to_be_visible()
+    shot(page, tmp_path, "hostile")
