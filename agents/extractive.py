@@ -205,13 +205,12 @@ def _wanted(question: str, words: Analyzer) -> Wanted:
         else set()
     found = words.terms(question)
     shares: dict[str, float] = {}
+    for term in filter(_HYPHENATED.fullmatch, found):
+        parts = set(words.terms(term.replace("-", " ")))
+        for part in parts:
+            shares[part] = min(shares.get(part, 1.0), 1 / len(parts))
     for term in found:
-        if _HYPHENATED.fullmatch(term):
-            parts = set(words.terms(term.replace("-", " ")))
-            for part in parts:
-                shares[part] = min(shares.get(part, 1.0), 1 / len(parts))
-        else:
-            shares[term] = 1.0
+        shares.setdefault(term, 1.0)
     return {t: share for t, share in shares.items()
             if t not in words.filler and t not in asking and not _HYPHENATED.fullmatch(t)}
 
