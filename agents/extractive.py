@@ -54,8 +54,8 @@ HEADING_SHARE, RANK_SHARE, OPENING_SHARE, CODE_SHARE = 0.5, 0.2, 0.05, 0.7
 # answered with the opening of the passage.
 ABOUT_SHARE = 0.99
 # A question asking for a quantity, a time or a date ('how long', 'how many', 'when') is
-# answered by a unit holding a number: one without scores this share of what it would.
-NUMBERLESS_SHARE = 0.6
+# answered from a passage holding a number: one without any costs this much.
+NUMBERLESS_COST = 0.6
 # Questions that ask for a number, and the numbers they are answered with (English).
 _ASKS_NUMBER = regex.compile(
     r"^\W*(?:how\s+(?:many|much|long|big|large|old|often|far|soon|fast|heavy|tall|wide|high|"
@@ -109,19 +109,21 @@ class ExtractiveResponder:
             prior = HEADING_SHARE * headings + RANK_SHARE * rank
             units = _units(chunk.text, words)
             name = unnumbered(chunk.heading_path[-1]) if chunk.heading_path else ""
-            # A name heading is quoted with the answer, so a number it holds answers too.
-            counted = numeric and not (_names_a_thing(name) and _NUMBER.search(name))
+            # A passage with no number in its prose (nor in a name heading, which is quoted
+            # with the answer) cannot answer a question asking for one; code's digits don't.
+            if numeric and not (_names_a_thing(name) and _NUMBER.search(name)) and not any(
+                    u.kind != "code" and _NUMBER.search(u.text) for u in units):
+                prior -= NUMBERLESS_COST
             if headings >= ABOUT_SHARE:  # a section about the question: its opening answers
                 opening = _opening(units)
-                score = _typed(1.0 + prior + OPENING_SHARE, units, opening, counted)
+                score = 1.0 + prior + OPENING_SHARE
                 if score > best[0]:
                     best = (score, index, units, opening)
                 continue
             for at, unit in enumerate(units):
                 share = self._share(wanted, unit.terms | unit.label) * (
                     CODE_SHARE if unit.kind == "code" else 1.0)
-                score = _typed(share + prior + (OPENING_SHARE if at == 0 else 0.0),
-                               units, range(at, at + 1), counted)
+                score = share + prior + (OPENING_SHARE if at == 0 else 0.0)
                 if score > best[0]:
                     best = (score, index, units, range(at, at + 1))
         _, index, units, window = best
@@ -230,22 +232,16 @@ def knows_about(question: str, passages: list[Passage]) -> bool:
     return False
 
 
-def _typed(score: float, units: list[_Unit], window: range, numeric: bool) -> float:
-    """`score`, less when the question asks for a number (`numeric`) and `window` has none."""
-    if numeric and not any(_NUMBER.search(units[i].text) for i in window):
-        return score * NUMBERLESS_SHARE
-    return score
-
-
 def _standing(passages: list[Passage]) -> list[float]:
-    """How each passage stands in the search, 1 for the best: its score relative to the best
-    one's, so two passages the index can hardly tell apart stand almost level; by rank
-    (1, 1/2, 1/3 …) when the scores are not similarities best first (a vector store's
-    distances)."""
+    """How each passage stands in the search, 1 for the best: the mean of its rank's share
+    (1, 1/2, 1/3 …) and its score relative to the best one's, so that two passages the index
+    can hardly tell apart stand closer than their ranks say. By rank alone when the scores
+    are not similarities best first (a vector store's distances)."""
+    ranks = [1 / (1 + rank) for rank in range(len(passages))]
     scores = [p.score for p in passages]
     if scores and scores[-1] > 0 and all(a >= b for a, b in itertools.pairwise(scores)):
-        return [score / scores[0] for score in scores]
-    return [1 / (1 + rank) for rank in range(len(passages))]
+        return [(rank + score / scores[0]) / 2 for rank, score in zip(ranks, scores, strict=True)]
+    return ranks
 
 
 def _units(text: str, words: Analyzer) -> list[_Unit]:
