@@ -9,10 +9,12 @@ defines, the next sentence when it goes on about the same thing, the whole list 
 answer is a short list, the code a sentence announces; and the name a reference section
 describes (`fs.rm(path)`, `--tool=<name>`), which is only in its heading. A section whose
 headings hold the whole question is answered with its opening. Lists and code keep their
-shape. A passage counts as relevant only when it holds enough of the question's subject
-words (`MIN_COVERAGE`); when none does, the answer is empty and the bot says its
-`fallback_answer`. Passages in the question's language are preferred when the knowledge has
-the answer in it.
+shape. A question asking for a number ('how long', 'how many', 'when') is answered from a
+passage that holds one, and the search's ranking counts by how far apart it puts passages,
+not only by their order. A passage counts as relevant only when it holds enough of the
+question's subject words (`MIN_COVERAGE`); when none does, the answer is empty and the bot
+says its `fallback_answer`. Passages in the question's language are preferred when the
+knowledge has the answer in it.
 """
 
 from __future__ import annotations
