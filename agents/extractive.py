@@ -9,16 +9,18 @@ defines, the next sentence when it goes on about the same thing, the whole list 
 answer is a short list, the code a sentence announces; and the name a reference section
 describes (`fs.rm(path)`, `--tool=<name>`), which is only in its heading. A section whose
 headings hold the whole question is answered with its opening. Lists and code keep their
-shape. A passage counts as relevant only when it holds enough of the question's subject
-words (`MIN_COVERAGE`); when none does, the answer is empty and the bot says its
-`fallback_answer`. Passages in the question's language are preferred when the knowledge has
-the answer in it.
+shape. A question asking for a number ('how long', 'how many', 'when') is answered from a
+passage that holds one, and the search's ranking counts by how far apart it puts passages,
+not only by their order. A passage counts as relevant only when it holds enough of the
+question's subject words (`MIN_COVERAGE`); when none does, the answer is empty and the bot
+says its `fallback_answer`. Passages in the question's language are preferred when the
+knowledge has the answer in it.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,6 +55,16 @@ HEADING_SHARE, RANK_SHARE, OPENING_SHARE, CODE_SHARE = 0.5, 0.2, 0.05, 0.7
 # A passage whose title and headings hold this share of the question is about it: it is
 # answered with the opening of the passage.
 ABOUT_SHARE = 0.99
+# A question asking for a quantity, a time or a date ('how long', 'how many', 'when') is
+# answered from a passage holding a number: one without any costs this much.
+NUMBERLESS_COST = 0.6
+# Questions that ask for a number, and the numbers they are answered with (English).
+_ASKS_NUMBER = regex.compile(
+    r"^\W*(?:how\s+(?:many|much|long|big|large|old|often|far|soon|fast|heavy|tall|wide|high|"
+    r"deep)|(?:in\s+)?what\s+(?:year|date|time|age|percentage)|when)\b", regex.IGNORECASE)
+_NUMBER = regex.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|twice|half)\b", regex.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,19 +99,28 @@ class ExtractiveResponder:
         if not relevant:
             return Generation(text="", cited=(), usage=usage)
         best: tuple[float, int, list[_Unit], range] = (-1.0, 0, [], range(0))
-        for rank, index in enumerate(relevant):
+        standing = _standing([prompt.passages[i] for i in relevant])
+        numeric = bool(_ASKS_NUMBER.search(prompt.question))
+        for index, rank in zip(relevant, standing, strict=True):
             chunk = prompt.passages[index].chunk
             words = analyzer(chunk.language)
             wanted = _wanted(prompt.question, words)
             headings = self._share(
                 wanted, set(words.terms(" ".join([chunk.title, *chunk.heading_path]))))
             # What the whole passage says for itself: its headings, and the index's ranking.
-            prior = HEADING_SHARE * headings + RANK_SHARE / (1 + rank)
+            prior = HEADING_SHARE * headings + RANK_SHARE * rank
             units = _units(chunk.text, words)
+            name = unnumbered(chunk.heading_path[-1]) if chunk.heading_path else ""
+            # A passage with no number in its prose (nor in a name heading, which is quoted
+            # with the answer) cannot answer a question asking for one; code's digits don't.
+            if numeric and not (_names_a_thing(name) and _NUMBER.search(name)) and not any(
+                    u.kind != "code" and _NUMBER.search(u.text) for u in units):
+                prior -= NUMBERLESS_COST
             if headings >= ABOUT_SHARE:  # a section about the question: its opening answers
+                opening = _opening(units)
                 score = 1.0 + prior + OPENING_SHARE
                 if score > best[0]:
-                    best = (score, index, units, _opening(units))
+                    best = (score, index, units, opening)
                 continue
             for at, unit in enumerate(units):
                 share = self._share(wanted, unit.terms | unit.label) * (
@@ -120,7 +141,7 @@ class ExtractiveResponder:
         on_delta(text)
         return Generation(text=text, cited=(index,), usage=usage)
 
-    def _window(self, units: list[_Unit], at: int, wanted: frozenset[str]) -> range:
+    def _window(self, units: list[_Unit], at: int, wanted: Wanted) -> range:
         """The run of units around `at` that covers the most of the question in the fewest
         words: a neighbour joins when what it adds to the answer is worth its length."""
         best, best_score = range(at, at + 1), -1.0
@@ -150,19 +171,21 @@ class ExtractiveResponder:
         same = [i for i in found if passages[i].chunk.language == language]
         return same or found
 
-    def _coverage(self, wanted: frozenset[str], have: set[str]) -> float:
+    def _coverage(self, wanted: Wanted, have: set[str]) -> float:
         """How much of the question a passage holds: the mean of the share of its subject
         words and their weighted share. Words alone let one common word stand for a
         two-word question; weights alone let one rare word (or one no document holds) sink
         a question the passage plainly answers."""
-        return (len(wanted & have) / len(wanted) + self._share(wanted, have)) / 2
+        words = sum(wanted.values())
+        return (sum(wanted[t] for t in wanted.keys() & have) / words
+                + self._share(wanted, have)) / 2
 
-    def _share(self, wanted: frozenset[str], found: set[str] | frozenset[str]) -> float:
+    def _share(self, wanted: Wanted, found: set[str] | frozenset[str]) -> float:
         """The weighted share of `wanted` terms that `found` holds."""
         if not wanted:
             return 0.0
-        total = sum(self._weight(t) for t in wanted)
-        return sum(self._weight(t) for t in wanted & found) / total
+        total = sum(self._weight(t) * share for t, share in wanted.items())
+        return sum(self._weight(t) * wanted[t] for t in wanted.keys() & found) / total
 
     def _weight(self, term: str) -> float:
         if self._weights is None:
@@ -170,12 +193,30 @@ class ExtractiveResponder:
         return max(self._weights(term), 0.1)
 
 
+Wanted = Mapping[str, float]
+"""A question's subject terms, each with the share of a word it stands for: 1, or 1/n for
+each of the n parts of a hyphenated word."""
+
+
 @lru_cache(maxsize=1024)
-def _wanted(question: str, words: Analyzer) -> frozenset[str]:
+def _wanted(question: str, words: Analyzer) -> Wanted:
     """The question's subject words, read as the passage's language reads them. A hyphenated
-    word counts by its parts ('Huguenot-descended' is 'Huguenot' and 'descended')."""
-    return frozenset(t for t in words.terms(question) if not _HYPHENATED.fullmatch(t)) \
-        - words.filler
+    word counts by its parts ('Huguenot-descended' is 'Huguenot' and 'descended'), which
+    together weigh one word: 'non-zero' must not outweigh 'exit' in "exit with a non-zero
+    code". The adjective of 'how big', 'how often' asks for a number: it is no subject word."""
+    asked = _ASKS_NUMBER.search(question)
+    asking = set(words.terms(asked[0].split()[-1])) if asked and "how" in asked[0].lower() \
+        else set()
+    found = words.terms(question)
+    shares: dict[str, float] = {}
+    for term in filter(_HYPHENATED.fullmatch, found):
+        parts = set(words.terms(term.replace("-", " ")))
+        for part in parts:
+            shares[part] = min(shares.get(part, 1.0), 1 / len(parts))
+    for term in found:
+        shares.setdefault(term, 1.0)
+    return {t: share for t, share in shares.items()
+            if t not in words.filler and t not in asking and not _HYPHENATED.fullmatch(t)}
 
 
 def knows_about(question: str, passages: list[Passage]) -> bool:
@@ -187,10 +228,22 @@ def knows_about(question: str, passages: list[Passage]) -> bool:
     for passage in passages:
         words = analyzer(passage.chunk.language)
         wanted = _wanted(question, words)
-        shared = wanted & set(words.terms(passage.chunk.searchable))
+        shared = wanted.keys() & set(words.terms(passage.chunk.searchable))
         if wanted and (len(shared) / len(wanted) >= MIN_COVERAGE or len(shared) >= 2):
             return True
     return False
+
+
+def _standing(passages: list[Passage]) -> list[float]:
+    """How each passage stands in the search, 1 for the best: the mean of its rank's share
+    (1, 1/2, 1/3 …) and its score relative to the best one's, so that two passages the index
+    can hardly tell apart stand closer than their ranks say. By rank alone when the scores
+    are not similarities best first (a vector store's distances)."""
+    ranks = [1 / (1 + rank) for rank in range(len(passages))]
+    scores = [p.score for p in passages]
+    if scores and scores[-1] > 0 and all(a >= b for a, b in itertools.pairwise(scores)):
+        return [(rank + score / scores[0]) / 2 for rank, score in zip(ranks, scores, strict=True)]
+    return ranks
 
 
 def _units(text: str, words: Analyzer) -> list[_Unit]:

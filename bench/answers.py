@@ -6,7 +6,7 @@ DIR holds `docs/` and `questions.yaml` (`q`, `source`, `any`), as `../shared/dat
 and `../shared/data/xquad/<lang>/` do (`source` may also list several pages that answer). A
 bot is made with `parley init` whose `knowledge/docs/` holds exactly DIR/docs, with the
 example bot's flows.yaml unchanged (default settings, the extractive responder, no language
-named). Each question is asked in its own conversation.
+named). Each question is asked in its own conversation, by its own sender.
 A case's `answer` holds when the reply contains one of `any` (case-insensitive), its
 `citation` when a citation names `source`, `both` when both do. Latency is one whole turn
 (`Bot.handle`: guard, routing, retrieval, the answer, memory).
@@ -95,9 +95,11 @@ async def ask_all(flows: Path, cases: list[Case]) -> tuple[list[Outcome], list[O
     baseline: list[Outcome] = []
     async with Bot.open(config, knowledge=store) as bot:
         await bot.handle(InboundMessage(channel="eval", conversation_id="warm-up",
-                                        text=cases[0].q))
+                                        user_id="warm-up", text=cases[0].q))
         for n, case in enumerate(cases):
-            message = InboundMessage(channel="eval", conversation_id=f"case-{n}", text=case.q)
+            # Each case its own sender too: one sender asking them all would be rate limited.
+            message = InboundMessage(channel="eval", conversation_id=f"case-{n}",
+                                     user_id=f"case-{n}", text=case.q)
             began = time.perf_counter()
             reply = await bot.handle(message)
             ms = (time.perf_counter() - began) * 1000
