@@ -51,7 +51,9 @@ def scatter(scores: list[ModelScore], x_of: str, x_label: str) -> str:
         py = _H - _PAD - s.accuracy * (_H - 2 * _PAD)
         points.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5" class="dot">'
                       f'<title>{escape(s.model)}: {s.accuracy:.0%}, {x:.4g}</title></circle>'
-                      f'<text x="{px + 8:.1f}" y="{py - 6:.1f}">{escape(s.model)}</text>')
+                      + (f'<text x="{px - 8:.1f}" y="{py - 6:.1f}" text-anchor="end">'
+                         if px > _W / 2 else f'<text x="{px + 8:.1f}" y="{py - 6:.1f}">')
+                      + f'{escape(s.model)}</text>')
     axes = (f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}"/>'
             f'<line x1="{_PAD}" y1="{_PAD}" x2="{_PAD}" y2="{_H - _PAD}"/>'
             f'<text x="{_W / 2}" y="{_H - 12}" text-anchor="middle">{escape(x_label)} '
