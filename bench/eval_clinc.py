@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import logging
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,16 +28,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from routing import DEFAULT_DATA, build_skills, figures, measure, parley_scorer, skill_names
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench.routing: its builder
-from bench.routing import (
-    DEFAULT_DATA,
-    build_skills,
-    figures,
-    measure,
-    parley_scorer,
-    skill_names,
-)
 from parley_bot.agents.config import FlowsConfig, KnowledgeConfig, KnowledgeSource, ModelSpec
 from parley_bot.agents.evals.cases import NO_SKILL, Case, EvalCase, EvalTurn
 from parley_bot.agents.evals.runner import CaseRun, run_eval
