@@ -300,7 +300,7 @@ def evaluate(
     against eval.targets. Exits 1 when the production model (flows.yaml `model`) misses one."""
     from parley_bot.agents.evals.cache import EvalCache
     from parley_bot.agents.evals.cases import load_cases
-    from parley_bot.agents.evals.render import html, table
+    from parley_bot.agents.evals.render import by_check, html, table
     from parley_bot.agents.evals.report import as_json, summarize
     from parley_bot.agents.evals.runner import models_to_run, run_eval
 
@@ -318,6 +318,8 @@ def evaluate(
                 advance=lambda: progress.advance(task)))
         summary = summarize(run, config.eval, config.model.name)
         out.print(table(summary))
+        for score in summary.scores:
+            out.print(f"{score.model}: {by_check(score)}", markup=False, highlight=False)
         out.print(f"cheapest model meeting the accuracy target: "
                   f"{summary.cheapest_meeting_accuracy or 'none'}", markup=False)
         if json_file is not None:

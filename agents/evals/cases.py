@@ -64,7 +64,8 @@ class Reference(Strict):
 class Judge(Strict):
     """An LLM judge: `model` reads the question, the reply and `rubric`, and says PASS or FAIL."""
 
-    model: str = Field(..., description="A provider:model id, e.g. 'openai:gpt-4o'.")
+    model: str = Field(..., description="A provider:model id, e.g. 'openai:gpt-4o', or the "
+                       "name of a model in `eval.models` (with its base_url and key).")
     rubric: str
 
 

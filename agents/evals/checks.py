@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from parley_bot.agents.config import ModelSpec
 from parley_bot.agents.evals.cases import NO_SKILL, EvalTurn, Judge
 
 CheckKind = Literal["skill", "tools", "contains", "not_contains", "regex", "cites", "reference",
@@ -135,10 +134,6 @@ def judge_messages(judge: Judge, question: str, reply: str) -> list[tuple[str, s
     """The judge's prompt, as (role, content) pairs."""
     return [("system", JUDGE_SYSTEM),
             ("user", f"Rubric: {judge.rubric}\n\nCustomer: {question}\n\nReply: {reply}")]
-
-
-def judge_spec(judge: Judge) -> ModelSpec:
-    return ModelSpec(name=judge.model)
 
 
 def judge_verdict(judge: Judge, answer: str, verdict: str) -> CheckResult:

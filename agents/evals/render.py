@@ -38,6 +38,11 @@ def table(summary: Summary) -> Table:
     return grid
 
 
+def by_check(score: ModelScore) -> str:
+    """'contains 90%, cites 100%, …': the share of each kind of check passed."""
+    return ", ".join(f"{kind} {_pct(share)}" for kind, share in score.by_check.items())
+
+
 _W, _H, _PAD = 420, 260, 48
 
 
@@ -75,14 +80,15 @@ pre{white-space:pre-wrap;margin:0}"""
 def html(summary: Summary) -> str:
     """The whole report as one HTML document."""
     head = ("<tr><th>model</th><th>accuracy</th><th>routing</th><th>tools</th><th>p50 s</th>"
-            "<th>p95 s</th><th>$ / 1k conversations</th><th>errors</th><th>targets</th></tr>")
+            "<th>p95 s</th><th>$ / 1k conversations</th><th>errors</th><th>targets</th>"
+            "<th>by check</th></tr>")
     rows = "".join(
         f"<tr><td>{escape(s.model)}</td><td>{_pct(s.accuracy)}</td>"
         f"<td>{_pct(s.routing_accuracy)}</td><td>{_pct(s.tool_accuracy)}</td>"
         f"<td>{s.p50_s:.2f}</td><td>{s.p95_s:.2f}</td>"
         f"<td>{s.cost_per_1k_conversations:.2f}</td><td>{s.errors}</td><td>"
         + ", ".join(f'<span class="{"meet" if ok else "miss"}">{escape(t)}</span>'
-                    for t, ok in s.meets.items()) + "</td></tr>"
+                    for t, ok in s.meets.items()) + f"</td><td>{escape(by_check(s))}</td></tr>"
         for s in summary.scores)
     cheapest = escape(summary.cheapest_meeting_accuracy or "none")
     plots = (scatter(summary.scores, "cost_per_1k_conversations", "USD per 1,000 conversations")

@@ -26,14 +26,13 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import BreakerSettings, FlowsConfig, ModelSpec
 from parley_bot.agents.errors import ToolError
 from parley_bot.agents.evals.cache import Entry, EvalCache, verdict_key
-from parley_bot.agents.evals.cases import Case
+from parley_bot.agents.evals.cases import Case, Judge
 from parley_bot.agents.evals.checks import (
     CheckResult,
     ToolUse,
     TurnReply,
     check_turn,
     judge_messages,
-    judge_spec,
     judge_verdict,
 )
 from parley_bot.agents.models import chat_model
@@ -100,6 +99,7 @@ async def run_eval(config: FlowsConfig, cases: list[Case], models: list[ModelSpe
     knowledge = await asyncio.to_thread(Ingestor(config.knowledge, config.root).open)
     limit = asyncio.Semaphore(concurrency)
     run = Run(models, cases)
+    judges = {spec.name: spec for spec in [*config.models, *config.eval.models, *models]}
     async with AsyncExitStack() as stack:
         jobs: list[Coroutine[Any, Any, CaseRun]] = []
         for spec in models:
@@ -108,7 +108,8 @@ async def run_eval(config: FlowsConfig, cases: list[Case], models: list[ModelSpe
             bot = await stack.enter_async_context(Bot.open(
                 config.model_copy(update={"model": alone, "fallback_models": []}),
                 store=MemoryStore(), knowledge=knowledge, tools=tools))
-            jobs.extend(_one(bot, tools, spec, case, cache, limit, advance) for case in cases)
+            jobs.extend(_one(bot, tools, spec, case, cache, limit, advance, judges)
+                        for case in cases)
         for case_run in await asyncio.gather(*jobs):
             run.results.setdefault(case_run.model, []).append(case_run)
     return run
@@ -116,7 +117,7 @@ async def run_eval(config: FlowsConfig, cases: list[Case], models: list[ModelSpe
 
 async def _one(bot: Bot, tools: CannedTools, spec: ModelSpec, case: Case,
                cache: EvalCache | None, limit: asyncio.Semaphore,
-               advance: Callable[[], None]) -> CaseRun:
+               advance: Callable[[], None], judges: dict[str, ModelSpec]) -> CaseRun:
     key = cache.key(spec, case) if cache is not None else ""
     entry = cache.get(key) if cache is not None else None
     cached = entry is not None
@@ -130,7 +131,8 @@ async def _one(bot: Bot, tools: CannedTools, spec: ModelSpec, case: Case,
         if turn.judge is not None:
             name = verdict_key(turn.judge.model, turn.judge.rubric, n)
             if name not in entry.verdicts:
-                entry.verdicts[name] = await _ask_judge(turn.judge, turn.user, reply.text)
+                judge = judges.get(turn.judge.model) or ModelSpec(name=turn.judge.model)
+                entry.verdicts[name] = await _ask_judge(judge, turn.judge, turn.user, reply.text)
             checks[n].append(judge_verdict(turn.judge, reply.text, entry.verdicts[name]))
     if cache is not None:
         cache.put(key, entry)
@@ -162,15 +164,13 @@ def _reply(reply: OutboundMessage, seconds: float, calls: list[ToolUse]) -> Turn
         output_tokens=usage.output_tokens if usage else 0, latency_s=seconds)
 
 
-async def _ask_judge(judge: Any, question: str, answer: str) -> str:
-    """The judge model's verdict; a failure is a FAIL that says why."""
+async def _ask_judge(spec: ModelSpec, judge: Judge, question: str, answer: str) -> str:
+    """The verdict of the judge model `spec`; a failure is a FAIL that says why."""
     try:
-        reply = await chat_model(judge_spec(judge)).ainvoke(
-            judge_messages(judge, question, answer))
+        reply = await chat_model(spec).ainvoke(judge_messages(judge, question, answer))
     except Exception as exc:  # any provider error: the check fails and says so
         return f"FAIL (the judge could not be asked: {type(exc).__name__}: {exc})"
     return reply.text if isinstance(reply, AIMessage) else str(reply)
-
 
 def models_to_run(config: FlowsConfig, names: list[str]) -> list[ModelSpec]:
     """The models to compare: `names` (each the spec of that name in `eval.models` or the
