@@ -140,8 +140,11 @@ class Case(Strict):
 
 
 def dataset_files(config: FlowsConfig) -> list[Path]:
-    """The eval files `eval.dataset` names: one file, or every *.yaml in a folder."""
+    """The eval files `eval.dataset` names: one file, or every *.yaml in a folder (none when
+    the default folder does not exist: a bot need not have an eval set)."""
     path = config.path(config.eval.dataset)
+    if not path.exists() and "dataset" not in config.eval.model_fields_set:
+        return []
     if path.is_dir():
         return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
     return [path]

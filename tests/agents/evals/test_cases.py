@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from parley_bot.agents.config import EvalConfig, ModelSpec, Price
 from parley_bot.agents.errors import ConfigError
 from parley_bot.agents.evals.cases import EvalTurn, load_cases
 from parley_bot.agents.evals.checks import TurnReply, check_turn, rouge_l, token_f1
+from parley_bot.agents.evals.prices import price_of
 from parley_bot.agents.flowsfile import load_flows
+from tests.conftest import configure
+from tests.utils.cli import parley
 
 
 def _problems(bot_dir: Path, text: str) -> list[str]:
@@ -104,3 +108,32 @@ def test_overlap_metrics() -> None:
     assert token_f1("cat sat on", "the cat sat") == pytest.approx(2 / 3)
     assert rouge_l("a b c d", "a c d") == pytest.approx(2 * (3 / 4) * 1 / (3 / 4 + 1))
     assert rouge_l("d c b a", "a b c d") == pytest.approx(0.25)
+
+
+def test_a_bot_without_an_eval_set_has_no_cases_unless_it_names_one(bot_dir: Path) -> None:
+    for file in (bot_dir / "evals").iterdir():
+        file.unlink()
+    (bot_dir / "evals").rmdir()
+    assert load_cases(configure(bot_dir, eval={})) == []
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_cases(configure(bot_dir, eval={"dataset": "evals/cases.yaml"}))
+
+
+def test_parley_check_reports_eval_file_problems(bot_dir: Path) -> None:
+    (bot_dir / "evals" / "cases.yaml").write_text("- turns:\n    - usr: hi\n")
+    done = parley("check", cwd=bot_dir)
+    assert done.returncode == 1
+    assert f"{Path('evals') / 'cases.yaml'}:2:7: [0].turns[0].usr: unknown key" in done.stderr
+
+
+def test_prices_come_from_flows_yaml_the_model_or_the_table() -> None:
+    settings = EvalConfig(prices={"openai:mine": Price(in_per_mtok=1, out_per_mtok=2)})
+    assert price_of(ModelSpec(name="openai:mine"), settings) == Price(in_per_mtok=1,
+                                                                      out_per_mtok=2)
+    assert price_of(ModelSpec(name="openai:gpt-4o-mini-2024-07-18"), settings) == Price(
+        in_per_mtok=0.15, out_per_mtok=0.6)  # the longest listed prefix, not gpt-4o's
+    assert price_of(ModelSpec(name="anthropic:claude-haiku-4-5"), settings).in_per_mtok == 1.0
+    served = ModelSpec(name="openai:gpt-4o", base_url="http://gpu:8000/v1")
+    assert price_of(served, settings) == Price()  # your own server: your own figure, or 0
+    own = ModelSpec(name="openai:gpt-4o", price_in_per_mtok=3, price_out_per_mtok=4)
+    assert price_of(own, settings) == Price(in_per_mtok=3, out_per_mtok=4)
