@@ -35,6 +35,7 @@ from parley_bot.agents.errors import StoreError, StoreUnavailable
 from parley_bot.agents.graph import TurnGraph, build_graph
 from parley_bot.agents.models import Responder, build_responders, chat_model
 from parley_bot.agents.privacy import Redactor
+from parley_bot.agents.promptlog import PromptLog
 from parley_bot.agents.router import SkillRouter
 from parley_bot.agents.state import TurnState
 from parley_bot.agents.store import Store, open_store
@@ -68,16 +69,20 @@ class Loaded:
     graph: TurnGraph
     redactor: Redactor | None
     """For the transcript, unless `privacy.transcript` is 'original'."""
+    prompt_redactor: Redactor | None
+    """For the prompt log."""
 
 
 class Bot:
     """A configured bot with its knowledge, models and store open."""
 
     def __init__(self, loaded: Loaded, store: Store,
-                 responders: list[Responder] | None = None) -> None:
+                 responders: list[Responder] | None = None,
+                 tools: ToolRegistry | None = None) -> None:
         self.store = store
         self._loaded = loaded
         self._responders = responders  # given by the caller: kept across reloads
+        self._tools = tools
         self._store_down: tuple[type[Exception], ...] = (StoreError, *store.unavailable)
 
     @property
@@ -97,6 +102,7 @@ class Bot:
         store: Store | None = None,
         knowledge: KnowledgeStore | None = None,
         responders: list[Responder] | None = None,
+        tools: ToolRegistry | None = None,
     ) -> AsyncIterator[Bot]:
         """Open a bot for the life of the block.
 
@@ -105,14 +111,18 @@ class Bot:
             store: a store to use instead of the one `memory:` names (tests, benchmarks).
             knowledge: a store to use instead of the embedded index (tests, external stores).
             responders: models to use instead of those configured (benchmarks, tests).
+            tools: the tool registry to use instead of the configured tools (an eval's
+                canned results).
 
         Log records are redacted as `config.privacy` says from here on (`agents.safelog`).
         """
         if store is not None:
-            yield cls(await _load(config, store, knowledge, responders), store, responders)
+            yield cls(await _load(config, store, knowledge, responders, tools), store,
+                      responders, tools)
             return
         async with open_store(config) as opened:
-            yield cls(await _load(config, opened, knowledge, responders), opened, responders)
+            yield cls(await _load(config, opened, knowledge, responders, tools), opened,
+                      responders, tools)
 
     async def reload(self, config: FlowsConfig, knowledge: KnowledgeStore | None = None) -> None:
         """Swap in `config` (and its knowledge index, re-opened unless given) for the next
@@ -121,7 +131,7 @@ class Bot:
         Raises:
             ParleyError: the new version cannot be set up (a model, the index).
         """
-        self._loaded = await _load(config, self.store, knowledge, self._responders)
+        self._loaded = await _load(config, self.store, knowledge, self._responders, self._tools)
 
     async def handle(self, message: InboundMessage) -> OutboundMessage:
         """Run one turn and return the reply (also stored in the transcript). A message over
@@ -164,7 +174,7 @@ class Bot:
                 with TurnTelemetry(message) as telemetry:
                     with self.store.holding(message.key) as held:  # stored with the turn
                         try:
-                            async for item in self._run(loaded.graph, message, turn_id,
+                            async for item in self._run(loaded, message, turn_id,
                                                         chunks, telemetry.callbacks):
                                 if isinstance(item, OutboundMessage):
                                     reply = item
@@ -201,18 +211,22 @@ class Bot:
         yield reply.model_copy(update={"turn_id": turn_id})
 
     async def _run(
-        self, graph: TurnGraph, message: InboundMessage, turn_id: str, chunks: bool,
+        self, loaded: Loaded, message: InboundMessage, turn_id: str, chunks: bool,
         callbacks: list[BaseCallbackHandler],
     ) -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
         """The turn graph, streaming the reply's text when `chunks`; `callbacks` observe
-        its nodes (tracing)."""
+        its nodes (tracing), and the prompt log its model calls when it is on."""
+        logged = loaded.config.log_prompts
+        if logged.enabled:  # prompt baking
+            callbacks = [*callbacks, PromptLog(loaded.config.path(logged.path), message.key,
+                                               turn_id, loaded.prompt_redactor)]
         config: RunnableConfig = {"configurable": {"thread_id": message.key},
                                   "metadata": {"parley_turn": turn_id}, "callbacks": callbacks}
         turn_input: TurnState = {
             "inbound": message, "skill": None, "passages": [], "draft": None, "reply": None,
         }
         reply: OutboundMessage | None = None
-        async for mode, data in graph.astream(
+        async for mode, data in loaded.graph.astream(
             turn_input, config, durability="exit",
             stream_mode=["custom", "values"] if chunks else ["values"],
         ):
@@ -284,7 +298,7 @@ class Bot:
 
 
 async def _load(config: FlowsConfig, store: Store, knowledge: KnowledgeStore | None,
-                responders: list[Responder] | None) -> Loaded:
+                responders: list[Responder] | None, tools: ToolRegistry | None) -> Loaded:
     """Build one version of the bot: index, models, router, tools and the graph over them,
     on `store`. Log records are redacted as its `config.privacy` says from here on
     (`agents.safelog`)."""
@@ -298,7 +312,7 @@ async def _load(config: FlowsConfig, store: Store, knowledge: KnowledgeStore | N
     hide = redactor if spec is not None and not spec.private else None
     router = await asyncio.to_thread(SkillRouter, config.skills, config.router, decider, hide)
     graph = build_graph(config, knowledge, responders, store.checkpointer, router,
-                        ToolRegistry.for_bot(config), store, redactor)
+                        tools or ToolRegistry.for_bot(config), store, redactor)
     safelog.redact_with(redactor)
     transcript = redactor if config.privacy.transcript == "redacted" else None
-    return Loaded(config, graph, transcript)
+    return Loaded(config, graph, transcript, redactor)

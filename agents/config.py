@@ -294,9 +294,33 @@ class EvalTargets(Strict):
     cost_per_1k_conversations: float | None = Field(None, ge=0)
 
 
+class Price(Strict):
+    """What a model costs, in USD per million tokens (a self-hosted one: your own figure)."""
+
+    in_per_mtok: float = Field(0.0, ge=0)
+    out_per_mtok: float = Field(0.0, ge=0)
+
+
+class PromptLogConfig(Strict):
+    """Prompt baking: each model call's exact messages, completion, model, usage and latency,
+    one JSON line each, redacted as `privacy` says; `parley export` makes training data of it."""
+
+    enabled: bool = False
+    path: Path = Field(Path(".parley/prompts.jsonl"), description="Relative to flows.yaml.")
+
+
 class EvalConfig(Strict):
-    dataset: Path = Path("evals/cases.yaml")
+    """`parley eval`: the evaluation set, the models it compares and what they must reach."""
+
+    dataset: Path = Field(Path("evals"), description="An eval file, or a folder of *.yaml.")
     targets: EvalTargets = Field(default_factory=EvalTargets)
+    models: list[ModelSpec] = Field(
+        default_factory=list, description="The models compared (default: `model` alone); "
+        "`--model` on the command line replaces them.")
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="Model name → price, over parley's own table and "
+        "a model's price_in/out_per_mtok.")
+    concurrency: int = Field(4, ge=1, description="Conversations run at once.")
 
 
 class RateLimit(Strict):
@@ -542,6 +566,7 @@ class FlowsConfig(Strict):
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
+    log_prompts: PromptLogConfig = Field(default_factory=PromptLogConfig)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
     _python_tools: dict[str, Any] = PrivateAttr(default_factory=dict)
 

@@ -1,4 +1,5 @@
-"""Read flows.yaml into a `FlowsConfig`, reporting every problem with its line and column.
+"""Read flows.yaml into a `FlowsConfig` (and other YAML files, such as eval sets, into their
+schemas), reporting every problem with its line and column.
 
 YAML syntax errors stop a normal parser at the first one. To report them all together with
 the schema errors behind them, a line the parser rejects is blanked (line numbers stay put)
@@ -13,7 +14,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, TypeGuard, Union
 
-from pydantic import BaseModel, Tag, ValidationError
+from pydantic import BaseModel, Tag, TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
@@ -47,29 +48,50 @@ def load_flows(path: Path | str) -> FlowsConfig:
 
 def parse_flows(text: str, file: Path) -> FlowsConfig:
     """Validate flows.yaml `text` read from `file` (used for messages and relative paths)."""
-    name = file.name if file.parent.resolve() == Path.cwd() else str(file)
-    document, problems = _parse_yaml(text, name)
+    problems: list[Problem] = []
     try:
         python_tools = load_python_tools(file.parent / "tools")
     except ConfigError as exc:
         problems.extend(exc.problems)
         python_tools = None  # unknown: tool references are not checked this time
+    context = {"python_tools": set(python_tools)} if python_tools is not None else None
+    config: FlowsConfig = parse_document(text, file, FlowsConfig, context=context,
+                                         problems=problems)
+    return config.at(file.parent, python_tools)
+
+
+def parse_document(text: str, file: Path, schema: Any, *, context: dict[str, Any] | None = None,
+                   problems: list[Problem] | None = None) -> Any:
+    """Validate the YAML `text` of `file` against `schema` (a pydantic model, or a type such
+    as `list[Model]`), every problem located at its line and column.
+
+    Args:
+        context: passed to the validators (what other files define).
+        problems: found before (they are reported together with these).
+
+    Raises:
+        ConfigError: listing every syntax and schema problem.
+    """
+    name = file.name if file.parent.resolve() == Path.cwd() else str(file)
+    document, syntax = _parse_yaml(text, name)
+    problems = [*syntax, *(problems or [])]
+    listing = typing.get_origin(schema) is list
+    shape, what = (CommentedSeq, "a list") if listing else (CommentedMap, "a mapping of settings")
     if document is None:
-        document = CommentedMap()
-    if not isinstance(document, CommentedMap):
-        problems.append(Problem(name, 1, 1, "", "the file must be a mapping of settings"))
+        document = shape()
+    if not isinstance(document, shape):
+        problems.append(Problem(name, 1, 1, "", f"the file must be {what}"))
         raise ConfigError(problems)
     try:
-        context = {"python_tools": set(python_tools)} if python_tools is not None else None
-        config = FlowsConfig.model_validate(_plain(document), context=context)
+        value = TypeAdapter(schema).validate_python(_plain(document), context=context)
     except ValidationError as exc:
         # After a syntax error a line is gone, so "missing" would only echo that error.
         errors = [e for e in exc.errors() if not (problems and e["type"] == "missing")]
-        problems.extend(p for error in errors for p in _locate_all(error, document, name))
+        problems.extend(p for error in errors for p in _locate_all(error, document, name, schema))
         raise ConfigError(problems) from exc
     if problems:
         raise ConfigError(problems)
-    return config.at(file.parent, python_tools)
+    return value
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, list[Problem]]:
@@ -110,18 +132,18 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _locate_all(error: Any, document: CommentedMap, name: str) -> list[Problem]:
+def _locate_all(error: Any, document: Any, name: str, schema: Any) -> list[Problem]:
     """Problems for one pydantic error; a `FieldError` may carry several, each with its field."""
     cause = error.get("ctx", {}).get("error")
     if isinstance(cause, FieldError):
-        return [_locate({**error, "loc": (*error["loc"], *loc), "msg": message}, document, name)
-                for loc, message in cause.errors]
-    return [_locate(error, document, name)]
+        return [_locate({**error, "loc": (*error["loc"], *loc), "msg": message}, document, name,
+                        schema) for loc, message in cause.errors]
+    return [_locate(error, document, name, schema)]
 
 
-def _locate(error: Any, document: CommentedMap, name: str) -> Problem:
+def _locate(error: Any, document: Any, name: str, schema: Any) -> Problem:
     """Turn one pydantic error into a Problem at the line of the value (or key) it is about."""
-    loc, _ = _walk(error["loc"])
+    loc, _ = _walk(error["loc"], schema)
     message = error["msg"]
     kind = error["type"]
     if kind == "union_tag_invalid":  # a skill's `kind` that no class answers to
@@ -131,7 +153,7 @@ def _locate(error: Any, document: CommentedMap, name: str) -> Problem:
     line, column = _position(document, loc, key=kind == "extra_forbidden")
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     if kind == "extra_forbidden":
-        _, parent = _walk(error["loc"][:-1])
+        _, parent = _walk(error["loc"][:-1], schema)
         fields = list(parent.model_fields) if _is_model(parent) else []
         message = "unknown key" + _suggestion(str(loc[-1]), fields)
     elif kind == "missing":
@@ -141,7 +163,7 @@ def _locate(error: Any, document: CommentedMap, name: str) -> Problem:
     return Problem(name, line, column, path, message.removeprefix("Value error, "))
 
 
-def _position(document: CommentedMap, loc: list[Any], key: bool) -> tuple[int, int]:
+def _position(document: Any, loc: list[Any], key: bool) -> tuple[int, int]:
     """1-based line and column of `loc` in the document, or of its nearest existing parent."""
     node: Any = document
     line, column = 1, 1
@@ -168,7 +190,7 @@ def _suggestion(unknown: str, known: list[str]) -> str:
     return f" (known: {', '.join(known)})"
 
 
-def _walk(loc: tuple[Any, ...] | list[Any]) -> tuple[list[Any], Any]:
+def _walk(loc: tuple[Any, ...] | list[Any], schema: Any) -> tuple[list[Any], Any]:
     """Follow a pydantic error location through the schema.
 
     pydantic puts the label of a union member into `loc` (a skill's kind, 'str' or
@@ -179,7 +201,7 @@ def _walk(loc: tuple[Any, ...] | list[Any]) -> tuple[list[Any], Any]:
         The location as written in flows.yaml, and the type found at its end.
     """
     clean: list[Any] = []
-    current: Any = FlowsConfig
+    current: Any = schema
     for part in loc:
         members = _members(current)
         tags = _tags(current)

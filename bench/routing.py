@@ -121,11 +121,16 @@ def figures(measured: Measured, threshold: float) -> dict[str, float]:
             "p95_ms": round(quantiles[18], 3), "threshold": round(threshold, 4)}
 
 
-def parley_scorer(train: Split, names: dict[str, str], embeddings: bool) -> tuple[Scorer, float]:
+def build_skills(train: Split, names: dict[str, str]) -> list[AnswerSkill]:
+    """One answer skill per intent, its examples the intent's training utterances."""
     examples: dict[str, list[str]] = {}
     for text, label in train:
         examples.setdefault(names[label], []).append(text)
-    skills = [AnswerSkill(name=name, examples=texts) for name, texts in examples.items()]
+    return [AnswerSkill(name=name, examples=texts) for name, texts in examples.items()]
+
+
+def parley_scorer(train: Split, names: dict[str, str], embeddings: bool) -> tuple[Scorer, float]:
+    skills = build_skills(train, names)
     router = SkillRouter(skills, RouterConfig(embeddings="on" if embeddings else "off"))
     by_name = {v: k for k, v in names.items()}
 

@@ -1,4 +1,4 @@
-"""The `parley` command: check, schema, chat, serve, ingest, init.
+"""The `parley` command: check, schema, chat, serve, ingest, init, eval, export.
 
 Commands that read a bot take `--flows PATH`. Errors are printed as messages with exit code
 1, never as tracebacks. Anything interpolated into output (file names, reasons, messages) is
@@ -105,8 +105,9 @@ def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
 
     Beyond the schema: every knowledge folder exists, every model can be set up (its
     provider package installed, its key variable set) and so can redaction (its hash key
-    set). Nothing is sent over the network.
+    set); the eval files (`eval.dataset`) are valid too. Nothing is sent over the network.
     """
+    from parley_bot.agents.evals.cases import load_cases
     from parley_bot.agents.models import build_responders
     from parley_bot.agents.privacy import Redactor
     from parley_bot.agents.settings import Settings
@@ -118,8 +119,9 @@ def check(flows: FlowsOption = DEFAULT_FLOWS) -> None:
         Ingestor(config.knowledge, config.root).check_sources()
         build_responders(config.models)
         Redactor.from_config(config.privacy)
+        cases = load_cases(config)
     out.print(f"{flows}: ok — {config.name!r}, {len(config.skills)} skill(s), "
-              f"model {config.model.name}", markup=False)
+              f"model {config.model.name}, {len(cases)} eval case(s)", markup=False)
 
 
 @app.command()
@@ -293,6 +295,106 @@ def init(
     for path in created:
         out.print(f"  created  {path}", markup=False, highlight=False)
     out.print(f"\nNext: cd {directory} && parley chat", markup=False)
+
+
+@app.command("eval")
+def evaluate(
+    flows: FlowsOption = DEFAULT_FLOWS,
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="A model to compare (repeatable); default: eval.models.")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON.")]
+    = None,
+    html_file: Annotated[Path | None, typer.Option("--html", help="Write an HTML report.")]
+    = None,
+    concurrency: Annotated[int | None, typer.Option(
+        min=1, help="Conversations at once (default: eval.concurrency).")] = None,
+    cache: Annotated[bool, typer.Option(help="Reuse answers of earlier runs.")] = True,
+    log_level: LogLevelOption = LogLevel.warning,
+) -> None:
+    """Run the eval set through the bot for each model; report accuracy, cost and latency
+    against eval.targets. Exits 1 when the production model (flows.yaml `model`) misses one."""
+    from parley_bot.agents.evals.cache import EvalCache
+    from parley_bot.agents.evals.cases import load_cases
+    from parley_bot.agents.evals.render import by_check, html, table
+    from parley_bot.agents.evals.report import as_json, summarize
+    from parley_bot.agents.evals.runner import models_to_run, run_eval
+
+    configure_logging(log_level)
+    config = _load(flows)
+    with _errors():
+        cases = load_cases(config)
+        specs = models_to_run(config, model or [])
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=err, transient=True) as progress:
+            task = progress.add_task("evaluating", total=len(cases) * len(specs))
+            run = asyncio.run(run_eval(
+                config, cases, specs, concurrency=concurrency or config.eval.concurrency,
+                cache=EvalCache(config) if cache else None,
+                advance=lambda: progress.advance(task)))
+        summary = summarize(run, config.eval, config.model.name)
+        out.print(table(summary))
+        for score in summary.scores:
+            out.print(f"{score.model}: {by_check(score)}", markup=False, highlight=False)
+        out.print(f"cheapest model meeting the accuracy target: "
+                  f"{summary.cheapest_meeting_accuracy or 'none'}", markup=False)
+        if json_file is not None:
+            json_file.write_text(json.dumps(as_json(summary), indent=2) + "\n")
+        if html_file is not None:
+            html_file.write_text(html(summary), encoding="utf-8")
+    if summary.production_misses:
+        err.print(f"the production model {config.model.name} misses: "
+                  f"{', '.join(summary.production_misses)}", markup=False)
+        raise typer.Exit(1)
+
+
+class ExportFormat(StrEnum):
+    openai_finetune = "openai-finetune"
+    few_shot = "few-shot"
+    eval = "eval"
+
+
+@app.command()
+def export(
+    format: Annotated[ExportFormat, typer.Option("--format", help="What to write.")],
+    flows: FlowsOption = DEFAULT_FLOWS,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write here (fine-tuning: the training file; the validation "
+        "file goes beside it); default: print.")] = None,
+    skill: Annotated[str | None, typer.Option(help="The skill, for few-shot.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Few-shot examples at most.")] = 3,
+    validation: Annotated[float, typer.Option(
+        min=0, max=0.9, help="Share of fine-tuning examples held out for validation.")] = 0.1,
+) -> None:
+    """Logged prompts (log_prompts) and rated conversations as fine-tuning data, a skill's
+    few-shot block or eval cases."""
+    from parley_bot.agents.evals import export as exports
+
+    config = _load(flows)
+    if format is ExportFormat.few_shot and config.skill(skill) is None:
+        err.print(f"error: --skill must name one of: {', '.join(config.skills_by_name)}",
+                  markup=False)
+        raise typer.Exit(2)
+    with _errors():
+        records, turns = asyncio.run(exports.conversations(config))
+        if format is ExportFormat.openai_finetune:
+            train, held = exports.split(exports.finetune_examples(exports.join(records, turns)),
+                                        validation)
+            if output is None:
+                print(exports.jsonl(train + held), end="")
+                return
+            output.write_text(exports.jsonl(train), encoding="utf-8")
+            beside = output.with_name(output.stem + ".validation.jsonl")
+            beside.write_text(exports.jsonl(held), encoding="utf-8")
+            out.print(f"wrote {len(train)} example(s) to {output}, {len(held)} to {beside}",
+                      markup=False)
+            return
+        text = (exports.few_shot(turns, skill or "", limit) if format is ExportFormat.few_shot
+                else exports.eval_cases(turns))
+        if output is None:
+            print(text, end="")
+        else:
+            output.write_text(text, encoding="utf-8")
+            out.print(f"wrote {output}", markup=False)
 
 
 def main() -> None:

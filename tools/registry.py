@@ -127,10 +127,7 @@ class ToolRegistry:
             return refused(name, reason, skill=skill, conversation=conversation)
         try:
             async with asyncio.timeout(timeout_s):
-                if name in self._http:
-                    data = await call_http(self._http[name], args)
-                else:
-                    data = await self._python[name].ainvoke(args)
+                data = await self.run(name, args, conversation)
             return ToolResult(ok=True, data=data)
         except NotFoundError as exc:
             log.info("tool found nothing: %s (conversation=%s)", exc, conversation)
@@ -143,6 +140,18 @@ class ToolRegistry:
             error = f"{name}: {type(exc).__name__}: {exc}"
         log.error("tool call failed: %s (conversation=%s)", error, conversation)
         return ToolResult(ok=False, error=error)
+
+
+    async def run(self, name: str, args: dict[str, Any], conversation: str) -> Any:
+        """Run a checked call and return its data. A subclass may answer otherwise (an eval
+        gives canned results); `call`'s checks and error handling stay around it.
+
+        Raises:
+            ToolError: the call failed (`NotFoundError`: what it asked for does not exist).
+        """
+        if name in self._http:
+            return await call_http(self._http[name], args)
+        return await self._python[name].ainvoke(args)
 
 
 def refused(name: str, reason: str, *, skill: str, conversation: str) -> ToolResult:

@@ -69,6 +69,12 @@ class OpenAIStub:
     keys: list[str] = field(default_factory=list)
     """The API key (the Authorization header's bearer token) each request came with."""
     release: threading.Event = field(default_factory=threading.Event)
+    delay_s: float = 0.0
+    """Slept before each answer (a slow model)."""
+    tokens: tuple[int, int] | None = None
+    """(prompt, completion) tokens reported for each answer, instead of the small default."""
+    fails: Callable[[dict[str, Any]], bool] = lambda request: False
+    """Requests answered with an HTTP 500 while `mode` is 'ok'."""
 
     @property
     def base_url(self) -> str:
@@ -87,16 +93,18 @@ def _handler(stub: OpenAIStub) -> type[BaseHTTPRequestHandler]:
             stub.keys.append(self.headers.get("Authorization", "").removeprefix("Bearer "))
             if self.path != "/v1/chat/completions":
                 return self._json(404, {"error": {"message": "not found"}})
-            if stub.mode == "error":
+            if stub.mode == "error" or stub.fails(body):
                 return self._json(500, {"error": {"message": "stand-in failure",
                                                   "type": "server_error"}})
             if stub.mode == "hang":  # until the test ends: the client gives up first
                 stub.release.wait(30)
                 self.close_connection = True  # nobody is waiting for an answer
                 return None
+            time.sleep(stub.delay_s)
             answer = stub.reply(body)
-            usage = {"prompt_tokens": 42 + len(body["messages"]), "completion_tokens": 7,
-                     "total_tokens": 49 + len(body["messages"])}
+            prompt, completion = stub.tokens or (42 + len(body["messages"]), 7)
+            usage = {"prompt_tokens": prompt, "completion_tokens": completion,
+                     "total_tokens": prompt + completion}
             calls = _wire_calls(answer, len(stub.requests)) if isinstance(answer, list) else []
             text = answer if isinstance(answer, str) else ""
             if body.get("stream"):
