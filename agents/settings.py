@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     parley_api_token: SecretStr | None = Field(
         None, description="Bearer token of the admin routes; unset turns them off."
     )
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Verifies Slack's requests; setting it turns the Slack channel on."
+    )
+    slack_bot_token: SecretStr | None = Field(
+        None, description="The Slack app's bot token (xoxb-…), for replying."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, description="The Slack app-level token (xapp-…), for `serve --slack-socket`."
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack's Web API base URL (a stand-in in tests)."
+    )
 
     @field_validator("redis_url")
     @classmethod
@@ -41,7 +53,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
-        for name in ("parley_api_token",):
+        for name in ("parley_api_token", "slack_signing_secret", "slack_bot_token",
+                     "slack_app_token"):
             secret: SecretStr | None = getattr(self, name)
             if secret is not None and secret.get_secret_value() == PLACEHOLDER:
                 message = f"{name.upper()} is {PLACEHOLDER!r}: set a real secret"

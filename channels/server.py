@@ -33,7 +33,7 @@ from parley_bot.agents.errors import StoreError
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
-from parley_bot.channels import metrics
+from parley_bot.channels import metrics, slack
 from parley_bot.channels.messages import (
     MAX_CONVERSATION_ID,
     Button,
@@ -129,6 +129,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
 
     app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
     app.include_router(metrics.router)
+    slack.mount(app, config, settings)
 
     @app.exception_handler(StoreError)
     async def store_down(request: Request, exc: StoreError) -> JSONResponse:

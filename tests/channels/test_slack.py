@@ -1,0 +1,212 @@
+"""The Slack channel through the real ASGI app: requests signed as Slack signs them, the Web
+API a stand-in on 127.0.0.1 that records every call. The turn runs after the HTTP response,
+so tests wait on the stand-in's calls (with a deadline)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.errors import ParleyError
+from parley_bot.agents.flowsfile import load_flows
+from parley_bot.agents.settings import Settings
+from parley_bot.channels.server import create_app
+from tests.utils.cli import serving_many
+from tests.utils.slack_stub import (
+    SECRET,
+    TOKEN,
+    SlackStub,
+    click,
+    event,
+    mention,
+    serving,
+    signed,
+)
+
+THREAD = "1700000000.000100"
+KEY = f"slack:T1:C1:{THREAD}"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStub]:
+    with serving() as stub:
+        yield stub
+
+
+@pytest.fixture
+def client(bot_dir: Path, slack: SlackStub) -> Iterator[TestClient]:
+    settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN,
+                        slack_api_url=slack.base_url)
+    with TestClient(create_app(load_flows(bot_dir / "flows.yaml"), settings)) as client:
+        yield client
+
+
+def post(client: TestClient, body: str, path: str = "/slack/events",
+         **headers: str) -> httpx.Response:
+    content_type = "application/json" if body.startswith("{") else (
+        "application/x-www-form-urlencoded")
+    return client.post(path, content=body, headers={
+        "Content-Type": content_type, **signed(body), **headers})
+
+
+def answered(count: int) -> object:
+    """The stand-in has `count` replies posted and each edited into its final form."""
+    def done(stub: SlackStub) -> bool:
+        finals = [u for u in stub.called("chat.update") if "blocks" in u]
+        return len(stub.called("chat.postMessage")) >= count and len(finals) >= count
+    return done
+
+
+def bot(client: TestClient) -> Bot:
+    opened: Bot = client.app.state.bot  # type: ignore[attr-defined]
+    return opened
+
+
+def test_a_mention_gets_one_reply_in_its_thread(client: TestClient, slack: SlackStub) -> None:
+    response = post(client, event(mention("how long do I have to return boots?")))
+    assert response.status_code == 200
+    slack.wait(answered(1))
+    [posted] = slack.called("chat.postMessage")
+    assert posted["channel"] == "C1" and posted["thread_ts"] == THREAD
+    final = [u for u in slack.called("chat.update") if "blocks" in u][-1]
+    assert "60 days" in final["text"]
+    kinds = [block["type"] for block in final["blocks"]]
+    assert kinds[0] == "section" and "context" in kinds  # the answer, then its sources
+    [turn] = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
+    assert turn.user_text == "how long do I have to return boots?"
+
+
+def test_retries_of_an_event_get_no_second_reply(client: TestClient, slack: SlackStub,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    body = event(mention("how long do I have to return boots?"))
+    with caplog.at_level(logging.INFO, logger="parley.slack"):
+        assert post(client, body).status_code == 200
+        for retry in ("1", "2", "3"):
+            response = post(client, body, **{"X-Slack-Retry-Num": retry,
+                                             "X-Slack-Retry-Reason": "http_timeout"})
+            assert response.status_code == 200
+        slack.wait(answered(1))
+        slack.wait(lambda _: caplog.text.count("dropped a repeated delivery") == 3)
+    assert len(slack.called("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize("headers", [
+    signed("{}", secret="not-the-secret"),  # signed with another secret (and another body)
+    signed(event(mention("hi")), at=1_600_000_000),  # a replay: five minutes too old
+])
+def test_a_bad_or_stale_signature_is_401_and_unanswered(
+        client: TestClient, slack: SlackStub, headers: dict[str, str]) -> None:
+    response = client.post("/slack/events", content=event(mention("hi")),
+                           headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == 401
+    # a good request after it is answered, and is the only one
+    assert post(client, event(mention("when are you open?"), "Ev2")).status_code == 200
+    slack.wait(answered(1))
+    assert len(slack.called("chat.postMessage")) == 1
+
+
+def test_a_button_click_is_the_next_turn_of_the_thread(client: TestClient,
+                                                       slack: SlackStub) -> None:
+    assert post(client, event(mention("how long do I have to return boots?"))).status_code == 200
+    slack.wait(answered(1))
+    reply = {"type": "message", "ts": "1800000000.000001", "thread_ts": THREAD,
+             "bot_id": "BBOT", "text": "…"}
+    response = post(client, click("and sizing of boots?", reply), path="/slack/interactions")
+    assert response.status_code == 200
+    slack.wait(answered(2))
+    second = slack.called("chat.postMessage")[1]
+    assert second["thread_ts"] == THREAD
+    turns = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
+    assert [t.user_text for t in turns] == ["how long do I have to return boots?",
+                                            "and sizing of boots?"]
+
+
+def test_a_rate_limited_call_is_retried_after_retry_after(client: TestClient,
+                                                          slack: SlackStub) -> None:
+    slack.limited["chat.postMessage"] = 1
+    assert post(client, event(mention("when are you open?"))).status_code == 200
+    slack.wait(answered(1))
+    attempts = [at for method, _, at in slack.calls if method == "chat.postMessage"]
+    assert len(attempts) == 2 and len(slack.called("chat.postMessage")) == 1
+    assert attempts[1] - attempts[0] >= 0.9  # it waited out Retry-After: 1
+
+
+def test_a_direct_message_is_one_conversation_answered_in_place(client: TestClient,
+                                                                slack: SlackStub) -> None:
+    dm = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
+          "text": "when are you open?", "ts": "1700000000.000200"}
+    assert post(client, event(dm)).status_code == 200
+    slack.wait(answered(1))
+    [posted] = slack.called("chat.postMessage")
+    assert posted["channel"] == "D1" and "thread_ts" not in posted
+    assert client.portal.call(bot(client).conversation, "slack:T1:D1")  # type: ignore[union-attr]
+
+
+def test_bots_edits_deletions_and_channel_chatter_are_not_answered(
+        client: TestClient, slack: SlackStub) -> None:
+    im = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
+          "text": "when are you open?", "ts": "1700000000.000300"}
+    ignored = [
+        {**im, "bot_id": "B2", "subtype": "bot_message"},  # another bot
+        {**im, "user": "UBOT", "bot_id": "BBOT"},  # our own reply
+        {**im, "subtype": "message_changed", "message": {"text": "edited"}},
+        {**im, "subtype": "message_deleted"},
+        {**im, "channel_type": "channel", "channel": "C1"},  # not a mention
+    ]
+    for n, inner in enumerate(ignored):
+        assert post(client, event(inner, f"EvIgnored{n}")).status_code == 200
+    assert post(client, event(mention("when are you open?"), "EvReal")).status_code == 200
+    slack.wait(answered(1))
+    [posted] = slack.called("chat.postMessage")
+    assert posted["channel"] == "C1" and posted["thread_ts"] == THREAD
+
+
+def test_a_thumbs_reaction_rates_the_answer(client: TestClient, slack: SlackStub) -> None:
+    assert post(client, event(mention("how long do I have to return boots?"))).status_code == 200
+    slack.wait(answered(1))
+    ts = slack.called("chat.update")[-1]["ts"]
+    reaction = {"type": "reaction_added", "user": "U1", "reaction": "-1::skin-tone-2",
+                "item_user": "UBOT", "item": {"type": "message", "channel": "C1", "ts": ts},
+                "event_ts": "1700000001.000100"}
+    assert post(client, event(reaction, "EvReaction")).status_code == 200
+
+    def rated(_: SlackStub) -> bool:
+        turns = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
+        return turns[0].feedback is not None and turns[0].feedback.rating == -1
+    slack.wait(rated)
+
+
+def test_the_channel_is_off_without_its_signing_secret(bot_dir: Path) -> None:
+    with TestClient(create_app(load_flows(bot_dir / "flows.yaml"), Settings())) as client:
+        assert post(client, event(mention("hi"))).status_code == 404
+
+
+def test_a_signing_secret_without_a_bot_token_is_refused(bot_dir: Path) -> None:
+    with pytest.raises(ParleyError, match="SLACK_BOT_TOKEN"):
+        create_app(load_flows(bot_dir / "flows.yaml"), Settings(slack_signing_secret=SECRET))
+
+
+def test_two_workers_on_one_store_answer_an_event_once(
+        bot_dir: Path, slack: SlackStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": TOKEN,
+                        "SLACK_API_URL": slack.base_url}.items():
+        monkeypatch.setenv(name, value)
+    body = event(mention("when are you open?"))
+    with serving_many(bot_dir, count=2) as bases:
+        for base in bases:  # the same delivery reaches both processes
+            response = httpx.post(f"{base}/slack/events", content=body, headers={
+                "Content-Type": "application/json", **signed(body)})
+            assert response.status_code == 200
+        logs = [bot_dir / f"serve-{n}.log" for n in range(2)]
+        slack.wait(answered(1))
+        slack.wait(lambda _: any("dropped a repeated delivery" in log.read_text()
+                                 for log in logs))
+    assert len(slack.called("chat.postMessage")) == 1
+    assert json.loads(body)["event_id"] in "\n".join(log.read_text() for log in logs)

@@ -1,0 +1,131 @@
+"""A stand-in Slack Web API on 127.0.0.1 (slack_sdk's `base_url` points at it) and builders of
+the requests Slack sends, signed with slack_sdk's own `SignatureVerifier`.
+
+The stand-in records every call (method and arguments), answers `auth.test` as the bot
+UBOT, gives each posted message a fresh `ts`, and can answer the next calls of a method with
+429 and `Retry-After`."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from tests.utils.stub_server import JsonHandler, running
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TOKEN = "xoxb-test-token"
+BOT_USER = "UBOT"
+TEAM = "T1"
+
+
+@dataclass
+class SlackStub:
+    port: int = 0
+    calls: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
+    limited: dict[str, int] = field(default_factory=dict)
+    """method → how many of its next calls get 429."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    release: threading.Event = field(default_factory=threading.Event)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        """The arguments of each call of `method` that succeeded, in order."""
+        with self.lock:
+            return [args for name, args, _ in self.calls
+                    if name == method and "limited" not in args]
+
+    def wait(self, done: Callable[[SlackStub], bool], timeout: float = 30) -> None:
+        """Return once `done(self)` holds; fail after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while not done(self):
+            assert time.monotonic() < deadline, f"timed out; calls: {self.calls}"
+            time.sleep(0.05)
+
+
+def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
+    class Handler(JsonHandler):
+        def do_POST(self) -> None:
+            method = self.path.partition("?")[0].strip("/")
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            args = (json.loads(raw) if "json" in (self.headers.get("Content-Type") or "")
+                    else dict(parse_qsl(raw)))
+            with stub.lock:
+                limited = stub.limited.get(method, 0) > 0
+                if limited:
+                    stub.limited[method] -= 1
+                    args = {**args, "limited": True}
+                stub.calls.append((method, args, time.monotonic()))
+                ts = f"1800000000.{next(stub._ts):06d}"
+            if limited:
+                data = b'{"ok": false, "error": "ratelimited"}'
+                self.send_response(429)
+                self.send_header("Retry-After", "1")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            if method == "auth.test":
+                return self._json(200, {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT",
+                                        "team_id": TEAM, "user": "parley", "team": "Acme"})
+            if method == "chat.postMessage":
+                return self._json(200, {"ok": True, "channel": args.get("channel"), "ts": ts})
+            return self._json(200, {"ok": True, "ts": args.get("ts")})
+
+    return Handler
+
+
+@contextmanager
+def serving(stub: SlackStub | None = None) -> Iterator[SlackStub]:
+    stub = stub or SlackStub()
+    with running(_handler(stub), stub.release) as port:
+        stub.port = port
+        yield stub
+
+
+def signed(body: str, secret: str = SECRET, at: float | None = None) -> dict[str, str]:
+    """The headers Slack sends with `body`, signed at `at` (default: now)."""
+    timestamp = str(int(time.time() if at is None else at))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+
+
+def event(inner: dict[str, Any], event_id: str = "Ev1") -> str:
+    """An Events API delivery of `inner`, as JSON."""
+    return json.dumps({"token": "unused", "team_id": TEAM, "api_app_id": "A1",
+                       "type": "event_callback", "event_id": event_id,
+                       "event_time": 1700000000, "event": inner})
+
+
+def mention(text: str, ts: str = "1700000000.000100", channel: str = "C1",
+            **extra: Any) -> dict[str, Any]:
+    return {"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> {text}", "ts": ts,
+            "channel": channel, "event_ts": ts, **extra}
+
+
+def click(value: str, message: dict[str, Any], channel: str = "C1") -> str:
+    """A block_actions interaction: the user tapped a button of `message`, form-encoded."""
+    payload = {"type": "block_actions", "team": {"id": TEAM, "domain": "acme"},
+               "user": {"id": "U1"}, "api_app_id": "A1", "token": "unused",
+               "trigger_id": "1.2.3", "channel": {"id": channel, "name": "general"},
+               "container": {"type": "message", "message_ts": message["ts"],
+                             "channel_id": channel},
+               "message": message,
+               "actions": [{"action_id": "parley_reply_0", "block_id": "b", "type": "button",
+                            "value": value, "action_ts": "1700000009.000001",
+                            "text": {"type": "plain_text", "text": value}}]}
+    return urlencode({"payload": json.dumps(payload)})
