@@ -210,3 +210,15 @@ def test_two_workers_on_one_store_answer_an_event_once(
                                  for log in logs))
     assert len(slack.called("chat.postMessage")) == 1
     assert json.loads(body)["event_id"] in "\n".join(log.read_text() for log in logs)
+
+
+def test_a_refused_reply_is_logged_with_its_conversation_and_the_next_is_answered(
+        client: TestClient, slack: SlackStub, caplog: pytest.LogCaptureFixture) -> None:
+    slack.errors["chat.postMessage"] = "channel_not_found"
+    with caplog.at_level(logging.ERROR, logger="parley.slack"):
+        assert post(client, event(mention("when are you open?"))).status_code == 200
+        slack.wait(lambda _: "channel_not_found" in caplog.text)
+    assert KEY in caplog.text and "Ev1" in caplog.text
+    second = mention("when are you open?", ts="1700000000.000500")
+    assert post(client, event(second, "Ev2")).status_code == 200
+    slack.wait(answered(1))

@@ -34,6 +34,8 @@ class SlackStub:
     calls: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     limited: dict[str, int] = field(default_factory=dict)
     """method → how many of its next calls get 429."""
+    errors: dict[str, str] = field(default_factory=dict)
+    """method → the error its next call fails with ('channel_not_found', …)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -46,7 +48,7 @@ class SlackStub:
         """The arguments of each call of `method` that succeeded, in order."""
         with self.lock:
             return [args for name, args, _ in self.calls
-                    if name == method and "limited" not in args]
+                    if name == method and "failed" not in args]
 
     def wait(self, done: Callable[[SlackStub], bool], timeout: float = 30) -> None:
         """Return once `done(self)` holds; fail after `timeout` seconds."""
@@ -67,7 +69,10 @@ def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
                 limited = stub.limited.get(method, 0) > 0
                 if limited:
                     stub.limited[method] -= 1
-                    args = {**args, "limited": True}
+                    args = {**args, "failed": True}
+                error = stub.errors.pop(method, None)
+                if error is not None:
+                    args = {**args, "failed": True}
                 stub.calls.append((method, args, time.monotonic()))
                 ts = f"1800000000.{next(stub._ts):06d}"
             if limited:
@@ -79,6 +84,8 @@ def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(data)
                 return
+            if error is not None:
+                return self._json(200, {"ok": False, "error": error})
             if method == "auth.test":
                 return self._json(200, {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT",
                                         "team_id": TEAM, "user": "parley", "team": "Acme"})
