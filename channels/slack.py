@@ -39,7 +39,7 @@ from parley_bot.agents.errors import ParleyError
 from parley_bot.agents.settings import Settings
 from parley_bot.channels.messages import Attachment, Feedback, InboundMessage
 from parley_bot.channels.slack_render import ACTION_PREFIX
-from parley_bot.channels.slack_reply import post_reply
+from parley_bot.channels.slack_reply import Streaming, Where, post_reply
 
 log = logging.getLogger("parley.slack")
 
@@ -107,17 +107,18 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
     client = AsyncWebClient(token=found.bot_token, base_url=found.api_url, retry_handlers=[
         AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
     app = AsyncApp(client=client, signing_secret=found.signing_secret, logger=log)
+    streaming = Streaming()
 
     @app.event("app_mention")
     async def mentioned(event: dict[str, Any], body: dict[str, Any],
                         context: AsyncBoltContext, client: AsyncWebClient) -> None:
-        await _message(bot(), client, event, body, context)
+        await _message(bot(), client, streaming, event, body, context)
 
     @app.event("message")
     async def messaged(event: dict[str, Any], body: dict[str, Any],
                        context: AsyncBoltContext, client: AsyncWebClient) -> None:
         if event.get("channel_type") == "im":  # in channels, mentions come as app_mention
-            await _message(bot(), client, event, body, context)
+            await _message(bot(), client, streaming, event, body, context)
 
     @app.action(re.compile(rf"^{ACTION_PREFIX}\d+$"))
     async def clicked(ack: Callable[[], Any], body: dict[str, Any], action: dict[str, Any],
@@ -126,12 +127,12 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
         channel, posted = body["channel"]["id"], body.get("message") or {}
         dm = channel.startswith("D")  # interactions carry no channel type
         thread = _thread(posted.get("thread_ts"), posted.get("ts"), dm)
+        where = Where(channel, thread, body["team"]["id"], body["user"]["id"])
         message = InboundMessage(
-            channel="slack", conversation_id=_conversation(body["team"]["id"], channel,
+            channel="slack", conversation_id=_conversation(where.team, channel,
                                                            None if dm else thread),
-            user_id=body["user"]["id"], text=action["value"],
-            event_id=f"action:{action['action_ts']}")
-        await _answer(bot(), client, message, channel, thread)
+            user_id=where.user, text=action["value"], event_id=f"action:{action['action_ts']}")
+        await _answer(bot(), client, streaming, message, where)
 
     @app.event("reaction_added")
     async def reacted(event: dict[str, Any]) -> None:
@@ -154,8 +155,9 @@ def _ignored(event: dict[str, Any], context: AsyncBoltContext) -> bool:
             or bool(event.get("bot_id")) or event.get("user") in (None, context.bot_user_id))
 
 
-async def _message(bot: Bot, client: AsyncWebClient, event: dict[str, Any],
-                   body: dict[str, Any], context: AsyncBoltContext) -> None:
+async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
+                   event: dict[str, Any], body: dict[str, Any],
+                   context: AsyncBoltContext) -> None:
     if _ignored(event, context):
         return
     channel, dm = event["channel"], event.get("channel_type") == "im"
@@ -168,7 +170,7 @@ async def _message(bot: Bot, client: AsyncWebClient, event: dict[str, Any],
         attachments=tuple(Attachment(url=f["url_private"], name=f.get("name"),
                                      content_type=f.get("mimetype", _BINARY))
                           for f in event.get("files", ()) if "url_private" in f))
-    await _answer(bot, client, message, channel, thread)
+    await _answer(bot, client, streaming, message, Where(channel, thread, team, event["user"]))
 
 
 def _thread(thread_ts: str | None, ts: str | None, dm: bool) -> str | None:
@@ -182,23 +184,23 @@ def _conversation(team: str, channel: str, thread: str | None) -> str:
     return f"{team}:{channel}:{thread}" if thread else f"{team}:{channel}"
 
 
-async def _answer(bot: Bot, client: AsyncWebClient, message: InboundMessage, channel: str,
-                  thread: str | None) -> None:
+async def _answer(bot: Bot, client: AsyncWebClient, streaming: Streaming,
+                  message: InboundMessage, where: Where) -> None:
     """Run the turn and post its reply, once per event; failures are logged, never raised
     (the event was acknowledged already)."""
-    where = f"conversation={message.key} event={message.event_id}"
+    ids = f"conversation={message.key} event={message.event_id}"
     try:
         if not await bot.claim(message):
-            log.info("dropped a repeated delivery (%s)", where)
+            log.info("dropped a repeated delivery (%s)", ids)
             return
-        posted = await post_reply(client, channel, thread, bot.stream(message))
+        posted = await post_reply(client, where, bot.stream(message), streaming)
         if posted.reply.turn_id is not None:
-            await bot.store.put(_answer_key(channel, posted.ts),
+            await bot.store.put(_answer_key(where.channel, posted.ts),
                                 json.dumps([message.key, posted.reply.turn_id]), ANSWER_TTL_S)
     except SlackApiError as exc:
-        log.error("Slack refused the reply (%s): %s", where, exc.response.get("error"))
+        log.error("Slack refused the reply (%s): %s", ids, exc.response.get("error"))
     except Exception:
-        log.exception("the Slack reply failed (%s)", where)
+        log.exception("the Slack reply failed (%s)", ids)
 
 
 def _answer_key(channel: str, ts: str) -> str:

@@ -100,11 +100,11 @@ def _inline(tokens: list[Token]) -> str:
     return "".join(out)
 
 
-def blocks(reply: OutboundMessage) -> list[Block]:
-    """The Block Kit blocks of a reply: its text, its sources, its buttons."""
-    text = mrkdwn(reply.text) or " "
+def blocks(reply: OutboundMessage, *, with_text: bool = True) -> list[Block]:
+    """The Block Kit blocks of a reply: its text (unless streamed already), its sources,
+    its buttons."""
     result: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                           for part in _parts(text)]
+                           for part in _parts(mrkdwn(reply.text) or " ")] if with_text else []
     if reply.citations:
         links = [f"<{c.link}|{escape(c.title or c.label)}>" if _linkable(c.link)
                  else escape(c.label) for c in reply.citations]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -56,11 +56,10 @@ def post(client: TestClient, body: str, path: str = "/slack/events",
         "Content-Type": content_type, **signed(body), **headers})
 
 
-def answered(count: int) -> object:
-    """The stand-in has `count` replies posted and each edited into its final form."""
+def answered(count: int) -> Callable[[SlackStub], bool]:
+    """The stand-in has `count` replies started and finished."""
     def done(stub: SlackStub) -> bool:
-        finals = [u for u in stub.called("chat.update") if "blocks" in u]
-        return len(stub.called("chat.postMessage")) >= count and len(finals) >= count
+        return len(stub.replies()) >= count and len(stub.finals()) >= count
     return done
 
 
@@ -73,12 +72,12 @@ def test_a_mention_gets_one_reply_in_its_thread(client: TestClient, slack: Slack
     response = post(client, event(mention("how long do I have to return boots?")))
     assert response.status_code == 200
     slack.wait(answered(1))
-    [posted] = slack.called("chat.postMessage")
-    assert posted["channel"] == "C1" and posted["thread_ts"] == THREAD
-    final = [u for u in slack.called("chat.update") if "blocks" in u][-1]
-    assert "60 days" in final["text"]
-    kinds = [block["type"] for block in final["blocks"]]
-    assert kinds[0] == "section" and "context" in kinds  # the answer, then its sources
+    [started] = slack.replies()  # a stream, in the mention's thread
+    assert started["channel"] == "C1" and started["thread_ts"] == THREAD
+    assert started["recipient_user_id"] == "U1" and started["recipient_team_id"] == "T1"
+    [final] = slack.finals()
+    assert "60 days" in final["markdown_text"]  # (the extractive answer comes in one piece)
+    assert [block["type"] for block in final["blocks"]] == ["context"]  # then its sources
     [turn] = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
     assert turn.user_text == "how long do I have to return boots?"
 
@@ -94,7 +93,7 @@ def test_retries_of_an_event_get_no_second_reply(client: TestClient, slack: Slac
             assert response.status_code == 200
         slack.wait(answered(1))
         slack.wait(lambda _: caplog.text.count("dropped a repeated delivery") == 3)
-    assert len(slack.called("chat.postMessage")) == 1
+    assert len(slack.replies()) == 1
 
 
 @pytest.mark.parametrize("headers", [
@@ -109,7 +108,7 @@ def test_a_bad_or_stale_signature_is_401_and_unanswered(
     # a good request after it is answered, and is the only one
     assert post(client, event(mention("when are you open?"), "Ev2")).status_code == 200
     slack.wait(answered(1))
-    assert len(slack.called("chat.postMessage")) == 1
+    assert len(slack.replies()) == 1
 
 
 def test_a_button_click_is_the_next_turn_of_the_thread(client: TestClient,
@@ -121,8 +120,7 @@ def test_a_button_click_is_the_next_turn_of_the_thread(client: TestClient,
     response = post(client, click("and sizing of boots?", reply), path="/slack/interactions")
     assert response.status_code == 200
     slack.wait(answered(2))
-    second = slack.called("chat.postMessage")[1]
-    assert second["thread_ts"] == THREAD
+    assert slack.replies()[1]["thread_ts"] == THREAD
     turns = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
     assert [t.user_text for t in turns] == ["how long do I have to return boots?",
                                             "and sizing of boots?"]
@@ -130,11 +128,11 @@ def test_a_button_click_is_the_next_turn_of_the_thread(client: TestClient,
 
 def test_a_rate_limited_call_is_retried_after_retry_after(client: TestClient,
                                                           slack: SlackStub) -> None:
-    slack.limited["chat.postMessage"] = 1
+    slack.limited["chat.startStream"] = 1
     assert post(client, event(mention("when are you open?"))).status_code == 200
     slack.wait(answered(1))
-    attempts = [at for method, _, at in slack.calls if method == "chat.postMessage"]
-    assert len(attempts) == 2 and len(slack.called("chat.postMessage")) == 1
+    attempts = [at for method, _, at in slack.calls if method == "chat.startStream"]
+    assert len(attempts) == 2 and len(slack.replies()) == 1
     assert attempts[1] - attempts[0] >= 0.9  # it waited out Retry-After: 1
 
 
@@ -143,7 +141,7 @@ def test_a_direct_message_is_one_conversation_answered_in_place(client: TestClie
     dm = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
           "text": "when are you open?", "ts": "1700000000.000200"}
     assert post(client, event(dm)).status_code == 200
-    slack.wait(answered(1))
+    slack.wait(answered(1))  # no thread to stream into: a message, edited
     [posted] = slack.called("chat.postMessage")
     assert posted["channel"] == "D1" and "thread_ts" not in posted
     assert client.portal.call(bot(client).conversation, "slack:T1:D1")  # type: ignore[union-attr]
@@ -164,14 +162,14 @@ def test_bots_edits_deletions_and_channel_chatter_are_not_answered(
         assert post(client, event(inner, f"EvIgnored{n}")).status_code == 200
     assert post(client, event(mention("when are you open?"), "EvReal")).status_code == 200
     slack.wait(answered(1))
-    [posted] = slack.called("chat.postMessage")
-    assert posted["channel"] == "C1" and posted["thread_ts"] == THREAD
+    [started] = slack.replies()
+    assert started["channel"] == "C1" and started["thread_ts"] == THREAD
 
 
 def test_a_thumbs_reaction_rates_the_answer(client: TestClient, slack: SlackStub) -> None:
     assert post(client, event(mention("how long do I have to return boots?"))).status_code == 200
     slack.wait(answered(1))
-    ts = slack.called("chat.update")[-1]["ts"]
+    ts = slack.finals()[-1]["ts"]
     reaction = {"type": "reaction_added", "user": "U1", "reaction": "-1::skin-tone-2",
                 "item_user": "UBOT", "item": {"type": "message", "channel": "C1", "ts": ts},
                 "event_ts": "1700000001.000100"}
@@ -208,13 +206,13 @@ def test_two_workers_on_one_store_answer_an_event_once(
         slack.wait(answered(1))
         slack.wait(lambda _: any("dropped a repeated delivery" in log.read_text()
                                  for log in logs))
-    assert len(slack.called("chat.postMessage")) == 1
+    assert len(slack.replies()) == 1
     assert json.loads(body)["event_id"] in "\n".join(log.read_text() for log in logs)
 
 
 def test_a_refused_reply_is_logged_with_its_conversation_and_the_next_is_answered(
         client: TestClient, slack: SlackStub, caplog: pytest.LogCaptureFixture) -> None:
-    slack.errors["chat.postMessage"] = "channel_not_found"
+    slack.errors["chat.startStream"] = slack.errors["chat.postMessage"] = "channel_not_found"
     with caplog.at_level(logging.ERROR, logger="parley.slack"):
         assert post(client, event(mention("when are you open?"))).status_code == 200
         slack.wait(lambda _: "channel_not_found" in caplog.text)
@@ -222,3 +220,18 @@ def test_a_refused_reply_is_logged_with_its_conversation_and_the_next_is_answere
     second = mention("when are you open?", ts="1700000000.000500")
     assert post(client, event(second, "Ev2")).status_code == 200
     slack.wait(answered(1))
+
+
+def test_where_streams_are_refused_replies_are_edited_messages(
+        client: TestClient, slack: SlackStub) -> None:
+    slack.errors["chat.startStream"] = "not_allowed"
+    assert post(client, event(mention("when are you open?"))).status_code == 200
+    slack.wait(answered(1))
+    [posted] = slack.called("chat.postMessage")
+    assert posted["thread_ts"] == THREAD and posted["text"] == "…"
+    [final] = slack.finals()
+    assert final["ts"] == slack.finals()[0]["ts"] and final["blocks"][0]["type"] == "section"
+    second = mention("what are your opening hours?", ts="1700000000.000900")
+    assert post(client, event(second, "Ev2")).status_code == 200
+    slack.wait(answered(2))
+    assert [name for name, _, _ in slack.calls].count("chat.startStream") == 1  # not again

@@ -50,6 +50,18 @@ class SlackStub:
             return [args for name, args, _ in self.calls
                     if name == method and "failed" not in args]
 
+    def replies(self) -> list[dict[str, Any]]:
+        """Each reply started: a stream, or a message posted (to be edited)."""
+        with self.lock:
+            return [args for name, args, _ in self.calls if "failed" not in args
+                    and name in ("chat.startStream", "chat.postMessage")]
+
+    def finals(self) -> list[dict[str, Any]]:
+        """Each reply finished: its stream stopped, or its message edited into blocks."""
+        with self.lock:
+            return [args for name, args, _ in self.calls if "failed" not in args and (
+                name == "chat.stopStream" or (name == "chat.update" and "blocks" in args))]
+
     def wait(self, done: Callable[[SlackStub], bool], timeout: float = 30) -> None:
         """Return once `done(self)` holds; fail after `timeout` seconds."""
         deadline = time.monotonic() + timeout
@@ -89,7 +101,7 @@ def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
             if method == "auth.test":
                 return self._json(200, {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT",
                                         "team_id": TEAM, "user": "parley", "team": "Acme"})
-            if method == "chat.postMessage":
+            if method in ("chat.postMessage", "chat.startStream"):
                 return self._json(200, {"ok": True, "channel": args.get("channel"), "ts": ts})
             return self._json(200, {"ok": True, "ts": args.get("ts")})
 
