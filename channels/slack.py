@@ -9,7 +9,8 @@ claimed by its event id in the shared store (`Bot.claim`) and only the first, in
 worker process, is answered.
 
 A thread is one conversation, `slack:<team>:<channel>:<thread_ts>`; a direct message channel
-is one, `slack:<team>:<channel>`.
+is one, `slack:<team>:<channel>`, for the messages written outside threads. Threads of
+direct messages are Slack's AI assistant threads (`slack_assistant`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from parley_bot.agents.config import FlowsConfig, SlackChannel
 from parley_bot.agents.errors import ParleyError
 from parley_bot.agents.settings import Settings
 from parley_bot.channels.messages import Attachment, Feedback, InboundMessage
+from parley_bot.channels.slack_assistant import build_assistant
 from parley_bot.channels.slack_render import ACTION_PREFIX
 from parley_bot.channels.slack_reply import Streaming, Where, post_reply
 
@@ -109,16 +111,19 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=found.signing_secret, logger=log)
     streaming = Streaming()
 
-    @app.event("app_mention")
-    async def mentioned(event: dict[str, Any], body: dict[str, Any],
-                        context: AsyncBoltContext, client: AsyncWebClient) -> None:
+    async def answer(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+                     client: AsyncWebClient) -> None:
         await _message(bot(), client, streaming, event, body, context)
+
+    app.use(build_assistant(bot, answer))  # takes the messages of DM threads
+
+    app.event("app_mention")(answer)
 
     @app.event("message")
     async def messaged(event: dict[str, Any], body: dict[str, Any],
                        context: AsyncBoltContext, client: AsyncWebClient) -> None:
         if event.get("channel_type") == "im":  # in channels, mentions come as app_mention
-            await _message(bot(), client, streaming, event, body, context)
+            await answer(event, body, context, client)
 
     @app.action(re.compile(rf"^{ACTION_PREFIX}\d+$"))
     async def clicked(ack: Callable[[], Any], body: dict[str, Any], action: dict[str, Any],
@@ -129,8 +134,7 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
         thread = _thread(posted.get("thread_ts"), posted.get("ts"), dm)
         where = Where(channel, thread, body["team"]["id"], body["user"]["id"])
         message = InboundMessage(
-            channel="slack", conversation_id=_conversation(where.team, channel,
-                                                           None if dm else thread),
+            channel="slack", conversation_id=_conversation(where.team, channel, thread),
             user_id=where.user, text=action["value"], event_id=f"action:{action['action_ts']}")
         await _answer(bot(), client, streaming, message, where)
 
@@ -165,7 +169,7 @@ async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
     team = body.get("team_id") or event.get("team") or "T"
     text = re.sub(rf"<@{re.escape(context.bot_user_id or '')}>\s*", "", event.get("text", ""))
     message = InboundMessage(
-        channel="slack", conversation_id=_conversation(team, channel, None if dm else thread),
+        channel="slack", conversation_id=_conversation(team, channel, thread),
         user_id=event["user"], text=text.strip(), event_id=body.get("event_id"),
         attachments=tuple(Attachment(url=f["url_private"], name=f.get("name"),
                                      content_type=f.get("mimetype", _BINARY))

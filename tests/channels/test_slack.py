@@ -235,3 +235,37 @@ def test_where_streams_are_refused_replies_are_edited_messages(
     assert post(client, event(second, "Ev2")).status_code == 200
     slack.wait(answered(2))
     assert [name for name, _, _ in slack.calls].count("chat.startStream") == 1  # not again
+
+
+def test_an_assistant_thread_is_offered_prompts_from_the_skills(
+        client: TestClient, slack: SlackStub) -> None:
+    started = {"type": "assistant_thread_started", "event_ts": "1700000000.000701",
+               "assistant_thread": {"user_id": "U1", "channel_id": "D1",
+                                    "thread_ts": "1700000000.000700", "context": {}}}
+    assert post(client, event(started)).status_code == 200
+    slack.wait(lambda s: bool(s.called("assistant.threads.setSuggestedPrompts")))
+    [offered] = slack.called("assistant.threads.setSuggestedPrompts")
+    prompts = offered["prompts"]
+    prompts = json.loads(prompts) if isinstance(prompts, str) else prompts
+    skills = [s for s in bot(client).config.skills if s.examples]
+    assert 0 < len(prompts) <= 4
+    assert prompts[0]["message"] == skills[0].examples[0]
+    assert offered["channel_id"] == "D1" and offered["thread_ts"] == "1700000000.000700"
+
+
+def test_a_question_in_an_assistant_thread_shows_thinking_and_names_the_thread(
+        client: TestClient, slack: SlackStub) -> None:
+    thread = "1700000000.000700"
+    for n, text in enumerate(["when are you open?", "and how long do returns take?"]):
+        asked = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
+                 "text": text, "ts": f"1700000000.00080{n}", "thread_ts": thread}
+        assert post(client, event(asked, f"EvAsk{n}")).status_code == 200
+        slack.wait(answered(n + 1))
+    assert [s["status"] for s in slack.called("assistant.threads.setStatus")] == [
+        "is thinking…"] * 2
+    [titled] = slack.called("assistant.threads.setTitle")  # named once, after the first
+    assert titled["title"] == "when are you open?"
+    assert [r["thread_ts"] for r in slack.replies()] == [thread, thread]
+    turns = client.portal.call(  # type: ignore[union-attr]
+        bot(client).conversation, f"slack:T1:D1:{thread}")
+    assert len(turns) == 2

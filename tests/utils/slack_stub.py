@@ -73,10 +73,12 @@ class SlackStub:
 def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
     class Handler(JsonHandler):
         def do_POST(self) -> None:
-            method = self.path.partition("?")[0].strip("/")
+            path, _, query = self.path.partition("?")  # some methods send query parameters
+            method = path.strip("/")
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            args = (json.loads(raw) if "json" in (self.headers.get("Content-Type") or "")
-                    else dict(parse_qsl(raw)))
+            args = {**dict(parse_qsl(query)), **(
+                json.loads(raw) if "json" in (self.headers.get("Content-Type") or "")
+                else dict(parse_qsl(raw)))}
             with stub.lock:
                 limited = stub.limited.get(method, 0) > 0
                 if limited:
