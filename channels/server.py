@@ -98,7 +98,7 @@ _bearer = HTTPBearer(auto_error=False)
 
 def create_app(config: FlowsConfig, settings: Settings | None = None, *,
                watch: Path | None = None, on_reload: Callable[[bool], None] | None = None,
-               **bot_options: Any) -> FastAPI:
+               slack_socket: bool = False, **bot_options: Any) -> FastAPI:
     """The FastAPI app for one bot; the bot opens with the app and closes with it.
 
     Args:
@@ -106,6 +106,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
         settings: the environment; read at start when not given.
         watch: that flows.yaml, to reload the bot when it, tools/ or the index changes.
         on_reload: told whether each reload worked (tests wait on it).
+        slack_socket: take Slack's events over Socket Mode too (`serve --slack-socket`).
         bot_options: passed to `Bot.open` (tests inject stores or models here).
     """
     settings = settings or Settings()
@@ -120,7 +121,8 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
 
                 watcher = asyncio.create_task(watch_files(bot, watch, on_reload=on_reload))
             try:
-                yield
+                async with socket_mode or contextlib.nullcontext():
+                    yield
             finally:
                 if watcher is not None:
                     watcher.cancel()
@@ -129,7 +131,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
 
     app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
     app.include_router(metrics.router)
-    slack.mount(app, config, settings)
+    socket_mode = slack.mount(app, config, settings, socket=slack_socket)
 
     @app.exception_handler(StoreError)
     async def store_down(request: Request, exc: StoreError) -> JSONResponse:

@@ -8,6 +8,9 @@ event it thinks was lost (`X-Slack-Retry-Num`) and may deliver one twice: every 
 claimed by its event id in the shared store (`Bot.claim`) and only the first, in whichever
 worker process, is answered.
 
+`parley serve --slack-socket` takes the same events over Socket Mode (a websocket the app
+opens to Slack), for a laptop that Slack cannot reach.
+
 A thread is one conversation, `slack:<team>:<channel>:<thread_ts>`; a direct message channel
 is one, `slack:<team>:<channel>`, for the messages written outside threads. Threads of
 direct messages are Slack's AI assistant threads (`slack_assistant`).
@@ -19,13 +22,15 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -57,30 +62,37 @@ _BINARY = "application/octet-stream"
 
 @dataclass(frozen=True)
 class SlackCredentials:
-    signing_secret: str
+    signing_secret: str | None
     bot_token: str
     api_url: str
+    app_token: str | None = None
 
 
-def credentials(config: FlowsConfig, settings: Settings) -> SlackCredentials | None:
-    """The Slack app's secrets, or None when its signing secret is unset (the channel is off).
+def credentials(config: FlowsConfig, settings: Settings, *,
+                socket: bool = False) -> SlackCredentials | None:
+    """The Slack app's secrets, or None when the channel is off: it is on when its signing
+    secret is set (Slack posts to /slack/events) or with `socket` (Socket Mode).
 
     flows.yaml's `channels.slack` may name other variables than SLACK_SIGNING_SECRET and
     SLACK_BOT_TOKEN; those are read from the environment.
 
     Raises:
-        ParleyError: the signing secret is set but the bot token is not.
+        ParleyError: the bot token is missing, or the app token Socket Mode needs.
     """
     names = config.channels.slack or SlackChannel()
     secret = _secret(names.signing_secret_env, "SLACK_SIGNING_SECRET",
                      settings.slack_signing_secret)
-    if not secret:
+    if not secret and not socket:
         return None
     token = _secret(names.bot_token_env, "SLACK_BOT_TOKEN", settings.slack_bot_token)
     if not token:
-        raise ParleyError(f"{names.signing_secret_env} is set but {names.bot_token_env} is "
-                          "not: the Slack channel needs the app's bot token (xoxb-…) to reply")
-    return SlackCredentials(secret, token, settings.slack_api_url)
+        raise ParleyError(f"{names.bot_token_env} is not set: the Slack channel needs the "
+                          "app's bot token (xoxb-…) to reply")
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    if socket and not app_token:
+        raise ParleyError("SLACK_APP_TOKEN is not set: Socket Mode needs the app-level token "
+                          "(xapp-…, with the connections:write scope)")
+    return SlackCredentials(secret, token, settings.slack_api_url, app_token)
 
 
 def _secret(variable: str, default: str, setting: SecretStr | None) -> str | None:
@@ -89,26 +101,46 @@ def _secret(variable: str, default: str, setting: SecretStr | None) -> str | Non
     return setting.get_secret_value() if setting is not None else None
 
 
-def mount(app: FastAPI, config: FlowsConfig, settings: Settings) -> None:
-    """Add POST /slack/events and /slack/interactions to `app` when the channel is on; the
-    listeners use the bot the app's lifespan opens (`app.state.bot`)."""
-    found = credentials(config, settings)
+def mount(app: FastAPI, config: FlowsConfig, settings: Settings, *,
+          socket: bool = False) -> AbstractAsyncContextManager[None] | None:
+    """Add POST /slack/events and /slack/interactions to `app` when the signing secret is
+    set; the listeners use the bot the app's lifespan opens (`app.state.bot`).
+
+    Returns:
+        With `socket`, the Socket Mode connection for the lifespan to open and close.
+    """
+    found = credentials(config, settings, socket=socket)
     if found is None:
-        return
-    handler = AsyncSlackRequestHandler(build_app(found, lambda: app.state.bot))
+        return None
+    bolt = build_app(found, lambda: app.state.bot)
+    if found.signing_secret:
+        handler = AsyncSlackRequestHandler(bolt)
 
-    async def slack(request: Request) -> Response:
-        return await handler.handle(request)
+        async def slack(request: Request) -> Response:
+            return await handler.handle(request)
 
-    for path in ("/slack/events", "/slack/interactions"):
-        app.add_api_route(path, slack, methods=["POST"], include_in_schema=False)
+        for path in ("/slack/events", "/slack/interactions"):
+            app.add_api_route(path, slack, methods=["POST"], include_in_schema=False)
+    return _connected(bolt, found.app_token) if socket and found.app_token else None
+
+
+@asynccontextmanager
+async def _connected(bolt: AsyncApp, app_token: str) -> AsyncIterator[None]:
+    """Socket Mode's websocket, open for the block (slack_sdk reconnects it as needed). Made
+    here, in the running event loop, which its aiohttp session needs."""
+    handler = AsyncSocketModeHandler(bolt, app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
     """A bolt app answering with the bot `bot()` returns (the one open at the time)."""
     client = AsyncWebClient(token=found.bot_token, base_url=found.api_url, retry_handlers=[
         AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
-    app = AsyncApp(client=client, signing_secret=found.signing_secret, logger=log)
+    app = AsyncApp(client=client, signing_secret=found.signing_secret or "", logger=log)
     streaming = Streaming()
 
     async def answer(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,

@@ -28,6 +28,7 @@ from tests.utils.slack_stub import (
     mention,
     serving,
     signed,
+    socket_serving,
 )
 
 THREAD = "1700000000.000100"
@@ -269,3 +270,24 @@ def test_a_question_in_an_assistant_thread_shows_thinking_and_names_the_thread(
     turns = client.portal.call(  # type: ignore[union-attr]
         bot(client).conversation, f"slack:T1:D1:{thread}")
     assert len(turns) == 2
+
+
+def test_socket_mode_takes_events_over_the_websocket(bot_dir: Path, slack: SlackStub) -> None:
+    settings = Settings(slack_bot_token=TOKEN, slack_app_token="xapp-test",
+                        slack_api_url=slack.base_url)  # no signing secret: no HTTP routes
+    with socket_serving() as socket:
+        slack.socket_url = socket.url
+        app = create_app(load_flows(bot_dir / "flows.yaml"), settings, slack_socket=True)
+        with TestClient(app) as client:
+            socket.deliver(event(mention("how long do I have to return boots?")))
+            slack.wait(answered(1))
+            slack.wait(lambda _: {"envelope_id": "env-1"} in socket.received)  # acknowledged
+            assert post(client, event(mention("hi"), "Ev2")).status_code == 404
+    assert slack.called("apps.connections.open")
+    assert slack.replies()[0]["thread_ts"] == THREAD
+
+
+def test_socket_mode_without_an_app_token_is_refused(bot_dir: Path) -> None:
+    with pytest.raises(ParleyError, match="SLACK_APP_TOKEN"):
+        create_app(load_flows(bot_dir / "flows.yaml"), Settings(slack_bot_token=TOKEN),
+                   slack_socket=True)

@@ -3,12 +3,14 @@ the requests Slack sends, signed with slack_sdk's own `SignatureVerifier`.
 
 The stand-in records every call (method and arguments), answers `auth.test` as the bot
 UBOT, gives each posted message a fresh `ts`, and can answer the next calls of a method with
-429 and `Retry-After`."""
+429 and `Retry-After` or with an error. `SocketStub` stands in for Socket Mode's websocket."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from slack_sdk.signature import SignatureVerifier
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import ServerConnection, serve
 
 from tests.utils.stub_server import JsonHandler, running
 
@@ -34,6 +38,8 @@ class SlackStub:
     calls: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     limited: dict[str, int] = field(default_factory=dict)
     """method → how many of its next calls get 429."""
+    socket_url: str | None = None
+    """What apps.connections.open hands out: the Socket Mode stand-in's address."""
     errors: dict[str, str] = field(default_factory=dict)
     """method → the error its next call fails with ('channel_not_found', …)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -103,6 +109,8 @@ def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
             if method == "auth.test":
                 return self._json(200, {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT",
                                         "team_id": TEAM, "user": "parley", "team": "Acme"})
+            if method == "apps.connections.open":
+                return self._json(200, {"ok": True, "url": stub.socket_url})
             if method in ("chat.postMessage", "chat.startStream"):
                 return self._json(200, {"ok": True, "channel": args.get("channel"), "ts": ts})
             return self._json(200, {"ok": True, "ts": args.get("ts")})
@@ -150,3 +158,45 @@ def click(value: str, message: dict[str, Any], channel: str = "C1") -> str:
                             "value": value, "action_ts": "1700000009.000001",
                             "text": {"type": "plain_text", "text": value}}]}
     return urlencode({"payload": json.dumps(payload)})
+
+
+@dataclass
+class SocketStub:
+    """A stand-in for Slack's Socket Mode websocket: says hello to the client, sends it the
+    envelopes put in `outbox`, and records what the client sends back (acknowledgements)."""
+
+    port: int = 0
+    outbox: queue.Queue[dict[str, Any]] = field(default_factory=queue.Queue)
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/"
+
+    def deliver(self, body: str, envelope_id: str = "env-1") -> None:
+        """Send an Events API delivery (`event(...)`) as Slack's socket does."""
+        self.outbox.put({"envelope_id": envelope_id, "type": "events_api",
+                         "accepts_response_payload": False, "retry_attempt": 0,
+                         "retry_reason": "", "payload": json.loads(body)})
+
+    def _serve(self, socket: ServerConnection) -> None:
+        socket.send(json.dumps({"type": "hello", "num_connections": 1,
+                                "debug_info": {"host": "stand-in"}}))
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                with contextlib.suppress(queue.Empty):
+                    socket.send(json.dumps(self.outbox.get(timeout=0.05)))
+                with contextlib.suppress(TimeoutError):
+                    self.received.append(json.loads(socket.recv(timeout=0.05)))
+
+
+@contextmanager
+def socket_serving() -> Iterator[SocketStub]:
+    stub = SocketStub()
+    with serve(stub._serve, "127.0.0.1", 0) as server:
+        stub.port = server.socket.getsockname()[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield stub
+        finally:
+            server.shutdown()
