@@ -18,7 +18,9 @@ from parley_bot.agents.errors import ParleyError
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.channels.server import create_app
+from tests.conftest import configure, stub_model
 from tests.utils.cli import serving_many
+from tests.utils.openai_stub import OpenAIStub
 from tests.utils.slack_stub import (
     SECRET,
     TOKEN,
@@ -291,3 +293,18 @@ def test_socket_mode_without_an_app_token_is_refused(bot_dir: Path) -> None:
     with pytest.raises(ParleyError, match="SLACK_APP_TOKEN"):
         create_app(load_flows(bot_dir / "flows.yaml"), Settings(slack_bot_token=TOKEN),
                    slack_socket=True)
+
+
+def test_the_event_is_acknowledged_before_the_model_answers(
+        bot_dir: Path, slack: SlackStub, openai_stub: OpenAIStub) -> None:
+    config = configure(bot_dir, model=stub_model(openai_stub))
+    openai_stub.mode = "hang"  # the model answers nothing until released
+    settings = Settings(slack_signing_secret=SECRET, slack_bot_token=TOKEN,
+                        slack_api_url=slack.base_url)
+    with TestClient(create_app(config, settings)) as client:
+        response = post(client, event(mention("how long do I have to return boots?")))
+        assert response.status_code == 200 and not slack.finals()
+        slack.wait(lambda _: bool(openai_stub.requests))  # the turn is with the model
+        openai_stub.release.set()  # the model fails now: the fallback answer is the reply
+        slack.wait(answered(1))
+    assert len(slack.replies()) == 1
