@@ -19,7 +19,7 @@ from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.channels.server import create_app
 from tests.conftest import configure, stub_model
-from tests.utils.cli import serving_many
+from tests.utils.cli import parley, serving_many
 from tests.utils.openai_stub import OpenAIStub
 from tests.utils.slack_stub import (
     SECRET,
@@ -308,3 +308,15 @@ def test_the_event_is_acknowledged_before_the_model_answers(
         openai_stub.release.set()  # the model fails now: the fallback answer is the reply
         slack.wait(answered(1))
     assert len(slack.replies()) == 1
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (["--slack-socket", "--workers", "2"], {"SLACK_BOT_TOKEN": TOKEN,
+                                            "SLACK_APP_TOKEN": "xapp-test"},
+     "--slack-socket runs in one worker process"),
+    ([], {"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN is not set"),
+])
+def test_serve_refuses_an_incomplete_slack_set_up(
+        bot_dir: Path, args: list[str], env: dict[str, str], message: str) -> None:
+    result = parley("serve", *args, cwd=bot_dir, env=env)
+    assert result.returncode == 1 and message in result.stderr
