@@ -85,3 +85,12 @@ async def test_without_streams_a_placeholder_is_edited_as_the_text_grows(
     assert methods(slack) == ["chat.postMessage", "chat.update", "chat.update", "chat.update"]
     assert [u["text"] for u in slack.called("chat.update")[:2]] == [
         "We open …", "We open *at nine*. …"]
+
+
+async def test_a_reply_unlike_what_was_streamed_replaces_it(slack: SlackStub) -> None:
+    await post_reply(client(slack), WHERE, written(*chunks("We open at ten."), REPLY),
+                     Streaming(), interval=0)
+    assert methods(slack) == ["chat.startStream", "chat.appendStream", "chat.stopStream",
+                              "chat.update"]
+    assert "markdown_text" not in slack.called("chat.stopStream")[0]
+    assert slack.called("chat.update")[0]["blocks"][0]["text"]["text"] == "We open *at nine*."
