@@ -53,10 +53,9 @@ log = logging.getLogger("parley.slack")
 ANSWER_TTL_S = 90 * 24 * 3600
 """How long a posted answer can still be rated with a reaction."""
 RATINGS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
-IGNORED_SUBTYPES = {"message_changed", "message_deleted", "bot_message"}
-"""Edits, deletions and other bots' posts; other subtypes (channel_join, …) are not messages
-either: only plain messages, shared files and thread broadcasts are answered."""
 ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+"""Plain messages, shared files and thread broadcasts; not edits (message_changed), deletions
+(message_deleted), other bots' posts (bot_message) or notices (channel_join, …)."""
 _BINARY = "application/octet-stream"
 
 
@@ -186,9 +185,8 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
 
 def _ignored(event: dict[str, Any], context: AsyncBoltContext) -> bool:
     """Bots' messages (ours included), edits, deletions and other non-messages."""
-    subtype = event.get("subtype")
-    return (subtype in IGNORED_SUBTYPES or subtype not in ANSWERED_SUBTYPES
-            or bool(event.get("bot_id")) or event.get("user") in (None, context.bot_user_id))
+    return (event.get("subtype") not in ANSWERED_SUBTYPES or bool(event.get("bot_id"))
+            or event.get("user") in (None, context.bot_user_id))
 
 
 async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
@@ -198,7 +196,7 @@ async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
         return
     channel, dm = event["channel"], event.get("channel_type") == "im"
     thread = _thread(event.get("thread_ts"), event["ts"], dm)
-    team = body.get("team_id") or event.get("team") or "T"
+    team = body.get("team_id") or event["team"]
     text = re.sub(rf"<@{re.escape(context.bot_user_id or '')}>\s*", "", event.get("text", ""))
     message = InboundMessage(
         channel="slack", conversation_id=_conversation(team, channel, thread),
