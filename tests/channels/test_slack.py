@@ -18,6 +18,7 @@ from parley_bot.agents.errors import ParleyError
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.channels.server import create_app
+from parley_bot.channels.slack import credentials
 from tests.conftest import configure, stub_model
 from tests.utils.cli import parley, serving_many
 from tests.utils.openai_stub import OpenAIStub
@@ -320,3 +321,21 @@ def test_serve_refuses_an_incomplete_slack_set_up(
         bot_dir: Path, args: list[str], env: dict[str, str], message: str) -> None:
     result = parley("serve", *args, cwd=bot_dir, env=env)
     assert result.returncode == 1 and message in result.stderr
+
+
+@pytest.mark.parametrize("name", ["slack_signing_secret", "slack_bot_token", "slack_app_token"])
+def test_a_placeholder_slack_secret_is_refused_in_production(name: str) -> None:
+    with pytest.raises(ValueError, match=name.upper()):
+        Settings(**{name: "changethis"}, parley_env="production")  # type: ignore[arg-type]
+
+
+def test_flows_yaml_may_name_other_variables(bot_dir: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    config = configure(bot_dir, channels={"slack": {"signing_secret_env": "ACME_SLACK_SECRET",
+                                                    "bot_token_env": "ACME_SLACK_TOKEN"}})
+    assert credentials(config, Settings(slack_signing_secret=SECRET)) is None  # not its name
+    monkeypatch.setenv("ACME_SLACK_SECRET", "acme-secret")
+    monkeypatch.setenv("ACME_SLACK_TOKEN", "xoxb-acme")
+    found = credentials(config, Settings())
+    assert found is not None and (found.signing_secret, found.bot_token) == (
+        "acme-secret", "xoxb-acme")
