@@ -54,6 +54,18 @@ class Settings(BaseSettings):
         None, description="Send Twilio's REST calls to this base URL instead (a stand-in "
         "or staging server): http://127.0.0.1:9000",
     )
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Verifies Slack's requests; setting it turns the Slack channel on."
+    )
+    slack_bot_token: SecretStr | None = Field(
+        None, description="The Slack app's bot token (xoxb-…), for replying."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, description="The Slack app-level token (xapp-…), for `serve --slack-socket`."
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack's Web API base URL (a stand-in in tests)."
+    )
 
     @field_validator("public_url", "twilio_api_url")
     @classmethod
@@ -63,7 +75,7 @@ class Settings(BaseSettings):
         return url.rstrip("/") if url is not None else None
 
     @field_validator("parley_api_token", "parley_session_secret", "twilio_auth_token",
-                     mode="before")
+                     "slack_signing_secret", "slack_bot_token", "slack_app_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value  # `NAME=` in a .env file or compose
@@ -77,7 +89,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
-        for name in ("parley_api_token", "parley_session_secret", "twilio_auth_token"):
+        for name in ("parley_api_token", "parley_session_secret", "twilio_auth_token",
+                     "slack_signing_secret", "slack_bot_token", "slack_app_token"):
             secret: SecretStr | None = getattr(self, name)
             if secret is not None and secret.get_secret_value() == PLACEHOLDER:
                 message = f"{name.upper()} is {PLACEHOLDER!r}: set a real secret"

@@ -184,9 +184,13 @@ def serve(
         min=1, help="Worker processes; they share the configured store.")] = 1,
     reload: Annotated[bool, typer.Option(
         help="Apply changes to flows.yaml, tools/ and the index without a restart.")] = True,
+    slack_socket: Annotated[bool, typer.Option(
+        help="Take Slack's events over Socket Mode (needs SLACK_APP_TOKEN): for a machine "
+             "Slack cannot reach.")] = False,
 ) -> None:
     """Serve the bot over HTTP: /healthz, /metrics, /api/chat, /api/conversations/{id}, and
-    the web widget (/widget.js, a demo page at /) when flows.yaml's channels.web is set."""
+    the web widget (/widget.js, a demo page at /) when flows.yaml's channels.web is set,
+    Slack's /slack/events when SLACK_SIGNING_SECRET is set."""
     log_config = configure_logging(log_level, log_format)
     config = _load(flows)
     with _metrics_directory():
@@ -201,6 +205,7 @@ def serve(
             RELOAD_VARIABLE,
             create_app,
         )
+        from parley_bot.channels.slack import credentials as slack_credentials
         from parley_bot.knowledge.ingest import Ingestor
 
         with _errors():  # fail here, with a message, rather than inside the server's start-up
@@ -213,11 +218,14 @@ def serve(
             Redactor.from_config(config.privacy)
             build_responders(config.models)  # each reload builds its own from flows.yaml
             knowledge = Ingestor(config.knowledge, config.root).open()  # built once, for all
+            if slack_socket and workers > 1:
+                raise ParleyError("--slack-socket runs in one worker process: drop --workers")
+            slack_credentials(config, settings, socket=slack_socket)  # a token missing: now
         # uvicorn's records (access lines hold request paths, and so conversation ids) go
         # through parley's handler, its filter and its format, in every worker process.
         if workers == 1:
             app = create_app(config, settings, host=host, watch=flows if reload else None,
-                             knowledge=knowledge)
+                             slack_socket=slack_socket, knowledge=knowledge)
             uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=log_level)
             return
         os.environ[FLOWS_VARIABLE] = str(flows.resolve())  # each worker process loads it

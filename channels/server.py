@@ -35,7 +35,7 @@ from parley_bot.agents.errors import StoreError
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
-from parley_bot.channels import metrics, web
+from parley_bot.channels import metrics, slack, web
 from parley_bot.channels.access import ApiAccess, BodyLimit, RequestBody, validation_error
 from parley_bot.channels.messages import (
     MAX_CONVERSATION_ID,
@@ -106,7 +106,7 @@ Before = Annotated[str | None, Query(description="Only turns before this turn id
 def create_app(config: FlowsConfig, settings: Settings | None = None, *,
                host: str | None = None, watch: Path | None = None,
                on_reload: Callable[[bool], None] | None = None,
-               **bot_options: Any) -> FastAPI:
+               slack_socket: bool = False, **bot_options: Any) -> FastAPI:
     """The FastAPI app for one bot; the bot opens with the app and closes with it.
 
     Args:
@@ -116,6 +116,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
             PARLEY_API_TOKEN. None (in-process clients) counts as loopback.
         watch: that flows.yaml, to reload the bot when it, tools/ or the index changes.
         on_reload: told whether each reload worked (tests wait on it).
+        slack_socket: take Slack's events over Socket Mode too (`serve --slack-socket`).
         bot_options: passed to `Bot.open` (tests inject stores or models here).
     """
     settings = settings or Settings()
@@ -136,7 +137,8 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
                 watcher = asyncio.create_task(watch_files(bot, watch, on_reload=on_reload))
             access.announce()
             try:
-                yield
+                async with socket_mode or contextlib.nullcontext():
+                    yield
             finally:
                 if widget is not None:
                     await widget.drain()  # turns whose browser left still finish and save
@@ -158,6 +160,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
         from parley_bot.channels.whatsapp import whatsapp_router
 
         app.include_router(whatsapp_router(twilio))
+    socket_mode = slack.mount(app, config, settings, socket=slack_socket)
 
     @app.exception_handler(StoreError)
     async def store_down(request: Request, exc: StoreError) -> JSONResponse:

@@ -250,8 +250,8 @@ def test_text_logs_keep_one_line_per_record_however_long(bot_dir: Path) -> None:
     lines = [line for line in result.stderr.splitlines() if "parley.turn" in line]
     assert len(lines) == 1 and len(lines[0]) > 200
     assert f'conversation="terminal:{"x" * 150}\\nINFO forged line" channel=terminal' in lines[0]
-    assert (" skill=store_info route=classifier refused=- model=extractive fallback=false error=false "
-            "latency_ms=") in lines[0]
+    assert (" skill=store_info route=classifier refused=- model=extractive fallback=false "
+            "error=false latency_ms=") in lines[0]
     assert "forged" not in result.stderr.replace(lines[0], "")
 
 

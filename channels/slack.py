@@ -1,0 +1,241 @@
+"""The Slack channel, on slack-bolt's `AsyncApp`: mentions in channels and direct messages are
+answered in their thread; button clicks are the user's next turn; a thumbs reaction on an
+answer rates its turn.
+
+Bolt verifies each request's signature (401 otherwise) and acknowledges events at once; the
+turn runs after the HTTP response, so Slack never waits on the model. Slack redelivers an
+event it thinks was lost (`X-Slack-Retry-Num`) and may deliver one twice: every delivery is
+claimed by its event id in the shared store (`Bot.claim`) and only the first, in whichever
+worker process, is answered.
+
+`parley serve --slack-socket` takes the same events over Socket Mode (a websocket the app
+opens to Slack), for a laptop that Slack cannot reach.
+
+A thread is one conversation, `slack:<team>:<channel>:<thread_ts>`; a direct message channel
+is one, `slack:<team>:<channel>`, for the messages written outside threads. Threads of
+direct messages are Slack's AI assistant threads (`slack_assistant`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from parley_bot.agents.bot import Bot
+from parley_bot.agents.config import FlowsConfig, SlackChannel
+from parley_bot.agents.errors import ParleyError
+from parley_bot.agents.settings import Settings
+from parley_bot.channels.messages import Attachment, Feedback, InboundMessage
+from parley_bot.channels.slack_assistant import build_assistant
+from parley_bot.channels.slack_render import ACTION_PREFIX
+from parley_bot.channels.slack_reply import Streaming, Where, post_reply
+
+log = logging.getLogger("parley.slack")
+
+ANSWER_TTL_S = 90 * 24 * 3600
+"""How long a posted answer can still be rated with a reaction."""
+RATINGS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
+ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+"""Plain messages, shared files and thread broadcasts; not edits (message_changed), deletions
+(message_deleted), other bots' posts (bot_message) or notices (channel_join, …)."""
+_BINARY = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class SlackCredentials:
+    signing_secret: str | None
+    bot_token: str
+    api_url: str
+    app_token: str | None = None
+
+
+def credentials(config: FlowsConfig, settings: Settings, *,
+                socket: bool = False) -> SlackCredentials | None:
+    """The Slack app's secrets, or None when the channel is off: it is on when its signing
+    secret is set (Slack posts to /slack/events) or with `socket` (Socket Mode).
+
+    flows.yaml's `channels.slack` may name other variables than SLACK_SIGNING_SECRET and
+    SLACK_BOT_TOKEN; those are read from the environment.
+
+    Raises:
+        ParleyError: the bot token is missing, or the app token Socket Mode needs.
+    """
+    names = config.channels.slack or SlackChannel()
+    secret = _secret(names.signing_secret_env, "SLACK_SIGNING_SECRET",
+                     settings.slack_signing_secret)
+    if not secret and not socket:
+        return None
+    token = _secret(names.bot_token_env, "SLACK_BOT_TOKEN", settings.slack_bot_token)
+    if not token:
+        raise ParleyError(f"{names.bot_token_env} is not set: the Slack channel needs the "
+                          "app's bot token (xoxb-…) to reply")
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    if socket and not app_token:
+        raise ParleyError("SLACK_APP_TOKEN is not set: Socket Mode needs the app-level token "
+                          "(xapp-…, with the connections:write scope)")
+    return SlackCredentials(secret, token, settings.slack_api_url, app_token)
+
+
+def _secret(variable: str, default: str, setting: SecretStr | None) -> str | None:
+    if variable != default:
+        return os.environ.get(variable)
+    return setting.get_secret_value() if setting is not None else None
+
+
+def mount(app: FastAPI, config: FlowsConfig, settings: Settings, *,
+          socket: bool = False) -> AbstractAsyncContextManager[None] | None:
+    """Add POST /slack/events and /slack/interactions to `app` when the signing secret is
+    set; the listeners use the bot the app's lifespan opens (`app.state.bot`).
+
+    Returns:
+        With `socket`, the Socket Mode connection for the lifespan to open and close.
+    """
+    found = credentials(config, settings, socket=socket)
+    if found is None:
+        return None
+    bolt = build_app(found, lambda: app.state.bot)
+    if found.signing_secret:
+        handler = AsyncSlackRequestHandler(bolt)
+
+        async def slack(request: Request) -> Response:
+            return await handler.handle(request)
+
+        for path in ("/slack/events", "/slack/interactions"):
+            app.add_api_route(path, slack, methods=["POST"], include_in_schema=False)
+    return _connected(bolt, found.app_token) if socket and found.app_token else None
+
+
+@asynccontextmanager
+async def _connected(bolt: AsyncApp, app_token: str) -> AsyncIterator[None]:
+    """Socket Mode's websocket, open for the block (slack_sdk reconnects it as needed). Made
+    here, in the running event loop, which its aiohttp session needs."""
+    handler = AsyncSocketModeHandler(bolt, app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
+    """A bolt app answering with the bot `bot()` returns (the one open at the time)."""
+    client = AsyncWebClient(token=found.bot_token, base_url=found.api_url, retry_handlers=[
+        AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
+    app = AsyncApp(client=client, signing_secret=found.signing_secret or "", logger=log)
+    streaming = Streaming()
+
+    async def answer(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+                     client: AsyncWebClient) -> None:
+        await _message(bot(), client, streaming, event, body, context)
+
+    app.use(build_assistant(bot, answer))  # takes the messages of DM threads
+
+    app.event("app_mention")(answer)
+
+    @app.event("message")
+    async def messaged(event: dict[str, Any], body: dict[str, Any],
+                       context: AsyncBoltContext, client: AsyncWebClient) -> None:
+        if event.get("channel_type") == "im":  # in channels, mentions come as app_mention
+            await answer(event, body, context, client)
+
+    @app.action(re.compile(rf"^{ACTION_PREFIX}\d+$"))
+    async def clicked(ack: Callable[[], Any], body: dict[str, Any], action: dict[str, Any],
+                      client: AsyncWebClient) -> None:
+        await ack()
+        channel, posted = body["channel"]["id"], body.get("message") or {}
+        dm = channel.startswith("D")  # interactions carry no channel type
+        thread = _thread(posted.get("thread_ts"), posted.get("ts"), dm)
+        where = Where(channel, thread, body["team"]["id"], body["user"]["id"])
+        message = InboundMessage(
+            channel="slack", conversation_id=_conversation(where.team, channel, thread),
+            user_id=where.user, text=action["value"], event_id=f"action:{action['action_ts']}")
+        await _answer(bot(), client, streaming, message, where)
+
+    @app.event("reaction_added")
+    async def reacted(event: dict[str, Any]) -> None:
+        rating, item = RATINGS.get(event["reaction"].split("::")[0]), event.get("item") or {}
+        if rating is None or item.get("type") != "message":
+            return
+        opened = bot()
+        stored = await opened.store.get(_answer_key(item["channel"], item["ts"]))
+        if stored is not None:
+            key, turn = json.loads(stored)
+            await opened.feedback(key, turn, Feedback(rating=rating))
+
+    return app
+
+
+def _ignored(event: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """Bots' messages (ours included), edits, deletions and other non-messages."""
+    return (event.get("subtype") not in ANSWERED_SUBTYPES or bool(event.get("bot_id"))
+            or event.get("user") in (None, context.bot_user_id))
+
+
+async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
+                   event: dict[str, Any], body: dict[str, Any],
+                   context: AsyncBoltContext) -> None:
+    if _ignored(event, context):
+        return
+    channel, dm = event["channel"], event.get("channel_type") == "im"
+    thread = _thread(event.get("thread_ts"), event["ts"], dm)
+    team = body.get("team_id") or event["team"]
+    text = re.sub(rf"<@{re.escape(context.bot_user_id or '')}>\s*", "", event.get("text", ""))
+    message = InboundMessage(
+        channel="slack", conversation_id=_conversation(team, channel, thread),
+        user_id=event["user"], text=text.strip(), event_id=body.get("event_id"),
+        attachments=tuple(Attachment(url=f["url_private"], name=f.get("name"),
+                                     content_type=f.get("mimetype", _BINARY))
+                          for f in event.get("files", ()) if "url_private" in f))
+    await _answer(bot, client, streaming, message, Where(channel, thread, team, event["user"]))
+
+
+def _thread(thread_ts: str | None, ts: str | None, dm: bool) -> str | None:
+    """The thread a reply goes into: the message's thread, or a new one under it; None in a
+    direct message written outside a thread (there the reply follows it)."""
+    return thread_ts or (None if dm else ts)
+
+
+def _conversation(team: str, channel: str, thread: str | None) -> str:
+    """'<team>:<channel>:<thread>' for a thread, '<team>:<channel>' for a direct message."""
+    return f"{team}:{channel}:{thread}" if thread else f"{team}:{channel}"
+
+
+async def _answer(bot: Bot, client: AsyncWebClient, streaming: Streaming,
+                  message: InboundMessage, where: Where) -> None:
+    """Run the turn and post its reply, once per event; failures are logged, never raised
+    (the event was acknowledged already)."""
+    ids = f"conversation={message.key} event={message.event_id}"
+    try:
+        if not await bot.claim(message):
+            log.info("dropped a repeated delivery (%s)", ids)
+            return
+        posted = await post_reply(client, where, bot.stream(message), streaming)
+        if posted.reply.turn_id is not None:
+            await bot.store.put(_answer_key(where.channel, posted.ts),
+                                json.dumps([message.key, posted.reply.turn_id]), ANSWER_TTL_S)
+    except SlackApiError as exc:
+        log.error("Slack refused the reply (%s): %s", ids, exc.response.get("error"))
+    except Exception:
+        log.exception("the Slack reply failed (%s)", ids)
+
+
+def _answer_key(channel: str, ts: str) -> str:
+    return f"slack:answer:{channel}:{ts}"
