@@ -122,7 +122,10 @@ class SkillRouter:
 
     async def aroute(self, text: str) -> Routing:
         """`route`, with the router model deciding inside the ambiguous band."""
-        routing = await asyncio.to_thread(self.route, text)
+        if self._embedder is None:  # TF-IDF alone takes less time than a hop to a thread
+            routing = self.route(text)
+        else:  # a sentence embedding: ~20 ms of CPU, off the event loop
+            routing = await asyncio.to_thread(self.route, text)
         ambiguous = self.threshold <= routing.confidence < self.threshold + self._ambiguous
         if self._model is None or not ambiguous:
             return routing
