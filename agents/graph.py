@@ -17,7 +17,7 @@ when none is relevant (`agents.scope`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -86,17 +86,21 @@ def build_graph(
     return graph.compile(checkpointer=checkpointer)
 
 
-def _drafted(otherwise: str) -> Callable[[TurnState], str]:
+# The branch functions are coroutines, though they only read the state: LangGraph runs a
+# plain function in a worker thread when the graph runs async, four thread hops a turn.
+
+
+def _drafted(otherwise: str) -> Callable[[TurnState], Awaitable[str]]:
     """Go to respond once a node has answered (set a draft), else to `otherwise`."""
 
-    def after(state: TurnState) -> str:
+    async def after(state: TurnState) -> str:
         return "respond" if state.get("draft") is not None else otherwise
 
     return after
 
 
 def _by_kind(config: FlowsConfig) -> Any:
-    def branch(state: TurnState) -> str:
+    async def branch(state: TurnState) -> str:
         skill = config.skill(state.get("skill"))
         if isinstance(skill, FormSkill):
             return "form"
@@ -107,5 +111,5 @@ def _by_kind(config: FlowsConfig) -> Any:
     return branch
 
 
-def _after_retrieve(state: TurnState) -> str:
+async def _after_retrieve(state: TurnState) -> str:
     return "generate" if state.get("passages") else "out_of_scope"
