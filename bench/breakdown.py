@@ -60,7 +60,7 @@ def attribute(frame: Frame, part: str | None, totals: dict[str, float]) -> None:
 
 async def profile(turn: Callable[[int], Awaitable[object]], turns: int) -> dict[str, float]:
     """Milliseconds per turn in each part, over `turns` calls of `turn(i)`."""
-    profiler = Profiler(interval=0.0002, async_mode="disabled")
+    profiler = Profiler(interval=0.001, async_mode="disabled")
     profiler.start()
     for i in range(turns):
         await turn(i)

@@ -153,10 +153,11 @@ def main() -> None:
     print("parley / stock_tuned: " + ", ".join(
         f"turn {mark} {parley[f'turn{mark}_ms'] / tuned[f'turn{mark}_ms']:.2f}x"
         for mark in (1, 200)) + " (target ≤ 2x)")
-    print(f"\nWhere parley's turn goes (ms per turn, {PROFILED_TURNS} turns sampled; "
-          "the profiler adds its own overhead):")
+    print(f"\nWhere parley's turn goes ({PROFILED_TURNS} turns sampled; the profiler slows "
+          "each turn, so read the shares):")
+    total = sum(parts.values()) or 1.0
     for part, ms in parts.items():
-        print(f"  {part:<30} {ms:7.3f}")
+        print(f"  {part:<30} {ms:7.3f} ms  {ms / total:6.1%}")
 
 
 if __name__ == "__main__":
