@@ -24,7 +24,7 @@ from parley_bot.agents.skills import AnswerSkill
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.telemetry import model_failed
 from parley_bot.channels.messages import Citation, StreamChunk, StreamReset
-from parley_bot.knowledge.store import KnowledgeStore, TermWeights
+from parley_bot.knowledge.store import EmbeddedStore, KnowledgeStore, TermWeights
 from parley_bot.knowledge.types import Passage
 
 log = logging.getLogger("parley.answer")
@@ -47,12 +47,21 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore,
     come first.
     """
 
+    # A BM25-only embedded index answers in well under a millisecond: on the event loop, as
+    # a hop to a worker thread and back costs more than the search. A hybrid search spends
+    # ~15 ms of CPU and an external store waits on I/O: those run in a thread.
+    inline = isinstance(knowledge, EmbeddedStore) and knowledge.dense is None
+
+    async def find(text: str, k: int, sources: frozenset[str] | None) -> list[Passage]:
+        if inline:
+            return knowledge.search(text, k, sources)
+        return await asyncio.to_thread(knowledge.search, text, k, sources)
+
     async def search(text: str, sources: frozenset[str] | None, topic: str) -> list[Passage]:
         k = config.knowledge.top_k
-        # In a thread: a hybrid search spends ~15 ms of CPU, an external store waits on I/O.
-        passages = await asyncio.to_thread(knowledge.search, text, k * 2 if topic else k, sources)
+        passages = await find(text, k * 2 if topic else k, sources)
         if topic and passages:
-            about = await asyncio.to_thread(knowledge.search, topic, k * 2, sources)
+            about = await find(topic, k * 2, sources)
             passages = _steered(passages, about, k)
         return passages
 

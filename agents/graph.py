@@ -25,7 +25,7 @@ sent an image to ask about.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -101,23 +101,27 @@ def build_graph(
     return graph.compile(checkpointer=checkpointer)
 
 
-def _drafted(otherwise: str) -> Callable[[TurnState], str]:
+# The branch functions are coroutines, though they only read the state: LangGraph runs a
+# plain function in a worker thread when the graph runs async: a thread hop per branch.
+
+
+def _drafted(otherwise: str) -> Callable[[TurnState], Awaitable[str]]:
     """Go to respond once a node has answered (set a draft), else to `otherwise`."""
 
-    def after(state: TurnState) -> str:
+    async def after(state: TurnState) -> str:
         return "respond" if state.get("draft") is not None else otherwise
 
     return after
 
 
-def _after_confirm(state: TurnState) -> str:
+async def _after_confirm(state: TurnState) -> str:
     if state.get("confirmed"):
         return "agent"
-    return _drafted("smalltalk")(state)
+    return await _drafted("smalltalk")(state)
 
 
 def _by_kind(config: FlowsConfig) -> Any:
-    def branch(state: TurnState) -> str:
+    async def branch(state: TurnState) -> str:
         skill = config.skill(state.get("skill"))
         if isinstance(skill, FormSkill):
             return "form"
@@ -128,12 +132,12 @@ def _by_kind(config: FlowsConfig) -> Any:
     return branch
 
 
-def _with_attachments(state: TurnState) -> str:
+async def _with_attachments(state: TurnState) -> str:
     """Only a message with files passes through the attachments node."""
     return "attachments" if state["inbound"].attachments else "guard"
 
 
-def _after_retrieve(state: TurnState) -> str:
+async def _after_retrieve(state: TurnState) -> str:
     """Generate from what was found, or about the image the user sent; else out of scope."""
     found = state.get("passages") or images_of(state["inbound"])
     return "generate" if found else "out_of_scope"

@@ -37,13 +37,19 @@ SECRET = "<SECRET>"
 
 _hidden: set[str] = set()
 _redact: Callable[[str], str] | None = None
+# Every value to mask, longest first, and the environment it was read from: rebuilt only
+# when `hide` adds a value or the environment changed (compared as CPython's raw mapping,
+# in C), not for every string of every record.
+_ordered: tuple[dict[bytes, bytes] | None, list[str]] | None = None
 _traceback = logging.Formatter()
 
 
 def hide(value: str) -> None:
     """Never log `value` (an API key, token or signing secret read from anywhere)."""
+    global _ordered
     if len(value) >= _MIN_SECRET:
         _hidden.add(value)
+        _ordered = None
 
 
 def redact_with(redact: Callable[[str], str] | None) -> None:
@@ -60,7 +66,7 @@ def escape(text: str) -> str:
 def scrub(text: str) -> str:
     """`text` without secrets, and without personal data when `redact_with` set a redactor.
     Not escaped: `escape` that separately, or use `clean`."""
-    for value in sorted(_hidden | _env_secrets(), key=len, reverse=True):
+    for value in _secrets():
         text = text.replace(value, SECRET)
     text = _SECRET_SHAPES.sub(SECRET, text)
     return _redact(text) if _redact is not None else text
@@ -104,6 +110,16 @@ def _block(text: str) -> str:
     """A multi-line block (a traceback) scrubbed, each line escaped and indented, so no line
     of it can pass for a record of its own."""
     return "\n".join("  " + escape(line) for line in scrub(text).split("\n"))
+
+
+def _secrets() -> list[str]:
+    """`hide`'s values and the secret-named environment variables' values, longest first."""
+    global _ordered
+    environment: dict[bytes, bytes] | None = getattr(os.environ, "_data", None)
+    if _ordered is None or environment is None or _ordered[0] != environment:
+        ordered = sorted(_hidden | _env_secrets(), key=len, reverse=True)
+        _ordered = (dict(environment) if environment is not None else None, ordered)
+    return _ordered[1]
 
 
 def _env_secrets() -> set[str]:

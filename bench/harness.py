@@ -21,13 +21,15 @@ import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk
 from rich.console import Console
 from rich.table import Table
 
@@ -45,10 +47,24 @@ Turn = Callable[[str], Awaitable[Any]]
 """Send one question in one conversation and wait for the reply."""
 
 
+class ZeroLatencyChatModel(GenericFakeChatModel):
+    """`GenericFakeChatModel` streaming natively on the event loop, as real chat model clients
+    do: the base class's async stream would run its sync stream in a worker thread, one
+    hop per token, a cost of the stand-in rather than of what is measured."""
+
+    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        for chunk in self._stream(messages, stop=stop, **kwargs):
+            if run_manager:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+
 def zero_latency_model() -> ChatResponder:
     """A chat model that answers at once, through parley's real streaming responder."""
     replies = itertools.repeat(AIMessage(ANSWER))
-    return ChatResponder(ModelSpec(name="fake:zero"), GenericFakeChatModel(messages=replies))
+    return ChatResponder(ModelSpec(name="fake:zero"), ZeroLatencyChatModel(messages=replies))
 
 
 @contextmanager

@@ -93,7 +93,7 @@ class FeedbackRequest(RequestBody):
     comment: str | None = Field(None, max_length=4000)
 
 
-def _bot(request: Request) -> Bot:
+async def _bot(request: Request) -> Bot:  # async: FastAPI runs a sync dependency in a thread
     bot: Bot = request.app.state.bot
     return bot
 

@@ -6,6 +6,16 @@ claims, counters) is a single atomic statement, an upsert whose condition decide
 so it holds across processes without a transaction spanning awaits; SQLite serializes
 writers, and a writer waits up to `BUSY_TIMEOUT_S` for the file. Expiry uses the wall
 clock, which every process on one machine shares.
+
+aiosqlite runs each call (execute, fetch, commit) as its own hop to the connection's
+thread. A hop costs far more than the SQL: the thread waits for the GIL, up to Python's
+5 ms switch interval while the event loop is busy, and one connection serves every turn of
+the process, so under load the hops, not the SQL, bounded a worker's turns per second. Each
+operation on a turn's path (`PrunedSqliteSaver.run`, `aget_tuple`) is therefore one plain
+`sqlite3` function and one transaction, run on the event loop at once (tens of
+microseconds in WAL mode, where readers never wait) with SQLite's busy wait off; only if
+another process holds the write lock does it go to the connection's thread, to wait there
+for up to `BUSY_TIMEOUT_S` without blocking the loop.
 """
 
 from __future__ import annotations
@@ -13,13 +23,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import aiosqlite
-from langgraph.checkpoint.base import WRITES_IDX_MAP, get_checkpoint_metadata
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import WRITES_IDX_MAP, CheckpointTuple, get_checkpoint_metadata
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from parley_bot.agents.errors import StoreUnavailable
@@ -33,6 +45,7 @@ from parley_bot.agents.store.base import (
 from parley_bot.channels.messages import Feedback, Turn
 
 BUSY_TIMEOUT_S = 10.0
+T = TypeVar("T")
 
 _DELETE = "DELETE FROM {table} WHERE thread_id = ?"
 _KEEP_LATEST = (
@@ -62,19 +75,37 @@ class PrunedSqliteSaver(HoldsTurnWrites, AsyncSqliteSaver):
     drop all older checkpoints and their writes.
     """
 
-    async def store_held(self, conn: aiosqlite.Connection, held: HeldWrites) -> None:
+    _sync: SqliteSaver | None = None
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(connection)` as one transaction (committed, or rolled back if it raises: a
+        full disk must not leave a transaction open for the next statement), under the
+        saver's lock; on the event loop unless the file is busy (see the module)."""
+        async with self.lock:
+            return await _call(self.conn, _in_transaction, work, self.conn._conn)
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """`AsyncSqliteSaver.aget_tuple` as one call: the same queries, by the sync saver of
+        the same package on the same connection."""
+        await self.setup()
+        if self._sync is None:
+            self._sync = SqliteSaver(self.conn._conn, serde=self.serde)
+        async with self.lock:
+            return await _call(self.conn, self._sync.get_tuple, config)
+
+    def store_held(self, conn: sqlite3.Connection, held: HeldWrites) -> None:
         """Store a turn's held writes on `conn`, inside the caller's transaction."""
         for config, checkpoint, metadata, _ in held.puts:
             configurable = config["configurable"]
             meta = json.dumps(get_checkpoint_metadata(config, metadata), ensure_ascii=False)
-            await conn.execute(_PUT_CHECKPOINT, (
+            conn.execute(_PUT_CHECKPOINT, (
                 str(configurable["thread_id"]), configurable.get("checkpoint_ns", ""),
                 checkpoint["id"], configurable.get("checkpoint_id"),
                 *self.serde.dumps_typed(checkpoint), meta.encode("utf-8", "ignore")))
         for config, writes, task_id, task_path in held.writes:
             configurable = config["configurable"]
             special = all(channel in WRITES_IDX_MAP for channel, _ in writes)
-            await conn.executemany(_PUT_WRITE.format(verb="REPLACE" if special else "IGNORE"), [
+            conn.executemany(_PUT_WRITE.format(verb="REPLACE" if special else "IGNORE"), [
                 (str(configurable["thread_id"]), configurable.get("checkpoint_ns", ""),
                  str(configurable["checkpoint_id"]), task_id, task_path,
                  WRITES_IDX_MAP.get(channel, idx), channel, *self.serde.dumps_typed(value))
@@ -93,7 +124,7 @@ class PrunedSqliteSaver(HoldsTurnWrites, AsyncSqliteSaver):
                     await conn.execute(query.format(table=table), (str(thread_id),))
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:  # off the turn's path
         """The connection for one transaction: committed after the block, rolled back if it
         fails (a full disk must not leave a transaction open for the next statement)."""
         async with self.lock:
@@ -173,7 +204,9 @@ class SqliteStore(Store):
     async def open(cls, path: Path) -> AsyncIterator[SqliteStore]:
         """Open (creating if needed) the store at `path` for the life of the block."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S) as conn:
+        # Used from the event loop too (`_call`), one operation at a time (the saver's lock).
+        async with aiosqlite.connect(path, timeout=BUSY_TIMEOUT_S,
+                                     check_same_thread=False) as conn:
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA synchronous=NORMAL")
             saver = PrunedSqliteSaver(conn, serde=serializer())
@@ -189,30 +222,29 @@ class SqliteStore(Store):
 
     async def _write(self, sql: str, *params: Any) -> int:
         """Run one statement in its own transaction; the number of rows it changed."""
-        async with self._saver.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-        return cursor.rowcount
+        return await self._saver.run(lambda conn: conn.execute(sql, params).rowcount)
 
     async def _read(self, sql: str, *params: Any) -> list[sqlite3.Row]:
-        async with self._saver.lock, self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._saver.run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
-        async with self._saver.transaction() as conn:
+        record = turn.model_dump_json(exclude={"feedback"})
+
+        def append(conn: sqlite3.Connection) -> int:
             if held is not None:
-                await self._saver.store_held(conn, held)
-            await conn.execute(
+                self._saver.store_held(conn, held)
+            conn.execute(
                 "INSERT INTO parley_transcript (conversation, id, turn) VALUES (?, ?, ?)",
-                (turn.key, turn.id, turn.model_dump_json(exclude={"feedback"})))
-            async with conn.execute(
-                "SELECT COUNT(*) FROM parley_transcript WHERE conversation = ?", (turn.key,)
-            ) as cursor:
-                row = await cursor.fetchone()
+                (turn.key, turn.id, record))
+            row = conn.execute("SELECT COUNT(*) FROM parley_transcript WHERE conversation = ?",
+                               (turn.key,)).fetchone()
             count = int(row[0]) if row else 0
             if count % PRUNE_EVERY == 0:  # expired counters and claims go now and then
                 for table in ("parley_shared", "parley_claims"):
-                    await conn.execute(f"DELETE FROM {table} WHERE expires <= ?", (time.time(),))
-        return count
+                    conn.execute(f"DELETE FROM {table} WHERE expires <= ?", (time.time(),))
+            return count
+
+        return await self._saver.run(append)
 
     async def turns(
         self, conversation: str, *, limit: int | None = None, before: str | None = None
@@ -247,13 +279,18 @@ class SqliteStore(Store):
         return await self._write(_CLAIM, conversation, event_id, now + ttl_s, now) == 1
 
     async def incr(self, key: str, ttl_s: float) -> int:
+        return (await self._count([key], ttl_s))[0]
+
+    async def _count(self, keys: Sequence[str], ttl_s: float) -> list[int]:
+        """Every key's `incr` in one transaction."""
         now = time.time()
-        async with self._saver.transaction() as conn, conn.execute(
-            _INCR, (key, now + ttl_s, now, now)
-        ) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None, "an upsert with RETURNING returns its row"
-        return int(row[0])
+
+        def count(conn: sqlite3.Connection) -> list[int]:
+            rows = [conn.execute(_INCR, (key, now + ttl_s, now, now)).fetchone() for key in keys]
+            assert all(rows), "an upsert with RETURNING returns its row"
+            return [int(row[0]) for row in rows]
+
+        return await self._saver.run(count)
 
     async def get(self, key: str) -> str | None:
         rows = await self._read("SELECT value FROM parley_shared WHERE key = ? AND expires > ?",
@@ -274,6 +311,33 @@ class SqliteStore(Store):
         async with self._saver.transaction() as conn:
             for table in ("parley_transcript", "parley_claims"):
                 await conn.execute(f"DELETE FROM {table} WHERE conversation = ?", (conversation,))
+
+
+async def _call(conn: aiosqlite.Connection, function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` on `conn`'s `sqlite3` connection: here, with SQLite's busy wait
+    off; if another process holds the file, in the connection's thread, waiting as long as
+    the connection's timeout allows. aiosqlite has no public call for the latter:
+    `_execute` queues a function for its thread."""
+    raw = conn._conn
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        return function(*args)
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    return await conn._execute(function, *args)  # type: ignore[no-any-return,no-untyped-call]
+
+
+def _in_transaction(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    try:
+        result = work(conn)
+        conn.commit()
+        return result
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 def _turn(turn: str, feedback: str | None) -> Turn:
