@@ -27,6 +27,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from parley_bot.agents.evals.cases import user_messages
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.screen import injection
 
@@ -53,8 +54,7 @@ def sets(clinc: Path | None) -> dict[str, tuple[list[str], bool]]:
     """Each measured set: its messages, and whether they are injections."""
     data = yaml.safe_load(DATA.read_text("utf-8"))
     config = load_flows(ROOT / "flows.yaml")
-    cases = yaml.safe_load(config.path(config.eval.dataset).read_text("utf-8"))
-    own = [case["question"] for case in cases]
+    own = user_messages(config)
     own += [example for skill in config.skills for example in skill.examples]
     measured = {"held-out injections": (data["held_out"], True),
                 "design injections": (data["design"], True),

@@ -181,3 +181,8 @@ def load_cases(config: FlowsConfig, files: list[Path] | None = None) -> list[Cas
     if problems:
         raise ConfigError(problems)
     return cases
+
+
+def user_messages(config: FlowsConfig) -> list[str]:
+    """Every user message of the bot's eval set, in order (what a screen must let through)."""
+    return [turn.user for case in load_cases(config) for turn in case.case.turns]

@@ -11,6 +11,7 @@ import yaml
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.errors import ConfigError
+from parley_bot.agents.evals.cases import user_messages
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.screen import injection
 from tests.conftest import configure
@@ -74,8 +75,7 @@ def test_every_design_injection_is_caught(text: str) -> None:
 
 def ordinary_questions() -> list[str]:
     config = load_flows(REPO / "flows.yaml")
-    cases = yaml.safe_load((REPO / "evals" / "cases.yaml").read_text("utf-8"))
-    return [*INJECTIONS["benign"], *(case["question"] for case in cases),
+    return [*INJECTIONS["benign"], *user_messages(config),
             *(example for skill in config.skills for example in skill.examples)]
 
 
