@@ -15,7 +15,11 @@ The threshold, unless flows.yaml sets one, is calibrated at load time from the s
 examples (`calibrated_threshold`): a margin depends on how many examples there are and how
 alike they are, so no one constant fits a bot with 5 skills and one with 150.
 
-On CLINC150 (150 skills, bench/routing.py): see the figures in README's "Routing" section.
+On CLINC150 (150 skills, bench/routing.py): words and characters reach an in-scope accuracy
+of 0.908 at an out-of-scope recall of 0.769 with the calibrated threshold (-0.336; the one
+chosen on `val` is -0.334), against a ceiling of 0.911 at 0.75 recall for any threshold on
+this margin, so more needs better features than n-grams (embeddings). Routing costs 1.5 ms a
+message (p50) on an idle machine; calibration about doubles the fit time.
 """
 
 from __future__ import annotations
