@@ -480,8 +480,8 @@ class RouterConfig(Strict):
     time, and optionally a model for the cases it is unsure of."""
 
     threshold: float | None = Field(
-        None, description="Confidence below which no skill is chosen (default: the router's "
-        "own, measured on CLINC150; see bench/routing.py)."
+        None, description="Confidence below which no skill is chosen (default: calibrated at "
+        "load time on held-out examples of the skills; 0.2 when they are too few)."
     )
     model: ModelSpec | None = Field(
         None, description="A model that decides when the confidence is in the ambiguous band "

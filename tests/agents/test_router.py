@@ -9,7 +9,7 @@ import pytest
 from parley_bot.agents.config import ModelSpec, RouterConfig
 from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.models import chat_model
-from parley_bot.agents.router import SkillRouter
+from parley_bot.agents.router import THRESHOLD, SkillRouter
 from parley_bot.agents.skills import AnswerSkill
 from tests.conftest import stub_model
 from tests.utils.openai_stub import OpenAIStub
@@ -73,3 +73,59 @@ async def test_the_router_model_decides_only_inside_the_ambiguous_band(
     openai_stub.mode = "error"
     kept = await SkillRouter(skills, everything, model).aroute("how much is shipping?")
     assert (kept.skill, kept.by) == ("shipping", "classifier")
+
+
+# A bot with enough examples to calibrate its threshold: 8 skills, each asked about 48 ways.
+TOPICS = {
+    "returns": ["return my boots", "get a refund for my jacket", "send back the tent"],
+    "shipping": ["ship to canada", "pay for express delivery", "get free shipping"],
+    "hours": ["visit the store on sunday", "come in before 9 am", "shop on public holidays"],
+    "payments": ["pay with paypal", "split the payment", "use a gift card at checkout"],
+    "accounts": ["reset my password", "delete my account", "change my email address"],
+    "warranty": ["claim the warranty on my stove", "repair a broken zip", "fix a torn seam"],
+    "rentals": ["rent a kayak", "hire skis for a week", "borrow a climbing harness"],
+    "events": ["join the trail running club", "sign up for a workshop", "book a guided hike"],
+}
+ASKING = ["how do I {}", "can I {}", "I want to {}", "is it possible to {}",
+          "please help me {}", "what do I need to {}", "where can I {}", "could you let me {}",
+          "I'd like to {}", "tell me how to {}", "is there a way to {}", "help, I need to {}",
+          "how can we {}", "do you let customers {}", "what's the best way to {}",
+          "any chance I could {}"]
+
+
+def big_bot() -> list[AnswerSkill]:
+    return [AnswerSkill(name=name, examples=[asking.format(task) for task in tasks
+                                             for asking in ASKING])
+            for name, tasks in TOPICS.items()]
+
+
+def test_the_threshold_is_calibrated_on_held_out_examples_when_there_are_enough() -> None:
+    router = SkillRouter(big_bot())
+    assert router.threshold != THRESHOLD  # calibrated, not the fallback constant
+    assert router.route("is it possible to send back the tent please").skill == "returns"
+    assert router.route("my password needs a reset").skill == "accounts"
+    assert router.route("could I rent a kayak for the weekend").skill == "rentals"
+    for unrelated in ("what's the weather on mars", "who won the football match yesterday",
+                      "write me a poem about the sea"):
+        assert router.route(unrelated).skill is None, unrelated
+    assert SkillRouter(big_bot(), RouterConfig(threshold=-5)).threshold == -5  # flows.yaml wins
+
+
+def test_too_few_examples_keep_the_fixed_threshold() -> None:
+    assert SkillRouter(load_flows(EXAMPLE_BOT).skills).threshold == THRESHOLD
+
+
+def test_a_small_bot_routes_paraphrases_and_turns_away_the_unrelated() -> None:
+    router = SkillRouter([
+        AnswerSkill(name="hours", description="Opening hours",
+                    examples=["when are you open", "what time do you close"]),
+        AnswerSkill(name="returns", description="Returns and refunds",
+                    examples=["how do I return something", "I want a refund"]),
+        AnswerSkill(name="shipping", description="Delivery times and costs",
+                    examples=["how much is shipping", "how long does delivery take"]),
+    ])
+    assert router.route("what time do you open on saturday").skill == "hours"
+    assert router.route("can I get a refund on these boots").skill == "returns"
+    assert router.route("how long will delivery take to spain").skill == "shipping"
+    assert router.route("what is the capital of australia").skill is None
+    assert router.route("tell me a joke").skill is None
