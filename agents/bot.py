@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -73,6 +73,14 @@ class Loaded:
     """For the prompt log."""
 
 
+@dataclass
+class _Queue:
+    """The turns of one conversation waiting in this process, and how many there are."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class Bot:
     """A configured bot with its knowledge, models and store open."""
 
@@ -84,6 +92,7 @@ class Bot:
         self._responders = responders  # given by the caller: kept across reloads
         self._tools = tools
         self._store_down: tuple[type[Exception], ...] = (StoreError, *store.unavailable)
+        self._queues: dict[str, _Queue] = {}
 
     @property
     def config(self) -> FlowsConfig:
@@ -165,7 +174,7 @@ class Bot:
             if not await self._within_limits(message):
                 yield self._declined(message, "rate_limited", self.config.texts.rate_limited)
                 return
-            async with self.store.lock(message.key):
+            async with self._in_order(message.key), self.store.lock(message.key):
                 log.debug("turn (conversation=%s event=%s): %s",
                           message.key, message.event_id, message.text)
                 turn_id = new_turn_id()
@@ -237,6 +246,21 @@ class Bot:
         if reply is None:
             raise RuntimeError("the turn graph ended without a reply")
         yield reply
+
+    @asynccontextmanager
+    async def _in_order(self, key: str) -> AsyncIterator[None]:
+        """Hold the conversation's place in this process's queue: its turns take the store's
+        lock one by one, in the order they arrived (`asyncio.Lock` wakes waiters first come,
+        first served; the store's lock, shared by processes, promises no order)."""
+        queue = self._queues.setdefault(key, _Queue())
+        queue.users += 1
+        try:
+            async with queue.lock:
+                yield
+        finally:
+            queue.users -= 1
+            if not queue.users:
+                del self._queues[key]
 
     async def _within_limits(self, message: InboundMessage) -> bool:
         limits = self.config.guard.rate_limit

@@ -3,6 +3,7 @@ decline politely, and a store that fails mid-turn leaves nothing half-written.""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,17 @@ async def test_an_events_retry_is_claimed_once_until_the_conversation_is_forgott
         after_erasure = await bot.claim(event)
     assert (first, retry, other_channel, no_id, after_erasure) == (
         True, False, True, [True, True], True)
+
+
+@pytest.mark.parametrize("url", ["sqlite:.parley/memory.sqlite", None])
+async def test_messages_of_one_conversation_are_taken_in_the_order_they_arrived(
+    bot_dir: Path, url: str | None
+) -> None:
+    """A channel hands each message to its own task as it arrives (Slack, WhatsApp): the
+    turns run, and are stored, in that order."""
+    config = configure(bot_dir, memory={"url": url} if url else {})
+    texts = [f"question {n}: how much is shipping?" for n in range(8)]
+    async with Bot.open(config) as bot:
+        await asyncio.gather(*(bot.handle(inbound(text, "busy")) for text in texts))
+        turns = await bot.conversation("api:busy")
+    assert [t.user_text for t in turns] == texts
