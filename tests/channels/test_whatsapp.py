@@ -26,7 +26,7 @@ from parley_bot.channels.whatsapp import MAX_PART, WhatsApp
 from tests.conftest import configure, stub_model
 from tests.utils.cli import serving
 from tests.utils.openai_stub import OpenAIStub, quoted_blocks
-from tests.utils.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub
+from tests.utils.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub, sid_of
 from tests.utils.twilio_stub import serving as serving_twilio
 
 PUBLIC = "https://bot.example.com"
@@ -58,7 +58,7 @@ def serve(bot_dir: Path, twilio: TwilioStub, **changes: Any) -> TestClient:
                                  settings(twilio)))
 
 
-def post(client: TestClient, number: str, text: str = "", sid: str = "SM1",
+def post(client: TestClient, number: str, text: str = "", sid: str = sid_of("1"),
          signature: str | None = None, path: str = "/whatsapp/webhook",
          **extra: str) -> Any:
     params = {"MessageSid": sid, "AccountSid": ACCOUNT_SID, "From": f"whatsapp:{number}",
@@ -81,7 +81,7 @@ def test_a_message_gets_one_reply_and_twilio_its_answer_at_once(
         [sent] = twilio.wait(1)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/xml")
-    assert response.text.endswith("<Response/>")
+    assert response.text.endswith("<Response />")  # twilio's MessagingResponse
     assert sent["To"] == f"whatsapp:{ANN}" and sent["From"] == SENDER
     assert "60 days" in sent["Body"]
     assert sent["StatusCallback"] == f"{PUBLIC}/whatsapp/status"
@@ -89,9 +89,9 @@ def test_a_message_gets_one_reply_and_twilio_its_answer_at_once(
 
 def test_the_same_message_sid_twice_gets_one_reply(bot_dir: Path, twilio: TwilioStub) -> None:
     with serve(bot_dir, twilio) as client:
-        first = post(client, ANN, "when are you open?", sid="SMdup")
-        again = post(client, ANN, "when are you open?", sid="SMdup")
-        post(client, BOB, "when are you open?", sid="SMother")  # a later message, to wait on
+        first = post(client, ANN, "when are you open?", sid=sid_of("dup"))
+        again = post(client, ANN, "when are you open?", sid=sid_of("dup"))
+        post(client, BOB, "when are you open?", sid=sid_of("other"))  # a later message, to wait on
         sent = twilio.wait(2, until=lambda: any(m["To"] == f"whatsapp:{BOB}"
                                                 for m in twilio.sent))
     assert first.status_code == again.status_code == 200
@@ -105,7 +105,7 @@ def test_a_bad_signature_is_403_and_nothing_is_sent(
         response = post(client, ANN, "when are you open?", signature=signature)
         status = post(client, ANN, path="/whatsapp/status", signature=signature,
                       MessageStatus="failed", ErrorCode="63016")
-        post(client, BOB, "when are you open?", sid="SMafter")
+        post(client, BOB, "when are you open?", sid=sid_of("after"))
         twilio.wait(1)
     assert response.status_code == status.status_code == 403
     assert [m["To"] for m in twilio.sent] == [f"whatsapp:{BOB}"]
@@ -116,8 +116,8 @@ def test_the_signed_url_is_the_request_url_without_a_public_url(
     local = Settings(twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
                      twilio_whatsapp_from=SENDER, twilio_api_url=twilio.url)
     with TestClient(create_app(configure(bot_dir), local)) as client:
-        public = post(client, ANN, "when are you open?", sid="SMa")
-        params = {"MessageSid": "SMb", "From": f"whatsapp:{ANN}", "Body": "when are you open?"}
+        public = post(client, ANN, "when are you open?", sid=sid_of("a"))
+        params = {"MessageSid": sid_of("b"), "From": f"whatsapp:{ANN}", "Body": "when are you open?"}
         signature = RequestValidator(AUTH_TOKEN).compute_signature(
             "http://testserver/whatsapp/webhook", params)
         own = client.post("/whatsapp/webhook", data=params,
@@ -149,7 +149,7 @@ def test_an_image_reaches_the_model_as_an_image_part(
              **media(twilio, "ME1", "image/png", PNG))
         twilio.wait(1)
         content = openai_stub.requests[-1]["messages"][-1]["content"]
-        post(client, BOB, "", sid="SM2", **media(twilio, "ME2", "image/png", PNG))
+        post(client, BOB, "", sid=sid_of("2"), **media(twilio, "ME2", "image/png", PNG))
         twilio.wait(2)
     alone = openai_stub.requests[-1]["messages"][-1]["content"]  # an image without words
     assert [part["type"] for part in alone] == ["text", "image_url"]
@@ -159,14 +159,14 @@ def test_an_image_reaches_the_model_as_an_image_part(
     assert parts["image_url"]["image_url"]["url"] == data_url
     # Twilio's media URL needs the account's credentials, then redirects to its media host
     assert twilio.media_fetches[0].endswith("auth=True")
-    assert twilio.media_fetches[1] == "/media-host/ME1"
+    assert twilio.media_fetches[1] == f"{twilio.port}/media-host/ME1 auth=True"  # same host
 
 
 def test_an_image_without_a_model_that_sees_gets_a_polite_answer(
         bot_dir: Path, twilio: TwilioStub) -> None:
     with serve(bot_dir, twilio) as client:
         post(client, ANN, "look", **media(twilio, "ME1", "image/png", PNG))
-        post(client, BOB, "", sid="SM2", **media(twilio, "ME2", "audio/ogg", b"OggS"))
+        post(client, BOB, "", sid=sid_of("2"), **media(twilio, "ME2", "audio/ogg", b"OggS"))
         sent = twilio.wait(2)
     replies = {m["To"]: m["Body"] for m in sent}
     assert "can't read image/png files" in replies[f"whatsapp:{ANN}"]
@@ -201,12 +201,12 @@ def test_a_pdf_answers_in_its_conversation_and_no_other(
     openai_stub.reply = reply
     invoice = pdf("Invoice 2291. Your gift voucher code is KESTREL-4471, valid for a year.")
     with serve(bot_dir, twilio, model=stub_model(openai_stub)) as client:
-        post(client, ANN, "", sid="SM1",
+        post(client, ANN, "", sid=sid_of("1"),
              **media(twilio, "ME1", "application/pdf", invoice))
         twilio.wait(1)
-        post(client, ANN, "what is my gift voucher code?", sid="SM2")
+        post(client, ANN, "what is my gift voucher code?", sid=sid_of("2"))
         twilio.wait(2)
-        post(client, BOB, "what is my gift voucher code?", sid="SM3")
+        post(client, BOB, "what is my gift voucher code?", sid=sid_of("3"))
         sent = twilio.wait(3)
         bot = client.app.state.bot  # type: ignore[attr-defined]
         client.portal.call(bot.forget, f"whatsapp:{ANN}")  # type: ignore[union-attr]
@@ -251,9 +251,9 @@ def test_quick_replies_are_numbered_and_a_number_picks_one(
     tools = [{"name": "order_lookup", "description": "An order by number",
               "url": "${ORDERS_API}/orders/{number}", "args": {"number": {}}}]
     with serve(bot_dir, twilio, skills=skills, tools=tools) as client:
-        post(client, ANN, "I want another size", sid="SM1")
+        post(client, ANN, "I want another size", sid=sid_of("1"))
         twilio.wait(1)
-        post(client, ANN, "2", sid="SM2")
+        post(client, ANN, "2", sid=sid_of("2"))
         sent = twilio.wait(2)
     assert sent[0]["Body"] == "Which size?\n\n1. Small\n2. Medium\n3. Large"
     assert sent[1]["Body"] == "Which order number?"  # "2" was taken as Medium
@@ -262,37 +262,65 @@ def test_quick_replies_are_numbered_and_a_number_picks_one(
 def test_delivery_status_is_recorded_and_a_failure_logged(
         bot_dir: Path, twilio: TwilioStub, caplog: pytest.LogCaptureFixture) -> None:
     with serve(bot_dir, twilio) as client, caplog.at_level(logging.WARNING, "parley.whatsapp"):
-        ok = post(client, ANN, path="/whatsapp/status", sid="SMok", MessageStatus="delivered")
-        failed = post(client, ANN, path="/whatsapp/status", sid="SMbad",
+        ok = post(client, ANN, path="/whatsapp/status", sid=sid_of("ok"), MessageStatus="delivered")
+        failed = post(client, ANN, path="/whatsapp/status", sid=sid_of("bad"),
                       MessageStatus="undelivered", ErrorCode="63016")
         store = client.app.state.bot.store  # type: ignore[attr-defined]
-        recorded = client.portal.call(store.get, "twilio:status:SMbad")  # type: ignore[union-attr]
+        recorded = client.portal.call(store.get, f"twilio:status:{sid_of('bad')}")  # type: ignore[union-attr]
     assert ok.status_code == failed.status_code == 204
     assert json.loads(recorded) == {"status": "undelivered", "error_code": "63016"}
-    assert any("SMbad" in r.getMessage() and "63016" in r.getMessage() for r in caplog.records)
+    assert any(sid_of("bad") in r.getMessage() and "63016" in r.getMessage() for r in caplog.records)
 
 
 def test_a_refused_send_is_logged_with_twilios_error_code(
         bot_dir: Path, twilio: TwilioStub, caplog: pytest.LogCaptureFixture) -> None:
     twilio.refused[f"whatsapp:{ANN}"] = 63016
     with serve(bot_dir, twilio) as client, caplog.at_level(logging.ERROR, "parley.whatsapp"):
-        response = post(client, ANN, "when are you open?", sid="SMrefused")
-        post(client, BOB, "when are you open?", sid="SMnext")
+        response = post(client, ANN, "when are you open?", sid=sid_of("refused"))
+        post(client, BOB, "when are you open?", sid=sid_of("next"))
         twilio.wait(1)
     assert response.status_code == 200
     assert [m["To"] for m in twilio.sent] == [f"whatsapp:{BOB}"]
-    [record] = [r for r in caplog.records if "SMrefused" in r.getMessage()]
+    [record] = [r for r in caplog.records if sid_of("refused") in r.getMessage()]
     assert "Twilio error 63016" in record.getMessage()
 
 
-def test_a_signed_request_that_is_no_message_is_422(bot_dir: Path, twilio: TwilioStub) -> None:
+@pytest.mark.parametrize("fields", [
+    {"From": ""},
+    {"From": "+15551230001"},  # an SMS sender, not WhatsApp
+    {"From": "whatsapp:+1555\x00123"},
+    {"From": "whatsapp:+1 555 123 0001"},
+    {"From": "whatsapp:+1234"},
+    {"MessageSid": ""},
+    {"MessageSid": "SM" + "a" * 5_000},
+    {"MessageSid": "XX" + "a" * 32},
+    {"NumMedia": "many"},
+    {"NumMedia": "99999999999999999999"},  # once a loop that never ended
+    {"NumMedia": "11"},
+    {"NumMedia": "-1"},
+    {"NumMedia": " 2"},
+])
+def test_a_signed_request_that_is_no_message_is_422_without_echo(
+        bot_dir: Path, twilio: TwilioStub, fields: dict[str, str]) -> None:
+    params = {"MessageSid": sid_of("bad"), "From": f"whatsapp:{ANN}", "Body": "hi", **fields}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + "/whatsapp/webhook",
+                                                               params)
     with serve(bot_dir, twilio) as client:
-        no_sender = post(client, "", "hi", sid="SMx")
-        bad_count = post(client, ANN, "hi", sid="SMy", NumMedia="many")
-        post(client, ANN, "hi", sid="SMy")  # the bad one was not claimed: this one is taken
+        bad = client.post("/whatsapp/webhook", data=params,
+                          headers={"X-Twilio-Signature": signature})
+        post(client, ANN, "hi", sid=sid_of("bad"))  # the bad one was not claimed
         [sent] = twilio.wait(1)
-    assert no_sender.status_code == bad_count.status_code == 422
+        health = client.get("/healthz")
+    assert bad.status_code == 422 and health.status_code == 200
+    assert not [v for v in fields.values() if len(v) > 3 and v in bad.text]  # no echo
     assert sent["To"] == f"whatsapp:{ANN}"
+
+
+def test_a_status_callback_with_no_message_sid_is_422(bot_dir: Path, twilio: TwilioStub) -> None:
+    with serve(bot_dir, twilio) as client:
+        response = post(client, ANN, path="/whatsapp/status", sid="SM" + "1" * 5_000,
+                        MessageStatus="failed")
+    assert response.status_code == 422 and "1111111111" not in response.text
 
 
 def test_the_channel_is_off_without_the_auth_token(bot_dir: Path) -> None:
@@ -332,7 +360,7 @@ def test_parley_serve_answers_twilio_before_the_model_does(
     env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
            "TWILIO_WHATSAPP_FROM": SENDER, "PUBLIC_URL": PUBLIC, "TWILIO_API_URL": twilio.url}
     with serving(bot_dir, env=env) as base:
-        params = {"MessageSid": "SMheld", "From": f"whatsapp:{ANN}",
+        params = {"MessageSid": sid_of("held"), "From": f"whatsapp:{ANN}",
                   "Body": "how long do I have to return boots?"}
         signature = RequestValidator(AUTH_TOKEN).compute_signature(
             PUBLIC + "/whatsapp/webhook", params)
