@@ -117,7 +117,8 @@ def test_the_signed_url_is_the_request_url_without_a_public_url(
                      twilio_whatsapp_from=SENDER, twilio_api_url=twilio.url)
     with TestClient(create_app(configure(bot_dir), local)) as client:
         public = post(client, ANN, "when are you open?", sid=sid_of("a"))
-        params = {"MessageSid": sid_of("b"), "From": f"whatsapp:{ANN}", "Body": "when are you open?"}
+        params = {"MessageSid": sid_of("b"), "From": f"whatsapp:{ANN}",
+                  "Body": "when are you open?"}
         signature = RequestValidator(AUTH_TOKEN).compute_signature(
             "http://testserver/whatsapp/webhook", params)
         own = client.post("/whatsapp/webhook", data=params,
@@ -269,7 +270,8 @@ def test_delivery_status_is_recorded_and_a_failure_logged(
         recorded = client.portal.call(store.get, f"twilio:status:{sid_of('bad')}")  # type: ignore[union-attr]
     assert ok.status_code == failed.status_code == 204
     assert json.loads(recorded) == {"status": "undelivered", "error_code": "63016"}
-    assert any(sid_of("bad") in r.getMessage() and "63016" in r.getMessage() for r in caplog.records)
+    assert any(sid_of("bad") in r.getMessage() and "63016" in r.getMessage()
+               for r in caplog.records)
 
 
 def test_a_refused_send_is_logged_with_twilios_error_code(
