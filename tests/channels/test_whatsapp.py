@@ -19,13 +19,17 @@ from fastapi.testclient import TestClient
 from fpdf import FPDF
 from twilio.request_validator import RequestValidator
 
+from parley_bot.agents.config import BotTexts
 from parley_bot.agents.settings import Settings
+from parley_bot.agents.store.base import Store
+from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import OutboundMessage
 from parley_bot.channels.server import create_app
 from parley_bot.channels.whatsapp import MAX_PART, WhatsApp
 from tests.conftest import configure, stub_model
 from tests.utils.cli import serving
 from tests.utils.openai_stub import OpenAIStub, quoted_blocks
+from tests.utils.stores import FailingWrites
 from tests.utils.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub, sid_of
 from tests.utils.twilio_stub import serving as serving_twilio
 
@@ -49,13 +53,15 @@ def settings(twilio: TwilioStub) -> Settings:
                     twilio_whatsapp_from=SENDER, public_url=PUBLIC, twilio_api_url=twilio.url)
 
 
-def serve(bot_dir: Path, twilio: TwilioStub, **changes: Any) -> TestClient:
+def serve(bot_dir: Path, twilio: TwilioStub, store: Store | None = None,
+          **changes: Any) -> TestClient:
     channels = {"whatsapp": {"templates": {
         "late_answer": {"content_sid": LATE},
         "order_shipped": {"content_sid": SHIPPED, "variables": {"1": "Acme", "2": "?"}},
     }}}
+    options = {"store": store} if store is not None else {}
     return TestClient(create_app(configure(bot_dir, channels=channels, **changes),
-                                 settings(twilio)))
+                                 settings(twilio), **options))
 
 
 def post(client: TestClient, number: str, text: str = "", sid: str = sid_of("1"),
@@ -184,6 +190,20 @@ def test_media_over_the_limit_is_declined(bot_dir: Path, twilio: TwilioStub) -> 
     assert sent["Body"] == "Sorry, that file is too large for me (the limit is 0.001 MB)."
 
 
+def test_media_not_on_twilios_hosts_is_never_fetched(bot_dir: Path, twilio: TwilioStub) -> None:
+    twilio.media["ME1"] = ("application/pdf", b"%PDF-1.4")
+    elsewhere = twilio.media_url("ME1").replace("127.0.0.1", "localhost")  # another host
+    with serve(bot_dir, twilio) as client:
+        post(client, ANN, "", NumMedia="1", MediaUrl0=elsewhere,
+             MediaContentType0="application/pdf")
+        post(client, BOB, "", sid=sid_of("2"), NumMedia="1",
+             MediaUrl0="http://169.254.169.254/latest/meta-data/", MediaContentType0="text/plain")
+        sent = twilio.wait(2)
+    assert twilio.media_fetches == []  # nothing asked for, the credentials sent nowhere
+    failed = "Sorry, I couldn't open the file you sent. Please try again."
+    assert [m["Body"] for m in sent] == [failed, failed]
+
+
 def pdf(text: str) -> bytes:
     document = FPDF()
     document.add_page()
@@ -237,6 +257,52 @@ def test_a_send_outside_the_24_hour_window_uses_the_template(
     assert json.loads(late["ContentVariables"]) == {"1": "*Ready*."}
     assert shipped["ContentSid"] == SHIPPED and shipped["To"] == f"whatsapp:{BOB}"
     assert json.loads(shipped["ContentVariables"]) == {"1": "Acme", "2": "10045"}
+
+
+def test_a_late_answer_is_one_short_line(bot_dir: Path, twilio: TwilioStub) -> None:
+    answer = "\n\n".join(f"Paragraph {p}.\n" + " ".join(f"Sentence {p}.{s} says more."
+                                                         for s in range(30)) for p in range(5))
+    with serve(bot_dir, twilio) as client:
+        whatsapp: WhatsApp = client.app.state.whatsapp  # type: ignore[attr-defined]
+
+        async def late() -> None:
+            await whatsapp.window.heard(f"whatsapp:{ANN}", at=time.time() - 25 * 3600)
+            await whatsapp.send(ANN, OutboundMessage(conversation_id=ANN, text=answer))
+
+        client.portal.call(late)  # type: ignore[union-attr]
+        [sent] = twilio.wait(1)
+    variable = json.loads(sent["ContentVariables"])["1"]
+    assert len(answer) > 2_000 and 0 < len(variable) <= 1_000 and "\n" not in variable
+    assert variable.startswith("Paragraph 0. Sentence 0.0 says more.")
+    assert variable.endswith("says more.")  # cut between sentences
+
+
+def test_without_a_late_answer_template_start_warns_and_nothing_is_sent(
+        bot_dir: Path, twilio: TwilioStub, caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(configure(bot_dir), settings(twilio))
+    with caplog.at_level(logging.INFO, "parley.whatsapp"), TestClient(app) as client:
+        whatsapp: WhatsApp = client.app.state.whatsapp  # type: ignore[attr-defined]
+        started = [r.getMessage() for r in caplog.records]
+
+        async def late() -> None:
+            await whatsapp.window.heard(f"whatsapp:{ANN}", at=time.time() - 25 * 3600)
+            await whatsapp.send(ANN, OutboundMessage(conversation_id=ANN, text="Ready."))
+
+        client.portal.call(late)  # type: ignore[union-attr]
+    assert any("has no 'late_answer'" in m for m in started)
+    assert any(f"{PUBLIC}/whatsapp/webhook" in m and f"{PUBLIC}/whatsapp/status" in m
+               for m in started)  # what to give Twilio
+    assert twilio.sent == []
+    assert any("not sent" in r.getMessage() for r in caplog.records)
+
+
+def test_a_store_failure_gets_the_unavailable_answer(bot_dir: Path, twilio: TwilioStub) -> None:
+    store = FailingWrites()
+    with serve(bot_dir, twilio, store=store) as client:
+        store.down = True
+        post(client, ANN, "when are you open?")
+        [sent] = twilio.wait(1)
+    assert sent["Body"] == localize(BotTexts().unavailable)
 
 
 def test_quick_replies_are_numbered_and_a_number_picks_one(
