@@ -440,3 +440,32 @@ def test_parley_serve_answers_twilio_before_the_model_does(
         time.sleep(0.5)  # not a pass condition: room for a wrong second reply to show up
     assert [r.status_code for r in responses] == [200, 200] and nothing_yet == []
     assert sent["Body"].startswith("Held answer.") and len(twilio.sent) == 1
+
+
+def test_one_numbers_messages_are_answered_in_order(
+        bot_dir: Path, twilio: TwilioStub, openai_stub: OpenAIStub) -> None:
+    """A slow document, then a quick question about it: the question waits for the document
+    (its download, its turn and its reply), so it is answered second, and from it."""
+    openai_stub.reply = lambda request: (
+        "Your voucher code is KESTREL-4471 [1]."
+        if "KESTREL-4471" in quoted_blocks(request["messages"][-1]["content"]).get("SOURCES", "")
+        else "I don't know your voucher code.")
+    twilio.media["ME1"] = ("application/pdf", pdf("Your gift voucher code is KESTREL-4471."))
+    twilio.held.add("ME1")
+    configure(bot_dir, model=stub_model(openai_stub))
+    env = {"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+           "TWILIO_WHATSAPP_FROM": SENDER, "PUBLIC_URL": PUBLIC, "TWILIO_API_URL": twilio.url}
+    with serving(bot_dir, env=env) as base:
+        for params in ({"MessageSid": sid_of("doc"), "From": f"whatsapp:{ANN}", "Body": "",
+                        **media(twilio, "ME1", "application/pdf", twilio.media["ME1"][1])},
+                       {"MessageSid": sid_of("question"), "From": f"whatsapp:{ANN}",
+                        "Body": "what is my gift voucher code?"}):
+            signature = RequestValidator(AUTH_TOKEN).compute_signature(
+                PUBLIC + "/whatsapp/webhook", params)
+            assert httpx.post(f"{base}/whatsapp/webhook", data=params, timeout=10,
+                              headers={"X-Twilio-Signature": signature}).status_code == 200
+        time.sleep(1.0)  # not a pass condition: room for the question to overtake
+        twilio.gate.set()
+        sent = twilio.wait(2)
+    assert sent[0]["Body"] == "I've read document.pdf. What would you like to know?"
+    assert "KESTREL-4471" in sent[1]["Body"]

@@ -40,6 +40,9 @@ class TwilioStub:
     """Recipients whose messages Twilio refuses, with its error code (HTTP 400)."""
     unsized: set[str] = field(default_factory=set)
     """Media ids served without a Content-Length (read until the connection closes)."""
+    held: set[str] = field(default_factory=set)
+    """Media ids served only once `gate` is set (a slow download)."""
+    gate: threading.Event = field(default_factory=threading.Event)
     media_fetches: list[str] = field(default_factory=list)
     """Each media request: its port and path, and whether it carried any credentials."""
     release: threading.Event = field(default_factory=threading.Event)
@@ -112,6 +115,8 @@ def _handler(stub: TwilioStub) -> type[BaseHTTPRequestHandler]:
             media_id = self.path.removeprefix("/media-host/")
             if media_id == self.path or media_id not in stub.media:
                 return self._json(404, {"message": "not found"})
+            if media_id in stub.held:
+                stub.gate.wait(30)
             kind, data = stub.media[media_id]
             self.send_response(200)
             self.send_header("Content-Type", kind)
