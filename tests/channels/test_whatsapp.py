@@ -19,12 +19,14 @@ from fastapi.testclient import TestClient
 from fpdf import FPDF
 from twilio.request_validator import RequestValidator
 
+from parley_bot.agents import safelog
 from parley_bot.agents.config import BotTexts
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.store.base import Store
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import OutboundMessage
 from parley_bot.channels.server import create_app
+from parley_bot.channels.twilio_account import twilio_account
 from parley_bot.channels.whatsapp import MAX_PART, WhatsApp
 from tests.conftest import configure, stub_model
 from tests.utils.cli import serving
@@ -410,6 +412,22 @@ def test_flows_yaml_may_name_other_variables(bot_dir: Path, twilio: TwilioStub,
         assert post(client, ANN, "when are you open?").status_code == 200
         [sent] = twilio.wait(1)
     assert sent["From"] == SENDER
+
+
+def test_other_variables_may_come_from_dot_env_and_the_token_is_hidden(
+        bot_dir: Path, twilio: TwilioStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "acme-dotenv-token-4471"
+    (bot_dir / ".env").write_text(f"ACME_TWILIO_TOKEN={token}\nACME_TWILIO_SID={ACCOUNT_SID}\n"
+                                  "ACME_WHATSAPP=+14155238886\n")
+    monkeypatch.chdir(bot_dir)
+    channels = {"whatsapp": {"auth_token_env": "ACME_TWILIO_TOKEN",
+                             "account_sid_env": "ACME_TWILIO_SID", "from_env": "ACME_WHATSAPP"}}
+    account = twilio_account(configure(bot_dir, channels=channels).channels.whatsapp,
+                             Settings(twilio_api_url=twilio.url))
+    assert account is not None and account.auth_token == token
+    assert account.sender == SENDER
+    assert token not in repr(account)
+    assert token not in safelog.scrub(f"token={token}")  # hidden in logs, named as it is
 
 
 def test_missing_sender_is_a_clear_error(bot_dir: Path) -> None:
