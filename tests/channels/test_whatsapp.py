@@ -87,6 +87,9 @@ def test_a_message_gets_one_reply_and_twilio_its_answer_at_once(
     with serve(bot_dir, twilio) as client:
         response = post(client, ANN, "how long do I have to return boots?")
         [sent] = twilio.wait(1)
+        bot = client.app.state.bot  # type: ignore[attr-defined]
+        [turn] = client.portal.call(bot.conversation, f"whatsapp:{ANN}")  # type: ignore[union-attr]
+    assert turn.user_name == "Ann"  # ProfileName, kept with the turn
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/xml")
     assert response.text.endswith("<Response />")  # twilio's MessagingResponse
