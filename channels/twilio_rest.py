@@ -8,7 +8,6 @@ staging proxy): the client keeps building Twilio's paths, only the scheme and ho
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,9 +17,6 @@ from twilio.rest import Client
 from parley_bot.channels.twilio_account import STATUS_PATH, TwilioAccount
 
 TIMEOUT_S = 30.0
-_twilio_log = logging.getLogger("twilio")
-if _twilio_log.level == logging.NOTSET:  # else a dozen INFO lines per REST call
-    _twilio_log.setLevel(logging.WARNING)
 
 
 class _Client(Client):  # type: ignore[misc]  # twilio ships no type hints

@@ -461,6 +461,10 @@ def test_parley_serve_answers_twilio_before_the_model_does(
         time.sleep(0.5)  # not a pass condition: room for a wrong second reply to show up
     assert [r.status_code for r in responses] == [200, 200] and nothing_yet == []
     assert sent["Body"].startswith("Held answer.") and len(twilio.sent) == 1
+    log = (bot_dir / "serve.log").read_text()
+    assert f"{PUBLIC}/whatsapp/webhook" in log  # the start says what to give Twilio
+    assert "parley.turn" in log and ANN not in log  # the conversation key's number masked
+    assert "Twilio API Request" not in log  # twilio's client is quiet at INFO
 
 
 def test_one_numbers_messages_are_answered_in_order(
