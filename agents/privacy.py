@@ -63,8 +63,8 @@ def _emails(text: str, regions: tuple[str, ...]) -> Iterator[Span]:
 def _phones(text: str, regions: tuple[str, ...]) -> Iterator[Span]:
     # A conversation key names its number ('whatsapp:+15551234567'): masked even where
     # libphonenumber's matcher, which wants a number valid today, would let it through.
-    for match in _NUMBER_KEY.finditer(text):
-        yield match.start(), match.end(), match.group()
+    for key in _NUMBER_KEY.finditer(text):
+        yield key.start(), key.end(), key.group()
     # "ZZ" (no region) finds numbers written with their country code only.
     for region in regions or ("ZZ",):
         for match in phonenumbers.PhoneNumberMatcher(text, region):
