@@ -33,6 +33,8 @@ class TwilioAccount:
     """The base URL Twilio calls (and signs); None: the URL each request arrived at."""
     api_url: str | None = None
     """A base URL to send REST calls to instead of Twilio's."""
+    webhook_key: str | None = field(default=None, repr=False)
+    """The secret of a webhook SharedKey, for HMAC-SHA256 signatures."""
 
 
 def twilio_account(channel: WhatsAppChannel | None, settings: Settings) -> TwilioAccount | None:
@@ -68,8 +70,11 @@ def twilio_account(channel: WhatsAppChannel | None, settings: Settings) -> Twili
     if not sender.startswith("whatsapp:"):
         sender = f"whatsapp:{sender}"
     public_url = settings.public_url or channel.public_url
+    key = settings.twilio_webhook_key.get_secret_value() if settings.twilio_webhook_key else None
+    if key:
+        safelog.hide(key)
     return TwilioAccount(sid, token, sender, public_url.rstrip("/") if public_url else None,
-                         settings.twilio_api_url)
+                         settings.twilio_api_url, key)
 
 
 def media_source(account: TwilioAccount) -> MediaSource:

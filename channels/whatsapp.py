@@ -24,7 +24,11 @@ import phonenumbers
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response
 from pydantic import ValidationError
 from twilio.base.exceptions import TwilioRestException
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import (
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
 from twilio.twiml.messaging_response import MessagingResponse
 
 from parley_bot.agents.bot import Bot
@@ -200,6 +204,7 @@ def whatsapp_router(account: TwilioAccount) -> APIRouter:
     its `WhatsApp` in `app.state.whatsapp`."""
     router = APIRouter()
     validator = RequestValidator(account.auth_token)
+    keyed = RequestValidator(account.webhook_key) if account.webhook_key else None
 
     async def verified(request: Request) -> dict[str, str]:
         # Twilio posts application/x-www-form-urlencoded; the stdlib reads it (no multipart)
@@ -209,7 +214,16 @@ def whatsapp_router(account: TwilioAccount) -> APIRouter:
         if account.public_url:  # behind a proxy: the URL Twilio called is the public one
             query = f"?{request.url.query}" if request.url.query else ""
             url = f"{account.public_url}{request.url.path}{query}"
-        if not validator.validate(url, params, request.headers.get("X-Twilio-Signature", "")):
+        signature = request.headers.get("X-Twilio-Signature", "")
+        signed_with = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+        if signed_with:  # a SharedKey signature (HMAC-SHA256), not the auth token's
+            if keyed is None:
+                raise HTTPException(403, "signed with a webhook SharedKey, and "
+                                         "TWILIO_WEBHOOK_KEY is not set")
+            valid = keyed.validate(url, params, signature, get_signature_algorithm(signed_with))
+        else:
+            valid = validator.validate(url, params, signature)
+        if not valid:
             raise HTTPException(403, "the X-Twilio-Signature does not match")
         return params
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from fpdf import FPDF
 from twilio.request_validator import RequestValidator
 
@@ -120,6 +121,29 @@ def test_a_bad_signature_is_403_and_nothing_is_sent(
         twilio.wait(1)
     assert response.status_code == status.status_code == 403
     assert [m["To"] for m in twilio.sent] == [f"whatsapp:{BOB}"]
+
+
+def test_a_shared_key_signature_is_verified_with_its_algorithm(
+        bot_dir: Path, twilio: TwilioStub) -> None:
+    key = "webhooks-shared-key-secret"
+    header = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,"
+                                                      "algorithm=HMAC_SHA256"}
+
+    def signed(number: str, label: str, secret: str) -> dict[str, Any]:
+        params = {"MessageSid": sid_of(label), "From": f"whatsapp:{number}", "Body": "hours?"}
+        signature = RequestValidator(secret).compute_signature(
+            PUBLIC + "/whatsapp/webhook", params, algorithm="HMAC_SHA256")
+        return {"data": params, "headers": {"X-Twilio-Signature": signature, **header}}
+
+    keyed = settings(twilio).model_copy(update={"twilio_webhook_key": SecretStr(key)})
+    with TestClient(create_app(configure(bot_dir), keyed)) as client:
+        good = client.post("/whatsapp/webhook", **signed(ANN, "k1", key))
+        with_token = client.post("/whatsapp/webhook", **signed(BOB, "k2", AUTH_TOKEN))
+        [sent] = twilio.wait(1)
+    with TestClient(create_app(configure(bot_dir), settings(twilio))) as client:
+        unset = client.post("/whatsapp/webhook", **signed(BOB, "k3", key))
+    assert (good.status_code, with_token.status_code, unset.status_code) == (200, 403, 403)
+    assert sent["To"] == f"whatsapp:{ANN}" and len(twilio.sent) == 1
 
 
 def test_the_signed_url_is_the_request_url_without_a_public_url(
