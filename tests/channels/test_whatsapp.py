@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from fpdf import FPDF
+from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from parley_bot.agents import safelog
