@@ -204,7 +204,8 @@ class Bot:
                     turn = Turn(
                         id=turn_id, channel=message.channel,
                         conversation_id=message.conversation_id, user_text=message.text,
-                        reply=reply.text, citations=reply.citations, skill=reply.skill,
+                        user_name=message.user_name, reply=reply.text,
+                        citations=reply.citations, skill=reply.skill,
                         usage=reply.usage, fallback=reply.fallback, latency_ms=seconds * 1000,
                         at=message.received_at,
                     )  # redacted unless `privacy.transcript` is 'original'

@@ -52,12 +52,19 @@ Span = tuple[int, int, str]
 """(start, end, normalised value) of one finding."""
 
 
+_NUMBER_KEY = re.compile(r"(?<=whatsapp:)\+[1-9][0-9]{6,14}\b")
+
+
 def _emails(text: str, regions: tuple[str, ...]) -> Iterator[Span]:
     for match in _EMAIL.finditer(text):
         yield match.start(), match.end(), match.group().lower()
 
 
 def _phones(text: str, regions: tuple[str, ...]) -> Iterator[Span]:
+    # A conversation key names its number ('whatsapp:+15551234567'): masked even where
+    # libphonenumber's matcher, which wants a number valid today, would let it through.
+    for key in _NUMBER_KEY.finditer(text):
+        yield key.start(), key.end(), key.group()
     # "ZZ" (no region) finds numbers written with their country code only.
     for region in regions or ("ZZ",):
         for match in phonenumbers.PhoneNumberMatcher(text, region):

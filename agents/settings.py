@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         None, description="Verifies Twilio's webhooks and signs its REST calls; setting it "
         "turns the WhatsApp channel on.",
     )
+    twilio_webhook_key: SecretStr | None = Field(
+        None, description="The secret of a Twilio webhook SharedKey: verifies webhooks signed "
+        "with HMAC-SHA256 (those carrying X-Twilio-Webhooks-Signature-Settings).",
+    )
     twilio_whatsapp_from: str | None = Field(
         None, description="The bot's WhatsApp sender: 'whatsapp:+14155238886'."
     )
@@ -75,7 +79,8 @@ class Settings(BaseSettings):
         return url.rstrip("/") if url is not None else None
 
     @field_validator("parley_api_token", "parley_session_secret", "twilio_auth_token",
-                     "slack_signing_secret", "slack_bot_token", "slack_app_token", mode="before")
+                     "twilio_webhook_key", "slack_signing_secret", "slack_bot_token",
+                     "slack_app_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value  # `NAME=` in a .env file or compose
@@ -90,7 +95,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
         for name in ("parley_api_token", "parley_session_secret", "twilio_auth_token",
-                     "slack_signing_secret", "slack_bot_token", "slack_app_token"):
+                     "twilio_webhook_key", "slack_signing_secret", "slack_bot_token",
+                     "slack_app_token"):
             secret: SecretStr | None = getattr(self, name)
             if secret is not None and secret.get_secret_value() == PLACEHOLDER:
                 message = f"{name.upper()} is {PLACEHOLDER!r}: set a real secret"

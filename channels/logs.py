@@ -28,7 +28,7 @@ from parley_bot.agents.safelog import SafeLogFilter, escape
 LogFormat = Literal["text", "json"]
 LEVELS = ("debug", "info", "warning", "error")
 # Chatty at INFO; their warnings still show. At debug level they speak too.
-NOISY = ("httpx", "httpcore", "openai", "aiosqlite", "urllib3")
+NOISY = ("httpx", "httpcore", "openai", "aiosqlite", "urllib3", "twilio")
 
 
 # What `escape` would rewrite (line breaks, control and bidi characters), as JSON escapes:

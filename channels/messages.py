@@ -174,6 +174,8 @@ class Turn(Frozen):
     conversation_id: str
     user_text: str
     reply: str
+    user_name: str | None = Field(None, description="The name the user goes by on the "
+                                  "channel (WhatsApp's ProfileName), when it gives one.")
     citations: tuple[Citation, ...] = ()
     skill: str | None = None
     usage: Usage | None = None

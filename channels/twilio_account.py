@@ -6,13 +6,19 @@ WhatsApp never imports twilio.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from dotenv import dotenv_values
+
+from parley_bot.agents import safelog
 from parley_bot.agents.config import WhatsAppChannel
+from parley_bot.agents.media import MediaSource, origin_of
 from parley_bot.agents.settings import Settings
 
 WEBHOOK_PATH = "/whatsapp/webhook"
 STATUS_PATH = "/whatsapp/status"
+TWILIO_API = ("api.twilio.com", 443)
+"""Where Twilio's media URLs point (it redirects each to its media CDN)."""
 
 
 @dataclass(frozen=True)
@@ -20,13 +26,15 @@ class TwilioAccount:
     """What the channel needs of the environment."""
 
     account_sid: str
-    auth_token: str
+    auth_token: str = field(repr=False)
     sender: str
     """The bot's WhatsApp address, 'whatsapp:+14155238886'."""
     public_url: str | None = None
     """The base URL Twilio calls (and signs); None: the URL each request arrived at."""
     api_url: str | None = None
     """A base URL to send REST calls to instead of Twilio's."""
+    webhook_key: str | None = field(default=None, repr=False)
+    """The secret of a webhook SharedKey, for HMAC-SHA256 signatures."""
 
 
 def twilio_account(channel: WhatsAppChannel | None, settings: Settings) -> TwilioAccount | None:
@@ -39,14 +47,19 @@ def twilio_account(channel: WhatsAppChannel | None, settings: Settings) -> Twili
     channel = channel or WhatsAppChannel()
     defaults = WhatsAppChannel()
 
+    dotenv = dotenv_values(".env")  # where Settings reads the default names from too
+
     def read(variable: str, default_variable: str, setting: str | None) -> str | None:
-        return os.environ.get(variable) if variable != default_variable else setting
+        if variable == default_variable:
+            return setting
+        return os.environ.get(variable) or dotenv.get(variable)
 
     secret = settings.twilio_auth_token
     token = read(channel.auth_token_env, defaults.auth_token_env,
                  secret.get_secret_value() if secret else None)
     if not token:
         return None
+    safelog.hide(token)
     sid = read(channel.account_sid_env, defaults.account_sid_env, settings.twilio_account_sid)
     sender = read(channel.from_env, defaults.from_env, settings.twilio_whatsapp_from)
     missing = [name for name, value in ((channel.account_sid_env, sid),
@@ -57,5 +70,17 @@ def twilio_account(channel: WhatsAppChannel | None, settings: Settings) -> Twili
     if not sender.startswith("whatsapp:"):
         sender = f"whatsapp:{sender}"
     public_url = settings.public_url or channel.public_url
+    key = settings.twilio_webhook_key.get_secret_value() if settings.twilio_webhook_key else None
+    if key:
+        safelog.hide(key)
     return TwilioAccount(sid, token, sender, public_url.rstrip("/") if public_url else None,
-                         settings.twilio_api_url)
+                         settings.twilio_api_url, key)
+
+
+def media_source(account: TwilioAccount) -> MediaSource:
+    """Where the account's media may come from: Twilio's API (and `TWILIO_API_URL`, which may
+    be a private address), the only hosts given its credentials."""
+    configured = origin_of(account.api_url) if account.api_url else None
+    extra = frozenset({configured}) if configured else frozenset()
+    return MediaSource(origins=frozenset({TWILIO_API}) | extra,
+                       auth=(account.account_sid, account.auth_token), private_ok=extra)

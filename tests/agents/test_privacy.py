@@ -33,6 +33,8 @@ MASKED = "How much is express shipping? I'm <EMAIL>, call <PHONE>, card <CARD>"
      "<IBAN>; bad DE89 3704 0044 0532 0130 01"),
     ("from 192.168.1.20 or 2001:db8::1 at 12:30:45 (std::vector, 999.1.1.1)",
      "from <IP> or <IP> at 12:30:45 (std::vector, 999.1.1.1)"),
+    ("turn conversation=whatsapp:+15551230001 (whatsapp:+14155238886)",  # keys, even 555
+     "turn conversation=whatsapp:<PHONE> (whatsapp:<PHONE>)"),
     ("order 12345678 of 2024-05-01, total 1234.56, parcel 1Z999AA10123456784",
      "order 12345678 of 2024-05-01, total 1234.56, parcel 1Z999AA10123456784"),
 ])

@@ -38,3 +38,14 @@ class FailingRecords(MemoryStore):
             self.failures -= 1
             raise StoreUnavailable("the store went away")
         return await super().append(turn, held)
+
+
+class FailingWrites(MemoryStore):
+    """A store whose shared values cannot be written while `down`."""
+
+    down = False
+
+    async def put(self, key: str, value: str, ttl_s: float, *, only_new: bool = False) -> bool:
+        if self.down:
+            raise StoreUnavailable("the store went away")
+        return await super().put(key, value, ttl_s, only_new=only_new)

@@ -1,15 +1,17 @@
 """A stand-in Twilio REST API on 127.0.0.1: the real `twilio` client sends messages to it
 (form-encoded, basic auth, Twilio's paths) and it records them; it also serves media as Twilio
-does, the API URL answering with a redirect to a media host that needs no credentials."""
+does, the API URL answering with a redirect to a media host that needs no credentials: the
+same server, or a second one (`serving(stub, cdn=True)`) as Twilio's CDN is another host."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl
@@ -22,6 +24,11 @@ _MESSAGES = re.compile(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages\.json")
 _MEDIA = re.compile(rf"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/\w+/Media/(\w+)")
 
 
+def sid_of(label: str, prefix: str = "SM") -> str:
+    """A Twilio-shaped SID (prefix and 32 hex digits) named by `label` in a test."""
+    return prefix + hashlib.md5(label.encode()).hexdigest()
+
+
 @dataclass
 class TwilioStub:
     port: int = 0
@@ -31,9 +38,16 @@ class TwilioStub:
     """Files by media id: content type and bytes."""
     refused: dict[str, int] = field(default_factory=dict)
     """Recipients whose messages Twilio refuses, with its error code (HTTP 400)."""
+    unsized: set[str] = field(default_factory=set)
+    """Media ids served without a Content-Length (read until the connection closes)."""
+    held: set[str] = field(default_factory=set)
+    """Media ids served only once `gate` is set (a slow download)."""
+    gate: threading.Event = field(default_factory=threading.Event)
     media_fetches: list[str] = field(default_factory=list)
-    """Each media request's path and whether it carried the account's credentials."""
+    """Each media request: its port and path, and whether it carried any credentials."""
     release: threading.Event = field(default_factory=threading.Event)
+    cdn_port: int | None = None
+    """The port of a second server the API redirects media to, when there is one."""
 
     @property
     def url(self) -> str:
@@ -85,33 +99,43 @@ def _handler(stub: TwilioStub) -> type[BaseHTTPRequestHandler]:
             })
 
         def do_GET(self) -> None:
+            port = self.server.server_address[1]
+            credentials = self.headers.get("Authorization") is not None
+            stub.media_fetches.append(f"{port}{self.path} auth={credentials}")
             api = _MEDIA.fullmatch(self.path)
             if api is not None:
-                authorized = _authorized(self.headers.get("Authorization"))
-                stub.media_fetches.append(f"{self.path} auth={authorized}")
-                if not authorized:
+                if not _authorized(self.headers.get("Authorization")):
                     return self._json(401, {"code": 20003, "message": "Authenticate"})
+                host = f"http://127.0.0.1:{stub.cdn_port}" if stub.cdn_port else ""
                 self.send_response(307)
-                self.send_header("Location", f"/media-host/{api.group(1)}")
+                self.send_header("Location", f"{host}/media-host/{api.group(1)}")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return None
-            if self.path.startswith("/media-host/"):
-                stub.media_fetches.append(self.path)
-                kind, data = stub.media[self.path.removeprefix("/media-host/")]
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
+            media_id = self.path.removeprefix("/media-host/")
+            if media_id == self.path or media_id not in stub.media:
+                return self._json(404, {"message": "not found"})
+            if media_id in stub.held:
+                stub.gate.wait(30)
+            kind, data = stub.media[media_id]
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            if media_id in stub.unsized:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            else:
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                return None
-            return self._json(404, {"message": "not found"})
+            self.end_headers()
+            self.wfile.write(data)
+            return None
 
     return Handler
 
 
 @contextmanager
-def serving(stub: TwilioStub) -> Iterator[TwilioStub]:
-    with running(_handler(stub), stub.release) as port:
-        stub.port = port
+def serving(stub: TwilioStub, cdn: bool = False) -> Iterator[TwilioStub]:
+    """Run the stand-in; with `cdn`, media redirects go to a second server (another host)."""
+    with running(_handler(stub), stub.release) as port, \
+            (running(_handler(stub), stub.release) if cdn else nullcontext()) as cdn_port:
+        stub.port, stub.cdn_port = port, cdn_port
         yield stub
