@@ -73,8 +73,8 @@ class TextFormatter(logging.Formatter):
         super().__init__(datefmt="%Y-%m-%d %H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = (f"{self.formatTime(record)}.{int(record.msecs):03d} {record.levelname} "
-                f"{record.name}: {escape(record.getMessage())}")
+        stamp = f"{self.formatTime(record, self.datefmt)}.{int(record.msecs):03d}"
+        line = f"{stamp} {record.levelname} {record.name}: {escape(record.getMessage())}"
         pairs = " ".join(f"{escape(str(k))}={_text_value(v)}" for k, v in _fields(record).items())
         if pairs:
             line += " " + pairs

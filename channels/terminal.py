@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 
 from parley_bot.agents.bot import Bot
+from parley_bot.agents.privacy import Redactor
 from parley_bot.channels.messages import MAX_CONVERSATION_ID, InboundMessage, OutboundMessage
 
 PROMPT = "you> "
@@ -81,7 +82,8 @@ async def _interactive(turns: _Turns, history: Path | None) -> None:
     console = turns.console
     console.print(Text.assemble((turns.bot.config.name, "bold"),
                                 " — /help for commands, /quit to leave."))
-    session: PromptSession[str] = PromptSession(history=_history(history))
+    redactor = Redactor.from_config(turns.bot.config.privacy)
+    session: PromptSession[str] = PromptSession(history=_history(history, redactor))
     while True:
         try:
             # SIGINT is ours (see _sigint_interrupts); Ctrl-C typed at the prompt is a key.
@@ -104,11 +106,25 @@ async def _interactive(turns: _Turns, history: Path | None) -> None:
             await turns.take(line)
 
 
-def _history(path: Path | None) -> History:
+def _history(path: Path | None, redactor: Redactor | None) -> History:
     if path is None:
         return InMemoryHistory()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return FileHistory(str(path))
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # past questions are the user's own: no one else reads them
+    return _RedactedHistory(str(path), redactor)
+
+
+class _RedactedHistory(FileHistory):
+    """Lines are kept as `privacy:` redacts them for the transcript: a card number typed at
+    the prompt is not written to disk as typed."""
+
+    def __init__(self, filename: str, redactor: Redactor | None) -> None:
+        super().__init__(filename)
+        self._redactor = redactor
+
+    def store_string(self, string: str) -> None:
+        super().store_string(self._redactor(string) if self._redactor else string)
 
 
 @contextlib.contextmanager

@@ -108,6 +108,17 @@ async def test_over_the_rate_limit_a_message_is_declined_and_not_kept(bot_dir: P
     assert [t.id for t in turns] == [r.turn_id for r in replies[:2]]
 
 
+async def test_the_terminal_is_not_rate_limited(bot_dir: Path) -> None:
+    """The terminal is the bot's own operator at the keyboard (or a file piped in, one turn
+    per line): limits are for strangers on the network."""
+    config = configure(bot_dir, memory="memory:", guard={
+        "rate_limit": {"per_user": 1, "per_conversation": 1, "window_s": 60}})
+    async with Bot.open(config) as bot:
+        replies = [await bot.handle(InboundMessage(channel="terminal", conversation_id="t",
+                                                   text=f"shipping {i}")) for i in range(3)]
+    assert [r.declined for r in replies] == [None, None, None]
+
+
 async def test_a_turn_the_store_could_not_record_is_not_remembered(
     bot_dir: Path, openai_stub: OpenAIStub
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -249,6 +250,7 @@ def test_text_logs_keep_one_line_per_record_however_long(bot_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "parley.turn" in line]
     assert len(lines) == 1 and len(lines[0]) > 200
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO parley\.turn: ", lines[0])
     assert f'conversation="terminal:{"x" * 150}\\nINFO forged line" channel=terminal' in lines[0]
     assert (" skill=store_info route=classifier refused=- model=extractive fallback=false "
             "error=false latency_ms=") in lines[0]

@@ -95,15 +95,19 @@ async def test_line_editing_history_reset_and_quit(bot_dir: Path) -> None:
         found = re.search(rb"New conversation (terminal-[0-9a-f]{6})", reset)
         assert found, reset
         screen.ask(b"how much is express shipping?", b"$14.95")
+        screen.ask(b"can I pay express shipping with card 4111 1111 1111 1111?", b"Sources")
         screen.type(b"/quit\r")
         assert screen.exit_code() == 0
     new = found.group(1).decode()
     assert await transcripts(bot_dir, "terminal", new) == [
         ["are you open on sunday?", "are you open on sunday?"],
-        ["how much is express shipping?"],
+        ["how much is express shipping?", "can I pay express shipping with card <CARD>?"],
     ]
-    history = (bot_dir / ".parley" / "chat-history").read_text()
+    history_file = bot_dir / ".parley" / "chat-history"
+    history = history_file.read_text()
     assert "+are you open on sunday?" in history and "+/reset" in history
+    assert "<CARD>" in history and "4111" not in history  # kept as privacy: redacts
+    assert history_file.stat().st_mode & 0o777 == 0o600
 
 
 def test_prompt_answers_and_ctrl_c_quits_at_once(bot_dir: Path) -> None:
