@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from langchain_core.messages import (
@@ -72,9 +73,9 @@ class _Calls:
     """The tool calls of one turn of one agent skill: checked, limited, confirmed."""
 
     def __init__(self, skill: AgentSkill, tools: ToolRegistry, shared: SharedState,
-                 conversation: str) -> None:
+                 conversation: str, user: str) -> None:
         self.skill, self.tools, self.shared = skill, tools, shared
-        self.conversation = conversation
+        self.conversation, self.user = conversation, user
         self.made = 0
         self.refused: set[str] = set()
 
@@ -129,7 +130,7 @@ def agent_node(config: FlowsConfig, responders: list[Responder], tools: ToolRegi
         assert isinstance(skill, AgentSkill), "the graph sends only agent skills here"
         inbound, language = state["inbound"], state.get("language")
         history = state.get("history", [])
-        calls = _Calls(skill, tools, shared, inbound.key)
+        calls = _Calls(skill, tools, shared, inbound.key, inbound.user_id)
         tail: list[BaseMessage] = []
         pending = state.get("pending")
         if state.get("confirmed") and pending is not None:  # the user said yes
@@ -205,7 +206,8 @@ async def _loop(responder: ChatResponder, skill: AgentSkill, calls: _Calls,
                     if answer is None:
                         return Pending(skill=skill.name,
                                        messages=messages_to_dict(messages[start:]),
-                                       calls=[dict(c) for c in reply.tool_calls[i:]])
+                                       calls=[dict(c) for c in reply.tool_calls[i:]],
+                                       user=calls.user, asked_at=time.time())
                     messages.append(answer)
     except TimeoutError:
         raise GaveUp(f"no answer within {skill.budget_s:g} s") from None

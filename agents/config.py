@@ -634,8 +634,14 @@ class FlowsConfig(Strict):
 
 
 def _form_fits_tool(form: FormSkill, tool: HttpTool, index: int) -> list[tuple[Loc, str]]:
-    """A form must give its HTTP tool every required argument, and verify a field it keeps."""
+    """A form must give its HTTP tool every required argument, and verify a field it keeps;
+    it may not call a `confirm: true` tool, which a form would run without asking (the
+    yes/no question belongs to agent skills)."""
     errors: list[tuple[Loc, str]] = []
+    if tool.confirm:
+        errors.append((("skills", index, "tool"),
+                       f"tool {tool.name!r} is confirm: true, which only an agent skill can "
+                       "ask about; use an agent skill for it, or drop confirm"))
     slots = {slot.name for slot in form.slots}
     missing = sorted(n for n, arg in tool.args.items() if arg.required and n not in slots)
     if missing:
