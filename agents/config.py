@@ -343,8 +343,9 @@ class Guard(Strict):
         "languages; answered with texts.injection.")
     deny: list[str] = Field(
         default_factory=list, description="Topics the bot refuses, answered with texts.denied: "
-        "a word or phrase matches as whole words, any case; anything with regex syntax is a "
-        "regular expression (e.g. 'crypto(currency)?', 'weapons?').")
+        "a word or phrase is literal and matches as whole words, any case (in Chinese or "
+        "Japanese, anywhere); 're:' starts a regular expression (e.g. "
+        "'re:\\bcrypto(currency)?\\b'). Empty entries are refused.")
 
     @field_validator("deny")
     @classmethod

@@ -232,17 +232,39 @@ def injection(text: str) -> str | None:
     return None
 
 
+REGEX_PREFIX = "re:"
+"""A `guard.deny` entry starting with this is a regular expression; any other is literal."""
+
+
 def deny_pattern(entry: str) -> re.Pattern[str]:
-    """The pattern of one `guard.deny` entry: a word or phrase matches as whole words (any
-    case); an entry with regex syntax is a regular expression, searched case-insensitively.
+    """The pattern of one `guard.deny` entry, matched on the normalised message (any case).
+
+    A plain entry is literal text ('$100 gift cards' means those characters): words match
+    whole, with any spacing between them; an entry in a script written without spaces
+    (Chinese, Japanese) matches anywhere. An entry starting with 're:' is a regular
+    expression ('re:\bcrypto(currency)?\b'), for whoever wants one, explicitly.
 
     Raises:
-        ValueError: the entry is not a valid regular expression.
+        ValueError: the entry is empty, or 're:' + not a valid regular expression.
     """
-    if re.fullmatch(r"[\w\s'-]+", entry):
-        return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, entry.split())) + r"(?!\w)",
-                          re.I)
-    try:
-        return re.compile(entry, re.I)
-    except re.error as exc:
-        raise ValueError(f"{entry!r} is not a valid regular expression: {exc}") from None
+    if entry.startswith(REGEX_PREFIX):
+        expression = entry.removeprefix(REGEX_PREFIX).strip()
+        if not expression:
+            raise ValueError("an empty regular expression would deny every message")
+        try:
+            return re.compile(expression, re.I)
+        except re.error as exc:
+            raise ValueError(f"{entry!r} is not a valid regular expression: {exc}") from None
+    words = normalise(entry).split()
+    if not words:
+        raise ValueError("an empty entry would deny every message")
+    body = r"\s+".join(map(re.escape, words))
+    start = "" if _cjk(words[0][0]) or not re.match(r"\w", words[0]) else r"(?<!\w)"
+    end = "" if _cjk(words[-1][-1]) or not re.search(r"\w$", words[-1]) else r"(?!\w)"
+    return re.compile(start + body + end, re.I)
+
+
+def denied(patterns: list[re.Pattern[str]], text: str) -> bool:
+    """Whether `text` (normalised as for the injection screen) matches a deny pattern."""
+    said = normalise(text)
+    return any(pattern.search(said) for pattern in patterns)

@@ -13,7 +13,7 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.errors import ConfigError
 from parley_bot.agents.evals.cases import load_cases
 from parley_bot.agents.flowsfile import load_flows
-from parley_bot.agents.screen import injection
+from parley_bot.agents.screen import denied, deny_pattern, injection
 from tests.conftest import configure
 from tests.utils.messages import inbound
 
@@ -42,7 +42,7 @@ async def test_an_injection_is_refused_before_routing_and_named_in_the_log(
 
 
 async def test_denied_topics_and_replies_in_the_conversations_language(bot_dir: Path) -> None:
-    config = configure(bot_dir, guard={"deny": ["gift cards", r"crypto(currency)?"]},
+    config = configure(bot_dir, guard={"deny": ["gift cards", r"re:crypto(currency)?"]},
                        texts={"denied": {"en": "Not a topic for me.", "es": "No es mi tema."},
                               "injection": {"en": "No.", "es": "No puedo hacer eso."}})
     async with Bot.open(config) as bot:
@@ -65,7 +65,23 @@ async def test_the_injection_screen_can_be_turned_off(bot_dir: Path) -> None:
 
 def test_a_bad_deny_pattern_is_a_config_error_at_its_place(bot_dir: Path) -> None:
     with pytest.raises(ConfigError, match=r"guard.deny.*not a valid regular expression"):
-        configure(bot_dir, guard={"deny": ["(unclosed"]})
+        configure(bot_dir, guard={"deny": ["re:(unclosed"]})
+    for empty in ("", "  ", "re:"):
+        with pytest.raises(ConfigError, match=r"guard.deny.*would deny every message"):
+            configure(bot_dir, guard={"deny": [empty]})
+
+
+@pytest.mark.parametrize(("entry", "text", "refused"), [
+    ("$100 gift cards", "Do you sell $100 gift cards?", True),
+    ("$100 gift cards", "Do you sell 100 gift cards?", False),  # literal, not a regex
+    ("(unclosed", "what does (unclosed mean", True),  # literal: no regex error
+    ("礼品卡", "你们卖礼品卡吗？", True),  # no spaces around words in Chinese
+    ("crypto", "Do you use cryptography for payments?", False),
+    ("crypto", "Do you take CRYPTO?", True),
+    ("re:crypto(currency)?\\b", "I pay in cryptocurrency", True),
+])
+def test_deny_entries_are_literal_unless_marked_re(entry: str, text: str, refused: bool) -> None:
+    assert denied([deny_pattern(entry)], text) is refused
 
 
 @pytest.mark.parametrize("text", INJECTIONS["design"])
