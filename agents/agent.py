@@ -61,6 +61,11 @@ CONVERSATION_TTL_S = 30 * 24 * 3600.0
 """How long a conversation's count of tool calls is kept."""
 
 
+def tool_count_key(conversation: str, skill: str) -> str:
+    """The store counter of a conversation's tool calls in one skill (erased with it)."""
+    return f"tools:{conversation}:{skill}"
+
+
 class GaveUp(Exception):
     """The loop ran out of steps or time."""
 
@@ -95,7 +100,7 @@ class _Calls:
         if reason is None and self.tools.confirms(name) and not confirmed:
             return None
         if reason is None:
-            key = f"tools:{self.conversation}:{skill.name}"
+            key = tool_count_key(self.conversation, skill.name)
             if await self.shared.incr(key, CONVERSATION_TTL_S) > (
                     limit := skill.max_tool_calls_per_conversation):
                 reason = f"the limit of {limit} tool calls a conversation is reached"
