@@ -18,7 +18,14 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 from parley_bot.agents.schema import FieldError, Loc, Strict, check, shorthand
 from parley_bot.agents.screen import deny_pattern
 from parley_bot.agents.skills import FormSkill, HttpTool, Skill
-from parley_bot.agents.texts import BUTTONS, SMALL_TALK, LanguageCode, LocalText, placeholders
+from parley_bot.agents.texts import (
+    BUTTONS,
+    GUARD,
+    SMALL_TALK,
+    LanguageCode,
+    LocalText,
+    placeholders,
+)
 
 __all__ = ["FieldError", "Loc", "Skill", "Strict", "check", "shorthand"]
 
@@ -437,12 +444,12 @@ class BotTexts(Strict):
         description="An agent skill ran out of steps or time.",
     )
     tool_refused: LocalText = Field(
-        "Sorry, that's not something I can do here.",
+        default_factory=lambda: dict(GUARD["tool_refused"]),
         description="An agent skill's model kept asking for a tool call that was refused "
         "(a tool the skill may not use, arguments outside its schema, a limit reached).",
     )
     confirm_tool: LocalText = Field(
-        "Before I go ahead: {action}. Shall I do it?",
+        default_factory=lambda: dict(GUARD["confirm_tool"]),
         description="Asked before a `confirm: true` tool runs. Placeholder: {action}, the "
         "tool's description and arguments.",
     )
@@ -451,15 +458,15 @@ class BotTexts(Strict):
     confirm_no: LocalText = Field(default_factory=lambda: dict(BUTTONS["no"]),
                                   description="The 'no' button of a confirmation.")
     confirm_cancelled: LocalText = Field(
-        "OK, I haven't done it. Is there anything else?",
+        default_factory=lambda: dict(GUARD["confirm_cancelled"]),
         description="The user said no to a `confirm: true` tool.",
     )
     injection: LocalText = Field(
-        "Sorry, I can't change how I work or share my instructions. What can I help you with?",
+        default_factory=lambda: dict(GUARD["injection"]),
         description="Said when guard.injection refuses a message.",
     )
     denied: LocalText = Field(
-        "Sorry, that's a topic I can't help with.",
+        default_factory=lambda: dict(GUARD["denied"]),
         description="Said when a message matches guard.deny.",
     )
 

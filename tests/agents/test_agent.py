@@ -11,6 +11,7 @@ import pytest
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.texts import localize
 from tests.conftest import configure, stub_model
 from tests.utils.api_stub import ApiStub
 from tests.utils.messages import inbound
@@ -112,7 +113,7 @@ async def test_asking_again_for_a_refused_call_ends_the_turn_politely(
     config = agent_bot(bot_dir, stub_model(openai_stub))
     async with Bot.open(config) as bot:
         answer = await bot.handle(inbound("what happened to my order abc?"))
-    assert answer.text == config.texts.tool_refused
+    assert answer.text == localize(config.texts.tool_refused, "en")
     assert len(openai_stub.requests) == 2 and api_stub.requests == []  # not retried
 
 
