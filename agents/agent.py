@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from langchain_core.messages import (
@@ -60,6 +61,11 @@ CONVERSATION_TTL_S = 30 * 24 * 3600.0
 """How long a conversation's count of tool calls is kept."""
 
 
+def tool_count_key(conversation: str, skill: str) -> str:
+    """The store counter of a conversation's tool calls in one skill (erased with it)."""
+    return f"tools:{conversation}:{skill}"
+
+
 class GaveUp(Exception):
     """The loop ran out of steps or time."""
 
@@ -72,9 +78,9 @@ class _Calls:
     """The tool calls of one turn of one agent skill: checked, limited, confirmed."""
 
     def __init__(self, skill: AgentSkill, tools: ToolRegistry, shared: SharedState,
-                 conversation: str) -> None:
+                 conversation: str, user: str) -> None:
         self.skill, self.tools, self.shared = skill, tools, shared
-        self.conversation = conversation
+        self.conversation, self.user = conversation, user
         self.made = 0
         self.refused: set[str] = set()
 
@@ -94,7 +100,7 @@ class _Calls:
         if reason is None and self.tools.confirms(name) and not confirmed:
             return None
         if reason is None:
-            key = f"tools:{self.conversation}:{skill.name}"
+            key = tool_count_key(self.conversation, skill.name)
             if await self.shared.incr(key, CONVERSATION_TTL_S) > (
                     limit := skill.max_tool_calls_per_conversation):
                 reason = f"the limit of {limit} tool calls a conversation is reached"
@@ -129,7 +135,7 @@ def agent_node(config: FlowsConfig, responders: list[Responder], tools: ToolRegi
         assert isinstance(skill, AgentSkill), "the graph sends only agent skills here"
         inbound, language = state["inbound"], state.get("language")
         history = state.get("history", [])
-        calls = _Calls(skill, tools, shared, inbound.key)
+        calls = _Calls(skill, tools, shared, inbound.key, inbound.user_id)
         tail: list[BaseMessage] = []
         pending = state.get("pending")
         if state.get("confirmed") and pending is not None:  # the user said yes
@@ -205,7 +211,8 @@ async def _loop(responder: ChatResponder, skill: AgentSkill, calls: _Calls,
                     if answer is None:
                         return Pending(skill=skill.name,
                                        messages=messages_to_dict(messages[start:]),
-                                       calls=[dict(c) for c in reply.tool_calls[i:]])
+                                       calls=[dict(c) for c in reply.tool_calls[i:]],
+                                       user=calls.user, asked_at=time.time())
                     messages.append(answer)
     except TimeoutError:
         raise GaveUp(f"no answer within {skill.budget_s:g} s") from None

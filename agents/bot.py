@@ -29,6 +29,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
 
 from parley_bot.agents import safelog
+from parley_bot.agents.agent import tool_count_key
 from parley_bot.agents.attachments import documents_key
 from parley_bot.agents.config import FlowsConfig
 from parley_bot.agents.errors import StoreError, StoreUnavailable
@@ -305,11 +306,13 @@ class Bot:
 
     async def forget(self, key: str) -> None:
         """Erase a conversation everywhere, after any turn of it that is running, with the
-        documents its user sent."""
+        documents its user sent and its skills' counts of tool calls."""
         with self._store_errors("delete"):
             async with self.store.lock(key):
                 await self.store.delete_conversation(key)
                 await self.store.delete(documents_key(key))
+                for skill in self.config.skills:
+                    await self.store.delete(tool_count_key(key, skill.name))
 
     @contextmanager
     def _store_errors(self, operation: str) -> Iterator[None]:

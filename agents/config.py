@@ -18,7 +18,14 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 from parley_bot.agents.schema import FieldError, Loc, Strict, check, shorthand
 from parley_bot.agents.screen import deny_pattern
 from parley_bot.agents.skills import FormSkill, HttpTool, Skill
-from parley_bot.agents.texts import BUTTONS, SMALL_TALK, LanguageCode, LocalText, placeholders
+from parley_bot.agents.texts import (
+    BUTTONS,
+    GUARD,
+    SMALL_TALK,
+    LanguageCode,
+    LocalText,
+    placeholders,
+)
 
 __all__ = ["FieldError", "Loc", "Skill", "Strict", "check", "shorthand"]
 
@@ -343,8 +350,9 @@ class Guard(Strict):
         "languages; answered with texts.injection.")
     deny: list[str] = Field(
         default_factory=list, description="Topics the bot refuses, answered with texts.denied: "
-        "a word or phrase matches as whole words, any case; anything with regex syntax is a "
-        "regular expression (e.g. 'crypto(currency)?', 'weapons?').")
+        "a word or phrase is literal and matches as whole words, any case (in Chinese or "
+        "Japanese, anywhere); 're:' starts a regular expression (e.g. "
+        "'re:\\bcrypto(currency)?\\b'). Empty entries are refused.")
 
     @field_validator("deny")
     @classmethod
@@ -436,12 +444,12 @@ class BotTexts(Strict):
         description="An agent skill ran out of steps or time.",
     )
     tool_refused: LocalText = Field(
-        "Sorry, that's not something I can do here.",
+        default_factory=lambda: dict(GUARD["tool_refused"]),
         description="An agent skill's model kept asking for a tool call that was refused "
         "(a tool the skill may not use, arguments outside its schema, a limit reached).",
     )
     confirm_tool: LocalText = Field(
-        "Before I go ahead: {action}. Shall I do it?",
+        default_factory=lambda: dict(GUARD["confirm_tool"]),
         description="Asked before a `confirm: true` tool runs. Placeholder: {action}, the "
         "tool's description and arguments.",
     )
@@ -450,15 +458,15 @@ class BotTexts(Strict):
     confirm_no: LocalText = Field(default_factory=lambda: dict(BUTTONS["no"]),
                                   description="The 'no' button of a confirmation.")
     confirm_cancelled: LocalText = Field(
-        "OK, I haven't done it. Is there anything else?",
+        default_factory=lambda: dict(GUARD["confirm_cancelled"]),
         description="The user said no to a `confirm: true` tool.",
     )
     injection: LocalText = Field(
-        "Sorry, I can't change how I work or share my instructions. What can I help you with?",
+        default_factory=lambda: dict(GUARD["injection"]),
         description="Said when guard.injection refuses a message.",
     )
     denied: LocalText = Field(
-        "Sorry, that's a topic I can't help with.",
+        default_factory=lambda: dict(GUARD["denied"]),
         description="Said when a message matches guard.deny.",
     )
 
@@ -634,8 +642,14 @@ class FlowsConfig(Strict):
 
 
 def _form_fits_tool(form: FormSkill, tool: HttpTool, index: int) -> list[tuple[Loc, str]]:
-    """A form must give its HTTP tool every required argument, and verify a field it keeps."""
+    """A form must give its HTTP tool every required argument, and verify a field it keeps;
+    it may not call a `confirm: true` tool, which a form would run without asking (the
+    yes/no question belongs to agent skills)."""
     errors: list[tuple[Loc, str]] = []
+    if tool.confirm:
+        errors.append((("skills", index, "tool"),
+                       f"tool {tool.name!r} is confirm: true, which only an agent skill can "
+                       "ask about; use an agent skill for it, or drop confirm"))
     slots = {slot.name for slot in form.slots}
     missing = sorted(n for n, arg in tool.args.items() if arg.required and n not in slots)
     if missing:

@@ -166,7 +166,7 @@ def form_node(config: FlowsConfig, tools: ToolRegistry) -> Node:
             return {"draft": Draft(text=question, buttons=choices), "active": progress}
         wanted = tools.parameters(skill.tool)  # a slot only for proof is not sent
         result = await tools.call(skill.tool, {k: v for k, v in values.items() if k in wanted},
-                                  conversation=inbound.key)
+                                  conversation=inbound.key, strict=False)
         if result.ok and not _proven(skill, values, result.data):
             result = result.__class__(ok=False, not_found=True)
         if not result.ok:

@@ -11,14 +11,14 @@ turn's `parley.turn` log line.
 from __future__ import annotations
 
 from parley_bot.agents.config import BotTexts, Guard
-from parley_bot.agents.screen import deny_pattern, injection
+from parley_bot.agents.screen import denied, deny_pattern, injection
 from parley_bot.agents.state import Draft, Node, TurnState
 from parley_bot.agents.texts import localize
 
 
 def guard_node(settings: Guard, texts: BotTexts) -> Node:
     """Build the guard for these limits and screens, refusing in these words."""
-    denied = [deny_pattern(entry) for entry in settings.deny]
+    deny = [deny_pattern(entry) for entry in settings.deny]
 
     async def guard(state: TurnState) -> TurnState:
         inbound = state["inbound"]
@@ -35,7 +35,7 @@ def guard_node(settings: Guard, texts: BotTexts) -> Node:
                                                limit=settings.max_chars))
         if settings.injection and (family := injection(text)) is not None:
             return refuse(f"injection:{family}", localize(texts.injection, language))
-        if any(pattern.search(text) for pattern in denied):
+        if denied(deny, text):
             return refuse("denied", localize(texts.denied, language))
         return {}
 

@@ -1,24 +1,35 @@
 """The guard's screens: prompt injection (patterns, many languages) and a bot's denied topics.
 
 An injection is a message that tries to replace the bot's instructions rather than ask
-something. Such messages fall into a few families, which read alike in every language:
+something. Such messages fall into a few families, each with its own structure, which reads
+alike in every language; a pattern is that structure over word lists, never one string:
 
-    override   'ignore / forget / disregard' + 'your / all / previous' + 'instructions / rules'
-    reveal     naming the system prompt, or asking for what came before 'verbatim'
-    persona    'you are now DAN / in developer mode', 'an AI with no restrictions'
-    fake turn  a line that poses as the system ('SYSTEM: new instructions follow')
+    override   a verb of dropping ('ignore / forget / disregard') + the bot's own rules
+               ('your / all / previous' + 'instructions'), or + everything before ('all of
+               the above'); or the rules declared void ('your instructions are cancelled')
+    reveal     naming the system prompt; or a verb of showing + *your* instructions or
+               prompt; or the text above asked for verbatim / 'starting with'
+    persona    a change of identity ('you are now', 'act as', 'from now on you are') + freedom
+               from rules ('without restrictions'); or a named mode ('developer mode')
+    fake turn  a line or tag posing as the system ('SYSTEM:', '[system]') + an order;
+               'your new instructions', 'new rule:'
 
-Each family is a handful of regular expressions over word lists in English, Spanish, German,
-French, Portuguese, Italian, Polish, Russian, Turkish, Chinese and Japanese. They were written
-from the `design` half of bench/data/injections.yaml only; `bench/guard.py` measures them on
-the `held_out` half and on the example bot's own questions (false refusals). Ordinary
-customer words alone ('ignore the care instructions', 'your return rules') do not match: an
-override needs a marker of the bot's own instructions ('your', 'all', 'previous').
+Ordinary customer words alone do not match: 'ignore the care instructions', 'your return
+rules', 'this tent model has no restrictions', 'SYSTEM: the site shows an error', 'repeat
+the text above' all lack the other half of their family's structure.
+
+Before matching, the text is normalised (`normalise`): NFKC (full-width letters, ligatures),
+format characters such as zero-width spaces dropped, Cyrillic and Greek look-alikes inside
+Latin words mapped to Latin, and digits inside words read as letters ('1gn0re').
+
+Every string of bench/data/injections.yaml was seen while writing the patterns; the rates
+worth quoting come from `bench/guard.py --held-out FILE`, on injections nobody tuned on.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 
 
@@ -37,9 +48,34 @@ def _near(first: str, second: str, gap: int = 40) -> str:
     return rf"{first}[^.!?。！？\n]{{0,{gap}}}?{second}"
 
 
+_LOOKALIKES = str.maketrans("аеорсухкмтвніјѕԁɡοεαικντρχΑΒΕΗΙΚΜΝΟΡΤΧΥΖАВЕКМНОРСТХ",
+                            "aeopcyxkmtbhijsdgoeaikvtpxABEHIKMNOPTXYZABEKMHOPCTX")
+_LEET = str.maketrans("013457@$", "oieastas")
+_LATIN = re.compile(r"[a-z]", re.I)
+_MIXED = re.compile(r"[^\W_]*[^\W\d_][^\W_]*|[\w@$]+")
+
+
+def normalise(text: str) -> str:
+    """`text` as the patterns read it: NFKC, no format characters (zero-width spaces, joiners,
+    direction marks), look-alike letters and digits inside Latin words turned into the
+    letters they imitate. Words wholly in Cyrillic, Greek or digits are left alone."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(c) != "Cf")
+
+    def fold(match: re.Match[str]) -> str:
+        word = match.group()
+        if not _LATIN.search(word):
+            return word
+        word = word.translate(_LOOKALIKES)
+        return word.translate(_LEET) if re.search(r"[a-z]", word, re.I) and re.search(
+            r"[\d@$]", word) and not word.isdigit() else word
+
+    return re.sub(r"[\w@$]+", fold, text)
+
+
 IGNORE = _any(
     r"ignor(?:e|ing|ez|a|ar|iere|ieren|uj|iruj|ировать|ируй)", r"disregard", r"forget",
-    r"override", r"bypass", r"set aside", r"throw away", r"discard",
+    r"override", r"bypass", r"set aside", r"throw away", r"discard", r"drop",
     r"olvid(?:a|ar|e)", r"omit(?:e|ir)", r"descart(?:a|ar)", r"no hagas caso",
     r"vergiss", r"vergessen", r"missacht(?:e|en)", r"übergeh(?:e|en)",
     r"oubli(?:e|ez|er)", r"ne tiens (?:plus )?(?:pas )?compte",
@@ -49,7 +85,7 @@ IGNORE = _any(
 )
 MINE = _any(
     r"all", r"your", r"previous", r"prior", r"above", r"earlier", r"preceding", r"original",
-    r"initial", r"system", r"you were", r"you've been",
+    r"initial", r"system", r"you were", r"you've been", r"current",
     r"todas", r"tus", r"tu", r"anteriores", r"previas", r"que te dieron",
     r"alle", r"deine", r"vorherigen", r"bisherigen", r"obigen", r"ursprünglichen",
     r"toutes", r"tes", r"vos", r"précédentes", r"antérieures",
@@ -60,7 +96,7 @@ MINE = _any(
 )
 RULES = _any(
     r"instructions?", r"rules", r"prompts?", r"guidelines", r"directions", r"directives?",
-    r"programming", r"constraints", r"policies", r"everything",
+    r"programming", r"constraints", r"policies", r"orders",
     r"instrucciones", r"reglas", r"indicaciones", r"normas",
     r"anweisungen", r"regeln", r"vorgaben", r"instruktionen", r"befehle",
     r"consignes", r"règles", r"instruções", r"instrucoes", r"regras", r"diretrizes",
@@ -68,63 +104,114 @@ RULES = _any(
     r"инструкции", r"правила", r"указания", r"talimat\w*", r"kural\w*",
     r"指令", r"指示", r"规则", r"设定", r"提示", r"ルール", r"命令", r"設定",
 )
+TOTAL = _any(r"all", r"everything", r"todo", r"alles", r"tout", r"tudo", r"tutto",
+             r"wszystko", r"все", r"всё", r"her şeyi", r"一切", r"所有", r"全部", r"すべて")
+PRIOR = _any(r"(?:the )?above", r"before", r"previous(?:ly)?", r"prior", r"earlier", r"so far",
+             r"you were told", r"you have been told", r"lo anterior", r"anterior(?:es)?",
+             r"lo que te (?:dijeron|han dicho)", r"bisherige", r"vorherige", r"obige", r"vorher",
+             r"bisher", r"ce qui précède", r"précédent\w*", r"acima", r"o que te disseram",
+             r"precedente", r"sopra", r"wcześniej", r"выше", r"ранее", r"предыдущ\w*",
+             r"öncesini", r"önceki", r"之前", r"以前", r"上面", r"以上", r"これまで", r"前の")
+VOID = _any(r"(?:are|is|have been|has been) (?:now )?(?:cancell?ed|void|revoked|null|obsolete|"
+            r"overridden|replaced|suspended|lifted|disabled)", r"no longer (?:apply|valid|count)",
+            r"(?:quedan|están|son) (?:anuladas|canceladas|revocadas)",
+            r"(?:sind|wurden) (?:aufgehoben|ungültig|annulliert)", r"(?:sont|ont été) annulées",
+            r"(?:foram|estão) (?:canceladas|anuladas)", r"(?:sono|sono state) annullate",
+            r"отменены", r"(?:iptal edildi|geçersiz)", r"(?:已|被)?(?:取消|作废|失效)")
 SYSTEM_PROMPT = _any(
-    r"system ?prompt", r"system message", r"(?:initial|original|hidden|secret) "
+    r"system ?prompt", r"system (?:message|instructions)", r"(?:initial|original|hidden|secret) "
     r"(?:prompt|instructions)", r"prompt del sistema", r"systemprompt", r"prompt système",
     r"prompt de sistema", r"prompt di sistema", r"prompt systemowy", r"системн\w+ промпт",
     r"системн\w+ инструкци\w+", r"sistem (?:komut|istem|talimat)\w*", r"系统提示",
     r"初始指令", r"系统指令", r"システムプロンプト", r"初期の?指示",
 )
-VERBATIM = _any(r"verbatim", r"word for word", r"palabra por palabra", r"wortwörtlich",
-                r"wort für wort", r"mot pour mot", r"palavra por palavra", r"parola per parola",
-                r"дословно", r"слово в слово", r"原样", r"逐字", r"kelimesi kelimesine",
-                r"そのまま")
-ABOVE = _any(r"the text above", r"everything above", r"the (?:words|text) before this")
+SHOW = _any(r"show(?: me)?", r"print", r"reveal", r"output", r"display", r"tell me", r"give me",
+            r"list", r"repeat", r"write out", r"what (?:are|were)", r"zeig(?:e)?(?: mir)?",
+            r"gib(?: mir)?", r"nenne", r"muestra(?:me)?", r"muéstrame", r"dime", r"revela",
+            r"montre(?:-moi)?", r"affiche", r"révèle", r"dis-moi", r"mostr[ae](?:-me)?",
+            r"diga", r"rivela", r"pokaż", r"wypisz", r"покажи", r"выведи", r"расскажи",
+            r"напиши", r"göster", r"yaz", r"söyle", r"显示", r"输出", r"告诉我", r"给我",
+            r"展示", r"打印", r"見せて", r"表示", r"教えて", r"出力")
+YOURS = _any(r"your", r"deine[nr]?", r"dein", r"tus", r"tu", r"vos", r"tes", r"ton", r"ta",
+             r"suas", r"seus", r"seu", r"sua", r"le tue", r"tue", r"twoje", r"swoje", r"свои",
+             r"твои", r"ваши", r"senin", r"你的", r"あなたの")
+OWN = r"(?:\W+" + _any(r"own", r"original", r"initial", r"hidden", r"secret", r"full", r"exact",
+                       r"current", r"internal", r"ursprünglichen", r"originales", r"internas",
+                       r"cachées", r"secretas", r"初始", r"隐藏") + r")?"
+PROMPT = _any(r"instructions", r"prompt", r"directives", r"configuration", r"system prompt",
+              r"anweisungen", r"instruktionen", r"konfiguration", r"instrucciones",
+              r"consignes", r"instruções", r"istruzioni", r"instrukcje", r"инструкции",
+              r"промпт", r"talimatlar\w*", r"提示词", r"提示", r"指令", r"设定", r"プロンプト",
+              r"指示", r"設定")
+NOT_FOR = r"(?![^\S\n]+(?:for|on|about|to|de|para|für|pour|zu|per|для)\b)"
+BOOST = _any(r"verbatim", r"word for word", r"starting with", r"from the (?:start|beginning)",
+             r"palabra por palabra", r"wortwörtlich", r"wort für wort", r"mot pour mot",
+             r"palavra por palavra", r"parola per parola", r"дословно", r"слово в слово",
+             r"原样", r"逐字", r"kelimesi kelimesine", r"そのまま")
+ABOVE = _any(r"(?:the )?(?:text|words|everything|all) (?:above|before this)", r"everything above")
 UNBOUND = _any(
-    r"(?:no|without|any) (?:content )?(?:restrictions|limits|rules|filters|policy|"
-    r"content policy|limitations|censorship)", r"unrestricted", r"uncensored",
-    r"sin (?:restricciones|límites|reglas|filtros)", r"ohne (?:einschränkungen|regeln|"
-    r"grenzen|filter)", r"sans (?:aucune )?(?:restrictions?|limites?|règles|filtres?)",
+    r"(?:no|without(?: any)?) (?:content )?(?:restrictions|limits|rules|filters|"
+    r"content policy|limitations|censorship|guidelines|boundaries)",
+    r"(?:has|have|with) no (?:rules|limits|restrictions|filters)",
+    r"unrestricted", r"uncensored", r"unfiltered", r"jailbroken",
+    r"sin (?:restricciones|límites|reglas|filtros|censura)", r"ohne (?:einschränkungen|regeln|"
+    r"grenzen|filter|zensur)", r"sans (?:aucune )?(?:restrictions?|limites?|règles|filtres?)",
     r"sem (?:restrições|limites|regras|filtros)", r"senza (?:filtri|limiti|regole|restrizioni)",
-    r"bez (?:ograniczeń|zasad|filtrów)", r"без (?:ограничений|правил|фильтров|цензуры)",
-    r"kısıtlama\w* olmayan", r"sınırsız", r"没有(?:任何)?(?:限制|规则|过滤)", r"不受限制",
-    r"制限のない", r"制限なし",
+    r"bez (?:ograniczeń|zasad|filtrów|cenzury)", r"без (?:ограничений|правил|фильтров|цензуры)",
+    r"kısıtlama\w* olmayan", r"kısıtlamasız", r"sınırsız", r"sansürsüz",
+    r"没有(?:任何)?(?:限制|规则|过滤)", r"不受(?:任何)?限制", r"无限制", r"制限のない", r"制限なし",
 )
-PERSONA = _any(
-    r"you are now", r"from now on", r"act as", r"pretend", r"you are an? (?:ai|model|bot)",
-    r"a partir de ahora", r"actúa como", r"ab jetzt", r"von nun an", r"du bist jetzt",
-    r"à partir de maintenant", r"désormais", r"fais comme si", r"tu es (?:un|une)",
-    r"a partir de agora", r"de agora em diante", r"aja como", r"d'ora in poi",
-    r"od teraz", r"отныне", r"с этого момента", r"теперь ты", r"отвечай", r"从现在开始",
-    r"现在你是", r"bundan sonra", r"gibi davran", r"今から", r"eres un", r"modelo", r"model",
-    r"assistant", r"asistente", r"assistent", r"ai", r"ia", r"ии", r"yapay zeka",
+SHIFT = _any(
+    r"you are now", r"you're now", r"from now on,? you(?:'re| are| will)?", r"act as",
+    r"pretend(?: to be| you are| you're)?", r"role-?play as", r"you will now be",
+    r"you are (?:an? )?(?:\w+ ){0,2}(?:ai|model|assistant|\w*bot|gpt|dan)",
+    r"a partir de ahora,? (?:eres|serás|actúa)", r"ahora eres", r"eres ahora", r"actúa como",
+    r"finge", r"du bist (?:jetzt|ab jetzt|nun|ab sofort)", r"(?:ab jetzt|von nun an|ab sofort)"
+    r",? bist du", r"tu es (?:maintenant|désormais)", r"(?:à partir de maintenant|désormais),? "
+    r"tu (?:es|seras)", r"fais comme si", r"agis comme", r"a partir de agora,? (?:você é|és|aja)",
+    r"aja como", r"finja", r"d'ora in poi,? (?:sei|agisci)", r"sei ora", r"fingi",
+    r"od teraz,? jesteś", r"jesteś teraz", r"udawaj", r"теперь ты", r"отныне,? ты",
+    r"с этого момента,? ты", r"притворись", r"веди себя как", r"отвечай",
+    r"bundan sonra", r"artık sen", r"gibi davran", r"从现在开始,?你是", r"现在你是",
+    r"你现在是", r"假装", r"扮演", r"今からあなたは", r"あなたは今",
 )
-MODES = _any(r"developer mode", r"dev mode", r"jailbreak", r"(?:you are|act as|become) dan",
-             r"dan mode", r"god mode",
-             r"modo desarrollador", r"entwicklermodus", r"mode développeur",
-             r"modo (?:de )?desenvolvedor", r"режим разработчика", r"开发者模式", r"越狱")
-FAKE_TURN = r"(?:^|\n)\s*(?:#+\s*)?(?:system|developer|admin)\s*:"
-NEW_ORDERS = _any(r"new instructions", r"new rules?", r"your new (?:task|role|job|purpose)",
-                  r"override:", r"nuevas instrucciones", r"neue anweisungen",
-                  r"nouvelles instructions", r"novas instruções", r"новые инструкции", r"新指令")
+MODE = _any(r"(?:developer|dev|god|dan|jailbreak|unrestricted|unfiltered|uncensored|admin|"
+            r"sudo|debug) mode", r"jailbreak", r"(?:you are|act as|become) dan",
+            r"modo (?:de )?(?:desarrollador|desenvolvedor|sin restricciones|dios)",
+            r"entwicklermodus", r"mode (?:développeur|sans restriction)", r"режим разработчика",
+            r"开发者模式", r"越狱", r"開発者モード")
+ORDER = _any(r"you (?:must|will|shall|are to|should)", r"obey", r"ignore", r"reveal",
+             r"override", r"new instructions", r"from now on", r"the assistant (?:must|will|"
+             r"should)", r"respond only", r"disable", r"do not refuse")
+FAKE_TAG = (r"(?:(?:^|\n)\s*(?:#+\s*)?(?:system|developer|admin)\s*:|\[/?(?:system|inst|admin)\]"
+            r"|<\|?(?:system|im_start\|>system)\|?>|<<sys>>)")
+NEW_ORDERS = _any(r"your new (?:instructions|rules?|task|role|job|purpose|orders)",
+                  r"new (?:instructions|rules?|orders)\s*:", r"override:",
+                  r"tus nuevas instrucciones", r"nuevas instrucciones\s*:",
+                  r"deine neuen anweisungen", r"neue anweisungen\s*:", r"tes nouvelles "
+                  r"instructions", r"nouvelles instructions\s*:", r"suas novas instruções",
+                  r"твои новые инструкции", r"новые инструкции\s*:", r"你的新指令", r"新指令[:：]")
 DISOBEY = _near(_any(r"no longer", r"stop", r"don't", r"do not", r"never"),
-                _any(r"follow(?:ing)?", r"obey(?:ing)?") + r"\W+" + MINE, 20)
+                _any(r"follow(?:ing)?", r"obey(?:ing)?") + r"\W+" + MINE
+                + r"[^.!?。！？\n]{0,20}?" + RULES, 20)
+TURKISH_OBJECT = r"(?<!\w)(?:kural|talimat|komut)\w*n[ıi](?!\w)"  # '-ını': your … (object)
 
 INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("override", _near(IGNORE, MINE + r"[^.!?。！？\n]{0,40}?" + RULES, 30)),
     ("override", _near(IGNORE, RULES + r"[^.!?。！？\n]{0,30}?" + MINE, 30)),
     ("override", _near(MINE, RULES + r"[^.!?。！？\n]{0,30}?" + IGNORE, 30)),  # verb last
-    ("override", IGNORE + r"\W+(?:everything|all) (?:you were told|above|before)"),
+    ("override", _near(TURKISH_OBJECT, IGNORE, 20)),
+    ("override", _near(IGNORE, TOTAL + r"[^.!?。！？\n]{0,25}?" + PRIOR, 10)),
+    ("override", IGNORE + r"\W+(?:all (?:of )?)?(?:the|everything) (?:above|preceding|foregoing)"),
+    ("override", _near(YOURS + r"[^.!?。！？\n]{0,20}?" + RULES, VOID, 20)),
     ("override", DISOBEY),
     ("reveal", SYSTEM_PROMPT),
-    ("reveal", _near(_any(r"repeat", r"print", r"output", r"show", r"reveal", r"tell"),
-                     ABOVE, 20)),
-    ("reveal", _near(_any(r"print", r"output", r"repeat", r"reveal", r"show", r"gib", r"aus",
-                          r"输出", r"显示", r"выведи", r"покажи", r"表示"), VERBATIM, 60)),
-    ("persona", _near(PERSONA, UNBOUND, 60)),
-    ("persona", _near(UNBOUND, PERSONA, 60)),
-    ("persona", MODES),
-    ("fake_turn", FAKE_TURN),
+    ("reveal", _near(SHOW, YOURS + OWN + r"\W*" + PROMPT + NOT_FOR, 20)),
+    ("reveal", _near(SHOW, ABOVE + r"[^.!?。！？\n]{0,20}?" + BOOST, 20)),
+    ("persona", _near(SHIFT, UNBOUND, 60)),
+    ("persona", _near(UNBOUND, SHIFT, 60)),
+    ("persona", MODE),
+    ("fake_turn", _near(FAKE_TAG, ORDER, 80)),
     ("fake_turn", NEW_ORDERS),
 )
 """(family, pattern): the first that matches names why a message was refused."""
@@ -138,23 +225,46 @@ def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def injection(text: str) -> str | None:
     """The family of prompt injection `text` reads as ('override', 'reveal', 'persona',
     'fake_turn'), or None for an ordinary message."""
+    said = normalise(text)
     for family, pattern in _compiled():
-        if pattern.search(text):
+        if pattern.search(said):
             return family
     return None
 
 
+REGEX_PREFIX = "re:"
+"""A `guard.deny` entry starting with this is a regular expression; any other is literal."""
+
+
 def deny_pattern(entry: str) -> re.Pattern[str]:
-    """The pattern of one `guard.deny` entry: a word or phrase matches as whole words (any
-    case); an entry with regex syntax is a regular expression, searched case-insensitively.
+    """The pattern of one `guard.deny` entry, matched on the normalised message (any case).
+
+    A plain entry is literal text ('$100 gift cards' means those characters): words match
+    whole, with any spacing between them; an entry in a script written without spaces
+    (Chinese, Japanese) matches anywhere. An entry starting with 're:' is a regular
+    expression ('re:\bcrypto(currency)?\b'), for whoever wants one, explicitly.
 
     Raises:
-        ValueError: the entry is not a valid regular expression.
+        ValueError: the entry is empty, or 're:' + not a valid regular expression.
     """
-    if re.fullmatch(r"[\w\s'-]+", entry):
-        return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, entry.split())) + r"(?!\w)",
-                          re.I)
-    try:
-        return re.compile(entry, re.I)
-    except re.error as exc:
-        raise ValueError(f"{entry!r} is not a valid regular expression: {exc}") from None
+    if entry.startswith(REGEX_PREFIX):
+        expression = entry.removeprefix(REGEX_PREFIX).strip()
+        if not expression:
+            raise ValueError("an empty regular expression would deny every message")
+        try:
+            return re.compile(expression, re.I)
+        except re.error as exc:
+            raise ValueError(f"{entry!r} is not a valid regular expression: {exc}") from None
+    words = normalise(entry).split()
+    if not words:
+        raise ValueError("an empty entry would deny every message")
+    body = r"\s+".join(map(re.escape, words))
+    start = "" if _cjk(words[0][0]) or not re.match(r"\w", words[0]) else r"(?<!\w)"
+    end = "" if _cjk(words[-1][-1]) or not re.search(r"\w$", words[-1]) else r"(?!\w)"
+    return re.compile(start + body + end, re.I)
+
+
+def denied(patterns: list[re.Pattern[str]], text: str) -> bool:
+    """Whether `text` (normalised as for the injection screen) matches a deny pattern."""
+    said = normalise(text)
+    return any(pattern.search(said) for pattern in patterns)

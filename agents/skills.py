@@ -236,7 +236,9 @@ class HttpTool(Strict):
     timeout_s: float = Field(10.0, gt=0)
     confirm: bool = Field(
         False, description="The tool changes something (cancels, orders, refunds): an agent "
-        "skill asks the user yes or no before it runs, and runs it only on a yes."
+        "skill asks the user yes or no before it runs, and runs it only on a yes. A form "
+        "skill may not call it (a form does not ask). Python @tool functions have no confirm: "
+        "declare a side-effecting action as an HTTP tool."
     )
     keep: list[str] | None = Field(
         None, description="Response fields to keep, as dotted paths (default: all of it)."

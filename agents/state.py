@@ -71,6 +71,10 @@ class Pending(TypedDict):
     the call (`langchain_core.messages.messages_to_dict`)."""
     calls: list[dict[str, Any]]
     """That message's calls still to run, the one to confirm first ({name, args, id})."""
+    user: str
+    """Who was asked: only their yes runs it (anyone may write in a group conversation)."""
+    asked_at: float
+    """When (epoch seconds): a yes after `agents.confirm.PENDING_TTL_S` runs nothing."""
 
 
 class TurnState(TypedDict, total=False):

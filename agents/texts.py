@@ -147,3 +147,83 @@ BUTTONS: dict[str, dict[str, str]] = {
     "no": {"en": "No", "es": "No", "de": "Nein", "fr": "Non", "pt": "Não", "it": "No",
            "pl": "Nie", "ru": "Нет", "tr": "Hayır", "zh": "否", "ja": "いいえ"},
 }
+
+# The default words of the guard and of tool calls (`BotTexts.injection`, `denied`,
+# `tool_refused`, `confirm_tool`, `confirm_cancelled`), in the languages of the buttons.
+GUARD: dict[str, dict[str, str]] = {
+    "injection": {
+        "en": "Sorry, I can't change how I work or share my instructions. What can I help "
+              "you with?",
+        "es": "Lo siento, no puedo cambiar mi forma de trabajar ni compartir mis "
+              "instrucciones. ¿En qué puedo ayudarte?",
+        "de": "Entschuldigung, ich kann meine Arbeitsweise nicht ändern und meine Anweisungen "
+              "nicht weitergeben. Wobei kann ich helfen?",
+        "fr": "Désolé, je ne peux pas changer ma façon de travailler ni partager mes "
+              "instructions. Comment puis-je vous aider ?",
+        "pt": "Desculpe, não posso mudar a forma como trabalho nem partilhar as minhas "
+              "instruções. Em que posso ajudar?",
+        "it": "Mi dispiace, non posso cambiare il mio modo di lavorare né condividere le mie "
+              "istruzioni. Come posso aiutarti?",
+        "pl": "Przepraszam, nie mogę zmienić sposobu działania ani udostępnić swoich "
+              "instrukcji. W czym mogę pomóc?",
+        "ru": "Извините, я не могу изменить то, как я работаю, или показать свои инструкции. "
+              "Чем могу помочь?",
+        "tr": "Üzgünüm, çalışma şeklimi değiştiremem veya talimatlarımı paylaşamam. Size nasıl "
+              "yardımcı olabilirim?",
+        "zh": "抱歉，我不能改变我的工作方式，也不能分享我的指令。有什么可以帮您？",
+        "ja": "申し訳ありませんが、動作を変えたり指示を共有したりすることはできません。"
+              "何かお手伝いできることはありますか？",
+    },
+    "denied": {
+        "en": "Sorry, that's a topic I can't help with.",
+        "es": "Lo siento, no puedo ayudar con ese tema.",
+        "de": "Entschuldigung, bei diesem Thema kann ich nicht helfen.",
+        "fr": "Désolé, je ne peux pas vous aider sur ce sujet.",
+        "pt": "Desculpe, não posso ajudar com esse assunto.",
+        "it": "Mi dispiace, non posso aiutarti su questo argomento.",
+        "pl": "Przepraszam, w tym temacie nie mogę pomóc.",
+        "ru": "Извините, с этой темой я помочь не могу.",
+        "tr": "Üzgünüm, bu konuda yardımcı olamam.",
+        "zh": "抱歉，这个话题我无法提供帮助。",
+        "ja": "申し訳ありませんが、その話題についてはお手伝いできません。",
+    },
+    "tool_refused": {
+        "en": "Sorry, that's not something I can do here.",
+        "es": "Lo siento, eso no es algo que pueda hacer aquí.",
+        "de": "Entschuldigung, das kann ich hier nicht tun.",
+        "fr": "Désolé, ce n'est pas quelque chose que je peux faire ici.",
+        "pt": "Desculpe, isso não é algo que eu possa fazer aqui.",
+        "it": "Mi dispiace, non è qualcosa che posso fare qui.",
+        "pl": "Przepraszam, tego nie mogę tu zrobić.",
+        "ru": "Извините, здесь я не могу этого сделать.",
+        "tr": "Üzgünüm, bunu burada yapamam.",
+        "zh": "抱歉，这件事我在这里做不了。",
+        "ja": "申し訳ありませんが、ここではそれはできません。",
+    },
+    "confirm_tool": {
+        "en": "Before I go ahead: {action}. Shall I do it?",
+        "es": "Antes de continuar: {action}. ¿Lo hago?",
+        "de": "Bevor ich fortfahre: {action}. Soll ich das tun?",
+        "fr": "Avant de continuer : {action}. Dois-je le faire ?",
+        "pt": "Antes de avançar: {action}. Devo fazê-lo?",
+        "it": "Prima di procedere: {action}. Devo farlo?",
+        "pl": "Zanim to zrobię: {action}. Czy mam to zrobić?",
+        "ru": "Прежде чем продолжить: {action}. Сделать это?",
+        "tr": "Devam etmeden önce: {action}. Yapayım mı?",
+        "zh": "在继续之前：{action}。要我执行吗？",
+        "ja": "実行する前に確認します：{action}。実行してよろしいですか？",
+    },
+    "confirm_cancelled": {
+        "en": "OK, I haven't done it. Is there anything else?",
+        "es": "De acuerdo, no lo he hecho. ¿Algo más?",
+        "de": "In Ordnung, ich habe es nicht getan. Kann ich sonst noch helfen?",
+        "fr": "D'accord, je ne l'ai pas fait. Puis-je vous aider autrement ?",
+        "pt": "Está bem, não o fiz. Posso ajudar em mais alguma coisa?",
+        "it": "Va bene, non l'ho fatto. Posso aiutarti in altro?",
+        "pl": "Dobrze, nie zrobiłem tego. Czy mogę pomóc w czymś jeszcze?",
+        "ru": "Хорошо, я этого не сделал. Могу помочь чем-то ещё?",
+        "tr": "Tamam, yapmadım. Başka bir şey var mı?",
+        "zh": "好的，我没有执行。还有其他需要吗？",
+        "ja": "承知しました。実行していません。ほかに何かありますか？",
+    },
+}

@@ -1,16 +1,19 @@
 """The guard's injection screen: how much it refuses of injections it was not written from,
 and how much of ordinary traffic it refuses by mistake.
 
-    python bench/guard.py [--clinc FILE] [--json FILE]
+    python bench/guard.py [--held-out FILE] [--benign FILE] [--clinc FILE] [--json FILE]
 
-Refusal rate: the `held_out` half of bench/data/injections.yaml (the patterns were written
-from the `design` half only; it is shown too). False refusals: the example bot's own
-questions (evals/cases.yaml and the skills' examples in flows.yaml), the `benign` messages of
-the data file (customer messages sharing words with injections), and, when the shared copy is
-there, every CLINC150 test utterance (in and out of scope: 5,500 ordinary requests to an
-assistant). Beside parley's screen, in the same run, the baseline most bots start with: a
-list of English phrases ('ignore previous instructions', 'system prompt', …) searched for in
-the lower-cased message. Time is per message, median, for the record only.
+Refusal rate: `--held-out FILE`, injections nobody looked at while writing the patterns (a
+YAML list of {text, lang}); only this figure says how the screen does on injections it has
+not seen. The `design` injections of bench/data/injections.yaml are shown too, as a
+regression check only: the patterns were written from them. False refusals: `--benign FILE`
+(ordinary messages in the same format), the example bot's own questions (evals/cases.yaml
+and the skills' examples in flows.yaml), the `benign` messages of the data file (customer
+messages sharing words with injections), and, when the shared copy is there, every CLINC150
+test utterance (in and out of scope: 5,500 ordinary requests to an assistant). Beside
+parley's screen, in the same run, the baseline most bots start with: a list of English
+phrases ('ignore previous instructions', 'system prompt', …) searched for in the lower-cased
+message. Time is per message, median, for the record only.
 """
 
 from __future__ import annotations
@@ -50,16 +53,34 @@ def parley(text: str) -> bool:
     return injection(text) is not None
 
 
-def sets(clinc: Path | None) -> dict[str, tuple[list[str], bool]]:
+def messages(path: Path) -> list[str]:
+    """The texts of a YAML list of {text, lang}.
+
+    Raises:
+        SystemExit: the file is not such a list.
+    """
+    items = yaml.safe_load(path.read_text("utf-8"))
+    if not isinstance(items, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("text"), str) for item in items):
+        raise SystemExit(f"{path}: expected a YAML list of {{text, lang}}")
+    return [item["text"] for item in items]
+
+
+def sets(clinc: Path | None, held_out: Path | None = None,
+         benign: Path | None = None) -> dict[str, tuple[list[str], bool]]:
     """Each measured set: its messages, and whether they are injections."""
     data = yaml.safe_load(DATA.read_text("utf-8"))
     config = load_flows(ROOT / "flows.yaml")
     own = user_messages(config)
     own += [example for skill in config.skills for example in skill.examples]
-    measured = {"held-out injections": (data["held_out"], True),
-                "design injections": (data["design"], True),
-                "example bot's questions": (own, False),
-                "benign look-alikes": (data["benign"], False)}
+    measured: dict[str, tuple[list[str], bool]] = {}
+    if held_out is not None:
+        measured["held-out injections"] = (messages(held_out), True)
+    measured["design injections (tuned on)"] = (data["design"], True)
+    if benign is not None:
+        measured["held-out ordinary messages"] = (messages(benign), False)
+    measured["example bot's questions"] = (own, False)
+    measured["benign look-alikes (tuned on)"] = (data["benign"], False)
     if clinc is not None and clinc.exists():
         full = json.loads(clinc.read_text("utf-8"))
         measured["CLINC150 test (ordinary)"] = (
@@ -80,6 +101,10 @@ def measure(screen: Screen, texts: Sequence[str]) -> tuple[float, float]:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clinc", type=Path, default=CLINC, help="CLINC150 data_full.json")
+    parser.add_argument("--held-out", type=Path,
+                        help="injections nobody tuned on: a YAML list of {text, lang}")
+    parser.add_argument("--benign", type=Path,
+                        help="ordinary messages nobody tuned on: a YAML list of {text, lang}")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     table = Table(title="Injection screen: share of messages refused")
@@ -89,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for name in screens:
         table.add_column(name, justify="right")
     results: dict[str, Any] = {}
-    for label, (texts, harmful) in sets(args.clinc).items():
+    for label, (texts, harmful) in sets(args.clinc, args.held_out, args.benign).items():
         row = {name: measure(screen, texts) for name, screen in screens.items()}
         results[label] = {"messages": len(texts), "injections": harmful,
                           **{name: {"refused": rate, "median_us": us}

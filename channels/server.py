@@ -77,6 +77,9 @@ class ChatResponse(BaseModel):
     skill: str | None
     usage: Usage | None
     fallback: bool
+    refused: str | None = Field(
+        None, description="Why the guard answered the message itself: 'empty', 'too_long', "
+        "'injection:<family>' or 'denied'; None for an ordinary answer.")
 
 
 class ConversationResponse(BaseModel):

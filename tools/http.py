@@ -23,8 +23,14 @@ from parley_bot.agents.skills import ENV_REF, HttpTool
 MAX_RESPONSE_CHARS = 20_000  # what a text (non-JSON) response is cut to
 
 
-def check_arguments(tool: HttpTool, args: dict[str, Any]) -> dict[str, Any]:
-    """The arguments coerced to their declared types.
+def check_arguments(tool: HttpTool, args: dict[str, Any], *,
+                    strict: bool = True) -> dict[str, Any]:
+    """The arguments checked against their declared types.
+
+    `strict` (a model's proposed JSON): each value must already be of its type (a whole
+    number is also taken for a string, as its digits); an object, a list, a boolean for a
+    number, a string for a boolean are refused. Not strict (a form's slots, parsed from what
+    the user typed): numeric text for a number and 'true'/'false' for a boolean are converted.
 
     Raises:
         ToolError: an argument is missing, unknown, of the wrong type, or fails its pattern
@@ -39,28 +45,39 @@ def check_arguments(tool: HttpTool, args: dict[str, Any]) -> dict[str, Any]:
             if spec.required:
                 raise ToolError(f"{tool.name}: argument {name!r} is missing")
             continue
-        value = args[name]
-        try:
-            if spec.type == "integer":
-                number = float(value)
-                if not number.is_integer():
-                    raise ValueError(value)
-                value = int(number)
-            elif spec.type == "number":
-                value = float(value)
-            elif spec.type == "boolean":
-                value = value if isinstance(value, bool) else str(value).lower() == "true"
-            else:
-                value = str(value)
-        except (TypeError, ValueError):
+        value = _typed(spec.type, args[name], strict)
+        if value is None:
             raise ToolError(f"{tool.name}: argument {name!r} should be {spec.type}, "
-                            f"got {args[name]!r}") from None
+                            f"got {args[name]!r}")
         if spec.pattern and not re.fullmatch(spec.pattern, str(value)):
             raise ToolError(f"{tool.name}: argument {name!r} does not match {spec.pattern!r}")
         if spec.enum and str(value) not in spec.enum:
             raise ToolError(f"{tool.name}: argument {name!r} must be one of {spec.enum}")
         checked[name] = value
     return checked
+
+
+def _typed(kind: str, value: Any, strict: bool) -> Any:
+    """`value` as a `kind` ('string', 'integer', 'number', 'boolean'), or None if it is not
+    one."""
+    if isinstance(value, bool):
+        return value if kind == "boolean" else None
+    if kind == "boolean":
+        lowered = str(value).lower() if isinstance(value, str) and not strict else ""
+        return {"true": True, "false": False}.get(lowered)
+    if kind == "string":
+        return str(value) if isinstance(value, str | int) else None
+    if isinstance(value, str) and not strict:
+        try:
+            value = float(value) if kind == "number" else int(value)
+        except ValueError:
+            return None
+    if not isinstance(value, int | float) or value != value or value in (
+            float("inf"), float("-inf")):
+        return None
+    if kind == "integer":
+        return int(value) if float(value).is_integer() else None
+    return float(value)
 
 
 def _environment(template: str, tool: HttpTool) -> str:
@@ -133,7 +150,7 @@ async def call_http(tool: HttpTool, args: dict[str, Any]) -> Any:
         NotFoundError: the server answered 404.
         ToolError: anything else went wrong (status, network, timeout, bad arguments).
     """
-    checked = check_arguments(tool, args)
+    checked = check_arguments(tool, args, strict=False)
     url = build_url(tool, checked)
     headers = {name: _environment(value, tool) for name, value in tool.headers.items()}
     body = _body(tool.body, checked) if tool.body is not None else None

@@ -75,23 +75,25 @@ class ToolRegistry:
             return self._http[name].description
         return self._python[name].description if name in self._python else name
 
-    def check(self, name: str, args: Any, allowed: Collection[str] | None = None) -> str | None:
+    def check(self, name: str, args: Any, allowed: Collection[str] | None = None, *,
+              strict: bool = True) -> str | None:
         """Why a call may not run, or None when it may: `name` must be a tool the caller is
-        `allowed` (None: any tool) and `args` must fit its schema."""
+        `allowed` (None: any tool) and `args` must fit its schema, each value of its type
+        when `strict` (a model's JSON); a form's typed-in slots may be converted."""
         if (allowed is not None and name not in allowed) or name not in self.names:
             return f"{name!r} is not a tool this skill may call"
         if not isinstance(args, dict):
             return f"arguments must be an object, got {args!r}"
         try:
             if name in self._http:
-                check_arguments(self._http[name], args)
+                check_arguments(self._http[name], args, strict=strict)
             else:
                 tool = self._python[name]
                 unknown = sorted(set(args) - set(tool.args))
                 if unknown:
                     return f"unknown argument(s) {unknown}"
                 schema: Any = tool.get_input_schema()
-                schema.model_validate(args)
+                schema.model_validate(args, strict=strict)
         except ToolError as exc:
             return str(exc).removeprefix(f"{name}: ")
         except ValidationError as exc:
@@ -111,7 +113,8 @@ class ToolRegistry:
 
     async def call(self, name: str, args: dict[str, Any], *,
                    allowed: Collection[str] | None = None, timeout_s: float | None = None,
-                   conversation: str = "", skill: str = "") -> ToolResult:
+                   conversation: str = "", skill: str = "", strict: bool = True
+                   ) -> ToolResult:
         """Run one tool call; never raises.
 
         Args:
@@ -121,8 +124,10 @@ class ToolRegistry:
             timeout_s: the caller's deadline, on top of an HTTP tool's own `timeout_s`.
             conversation: the conversation key, and
             skill: the calling skill, both for the log line of a refusal or failure.
+            strict: False for a form's slots, whose text may be converted to the tool's
+                types; a model's proposed arguments are checked strictly.
         """
-        reason = self.check(name, args, allowed)
+        reason = self.check(name, args, allowed, strict=strict)
         if reason is not None:
             return refused(name, reason, skill=skill, conversation=conversation)
         try:

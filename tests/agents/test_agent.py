@@ -11,6 +11,7 @@ import pytest
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.texts import localize
 from tests.conftest import configure, stub_model
 from tests.utils.api_stub import ApiStub
 from tests.utils.messages import inbound
@@ -112,7 +113,7 @@ async def test_asking_again_for_a_refused_call_ends_the_turn_politely(
     config = agent_bot(bot_dir, stub_model(openai_stub))
     async with Bot.open(config) as bot:
         answer = await bot.handle(inbound("what happened to my order abc?"))
-    assert answer.text == config.texts.tool_refused
+    assert answer.text == localize(config.texts.tool_refused, "en")
     assert len(openai_stub.requests) == 2 and api_stub.requests == []  # not retried
 
 
@@ -136,6 +137,23 @@ async def test_tool_calls_are_limited_per_turn_and_per_conversation(
     reasons = [m.split("reason=")[1] for m in refusals(caplog)]
     assert reasons == ["the limit of 1 tool calls a turn is reached",
                        *["the limit of 1 tool calls a conversation is reached"] * 2]
+
+
+async def test_forgetting_a_conversation_erases_its_count_of_tool_calls(
+    bot_dir: Path, openai_stub: OpenAIStub, api_stub: ApiStub,
+) -> None:
+    def reply(request: dict[str, Any]) -> str | list[ToolCall]:
+        return "Found it." if tool_messages(request) else [ToolCall("order_lookup",
+                                                                    {"number": "10045"})]
+
+    openai_stub.reply = reply
+    limited = {**AGENT, "max_tool_calls_per_conversation": 1}
+    config = configure(bot_dir, skills=[limited], tools=[LOOKUP], model=stub_model(openai_stub))
+    async with Bot.open(config) as bot:
+        await bot.handle(inbound("what happened to my order 10045?"))
+        await bot.forget(inbound("x").key)
+        await bot.handle(inbound("what happened to my order 10045?"))
+    assert [r["path"] for r in api_stub.requests] == ["/orders/10045"] * 2  # not refused
 
 
 async def test_an_open_breaker_skips_the_model_without_waiting(

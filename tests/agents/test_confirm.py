@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from parley_bot.agents import confirm
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.confirm import answer_of
 from parley_bot.agents.flowsfile import load_flows
@@ -125,6 +126,50 @@ async def test_a_yes_after_a_reload_took_the_skill_away_runs_nothing(
     ("нет", False), ("hayır", False), ("不要", False), ("不是", False), ("cancel", False),
     ("what are your opening hours?", None), ("yes but first tell me about all your tents "
                                              "and their prices", None), ("", None),
+    ("no problem, go ahead", True), ("Ｙｅｓ", True), ("好的！", True), ("ok, thanks", True),
 ])
 def test_yes_and_no_in_the_common_languages(text: str, answer: bool | None) -> None:
     assert answer_of(text) is answer
+
+
+@pytest.mark.parametrize("text", [
+    "yes cancel 99999 instead", "ok wait, which order?", "sure, what's the fee?",
+    "ja, aber nicht diese", "对不起", "是不是？", "可以吗？", "好像不对", "confirm?", "ok no",
+    "si no es mucho", "yes 👍 but later", "yes?", "please",
+])
+def test_a_yes_with_more_to_it_is_not_an_answer(text: str) -> None:
+    """A question, a condition, another order number or yes and no together: not a yes, so
+    the side-effecting call does not run on it."""
+    assert answer_of(text) is None
+
+
+def test_a_conditional_yes_runs_nothing(client: TestClient, api_stub: ApiStub) -> None:
+    chat(client, ASK)
+    chat(client, "yes cancel 99999 instead")  # a new request (the stand-in asks again)
+    assert api_stub.requests == []
+
+
+def test_only_the_user_who_was_asked_can_say_yes(client: TestClient, api_stub: ApiStub) -> None:
+    def say(text: str, user: str) -> dict[str, Any]:
+        response = client.post("/api/chat", json={"conversation_id": "group", "text": text,
+                                                  "user_id": user})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    say(ASK, "ana")
+    # Another participant's yes is a new message of theirs: nothing runs on it (the stand-in
+    # model proposes the call again, so Bob is now asked himself).
+    assert say("yes", "bob")["reply"].startswith("Before I go ahead")
+    assert api_stub.requests == []
+    assert say("yes", "bob")["reply"] == "Order 10045 is cancelled."
+    assert [r["path"] for r in api_stub.requests] == ["/echo/cancel/10045"]
+
+
+def test_a_yes_after_the_question_expired_runs_nothing(
+    client: TestClient, api_stub: ApiStub, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chat(client, ASK)
+    monkeypatch.setattr(confirm, "PENDING_TTL_S", -1.0)  # every question is already too old
+    chat(client, "yes")
+    assert api_stub.requests == []

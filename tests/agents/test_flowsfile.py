@@ -163,6 +163,9 @@ def test_tool_references_and_templates_are_checked_where_they_are_written() -> N
     assert problems(FORM.replace("- name: number\n", "- name: num\n")) == [
         "flows.yaml:10:11: skills[0].tool: tool 'order_status' needs argument(s) ['number'] "
         "that no slot gives"]
+    assert problems(FORM.replace("    args:", "    confirm: true\n    args:")) == [
+        "flows.yaml:11:11: skills[0].tool: tool 'order_status' is confirm: true, which only an "
+        "agent skill can ask about; use an agent skill for it, or drop confirm"]
     assert problems(FORM.replace("https://orders.example/api/{number}",
                                  "https://{number}.example/api")) == [
         "flows.yaml:5:10: tools[0].url: must start with http://, https:// or ${VARIABLE}, and "

@@ -66,7 +66,8 @@ async def test_a_json_body_template_gets_typed_values(env: ApiStub) -> None:
         "name": "note", "description": "Add a note", "method": "POST",
         "url": "${ORDERS_API}/echo/{number}", "body": {"qty": "{qty}", "text": "order {number}"},
         "args": {"number": {}, "qty": {"type": "integer"}}})
-    result = await ToolRegistry([tool]).call("note", {"number": "7", "qty": "3"})
+    result = await ToolRegistry([tool]).call("note", {"number": "7", "qty": "3"},
+                                             strict=False)  # a form's typed-in slots
     assert result.ok and result.data == {"path": "/echo/7", "body": {"qty": 3, "text": "order 7"}}
 
 
@@ -156,3 +157,41 @@ def test_a_broken_tool_file_is_reported_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_python_tools(tmp_path / "tools")
     assert str(caught.value).endswith("bad.py:2:1: cannot import: ValueError: nope")
+
+
+TYPED = HttpTool.model_validate({
+    "name": "typed", "description": "d", "url": "https://api.example/{name}",
+    "args": {"name": {}, "count": {"type": "integer"}, "gift": {"type": "boolean"},
+             "weight": {"type": "number"}}})
+GOOD = {"name": "Ann", "count": 2, "gift": False, "weight": 1.5}
+
+
+@pytest.mark.parametrize(("argument", "value"), [
+    ("name", {"admin": True}), ("name", ["a", "b"]), ("name", True), ("gift", "no"),
+    ("gift", "true"), ("gift", 1), ("count", True), ("count", "2"), ("count", 2.5),
+    ("count", {"n": 2}), ("weight", "1.5"), ("weight", False),
+])
+def test_a_models_arguments_must_already_be_of_their_type(argument: str, value: object) -> None:
+    """An object or list is no string, a word no boolean, True no integer: refused."""
+    tools = ToolRegistry([TYPED])
+    assert tools.check("typed", GOOD) is None
+    assert tools.check("typed", {**GOOD, "name": 10045}) is None  # a number's digits
+    reason = tools.check("typed", {**GOOD, argument: value}) or ""
+    assert f"argument {argument!r} should be" in reason
+
+
+def test_a_forms_typed_in_values_are_converted() -> None:
+    tools = ToolRegistry([TYPED])
+    assert tools.check("typed", {**GOOD, "count": "2", "gift": "true"}, strict=False) is None
+    assert tools.check("typed", {**GOOD, "gift": "no"}, strict=False) is not None
+
+
+def test_python_tool_arguments_of_a_model_are_checked_strictly() -> None:
+    @tool
+    def stock(sku: str, quantity: int) -> int:
+        """Units in stock."""
+        return quantity
+
+    tools = ToolRegistry(python={"stock": stock})
+    assert tools.check("stock", {"sku": "T-1", "quantity": True}) is not None
+    assert tools.check("stock", {"sku": ["T-1"], "quantity": 1}) is not None
