@@ -2,10 +2,10 @@
 call and asks yes or no (buttons, where the channel has them); the call waits in the
 checkpointed state (`TurnState.pending`), so the answer may reach any worker process.
 
-The confirm node runs before small talk and routing: a yes sends the turn to the agent skill,
-which runs the call and lets its model finish; a no cancels politely; anything else drops the
-pending call and is handled as a new message, so a stale call never runs on a later 'yes'
-(nor one whose skill a reload has taken away).
+The confirm step of the intake node (`agents.intake`) runs before small talk and routing: a
+yes sends the turn to the agent skill, which runs the call and lets its model finish; a no
+cancels politely; anything else drops the pending call and is handled as a new message, so a
+stale call never runs on a later 'yes' (nor one whose skill a reload has taken away).
 """
 
 from __future__ import annotations

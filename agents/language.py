@@ -1,4 +1,5 @@
-"""The language node: which language this turn is in, for everything the bot says.
+"""Which language this turn is in, for everything the bot says: the first step of the intake
+node (`agents.intake`).
 
 A message clear enough to tell sets the conversation's language; one too short to tell ('2',
 'ok', '👍') keeps the last one, which the checkpoint carries from turn to turn. A short
