@@ -62,7 +62,7 @@ def confirm_buttons(texts: BotTexts, language: str | None) -> tuple[Button, Butt
 
 
 def confirm_node(config: FlowsConfig) -> Node:
-    """Build the node that takes the user's answer to a pending tool call."""
+    """Build the intake step that takes the user's answer to a pending tool call."""
     texts = config.texts
 
     async def confirm(state: TurnState) -> TurnState:

@@ -22,7 +22,7 @@ _LETTER = regex.compile(r"\p{L}")
 
 
 def language_node(config: FlowsConfig) -> Node:
-    """Build the node that sets `language` from the message, within flows.yaml's languages."""
+    """Build the intake step that sets `language` from the message, in flows.yaml's languages."""
     allowed = config.knowledge.pinned_languages
 
     async def language(state: TurnState) -> TurnState:
