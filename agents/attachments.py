@@ -87,7 +87,7 @@ def images_of(message: InboundMessage) -> tuple[str, ...]:
 
 
 def attachments_node(config: FlowsConfig, documents: ConversationDocuments) -> Node:
-    """Build the node that reads a message's documents and declines what it cannot use; a
+    """Build the intake step that reads a message's documents and declines what it cannot use; a
     message of documents alone is answered at once (`texts.document_read`)."""
     images = sees_images(config)
 

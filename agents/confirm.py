@@ -2,12 +2,13 @@
 call and asks yes or no (buttons, where the channel has them); the call waits in the
 checkpointed state (`TurnState.pending`), so the answer may reach any worker process.
 
-The confirm node runs before small talk and routing: a yes sends the turn to the agent skill,
-which runs the call and lets its model finish; a no cancels politely; anything else drops the
-pending call and is handled as a new message, so a stale call never runs on a later 'yes'
-(nor one whose skill a reload has taken away, nor one asked more than `PENDING_TTL_S` ago).
-Only the user who was asked can answer: another participant's message (a Slack channel, a
-group chat) is never an answer; it is handled as a new message of theirs.
+The confirm step of the intake node (`agents.intake`) runs before small talk and routing: a
+yes sends the turn to the agent skill, which runs the call and lets its model finish; a no
+cancels politely; anything else drops the pending call and is handled as a new message, so a
+stale call never runs on a later 'yes' (nor one whose skill a reload has taken away, nor one
+asked more than `PENDING_TTL_S` ago). Only the user who was asked can answer: another
+participant's message (a Slack channel, a group chat) is never an answer; it is handled as a
+new message of theirs.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def confirm_buttons(texts: BotTexts, language: str | None) -> tuple[Button, Butt
 
 
 def confirm_node(config: FlowsConfig) -> Node:
-    """Build the node that takes the user's answer to a pending tool call."""
+    """Build the intake step that takes the user's answer to a pending tool call."""
     texts = config.texts
 
     async def confirm(state: TurnState) -> TurnState:

@@ -1,4 +1,5 @@
-"""The guard node: the first look at a message, before any model or index sees it.
+"""The guard, a step of the intake node (`agents.intake`): the first look at a message,
+before any model or index sees it.
 
 In order: an empty message, one over `guard.max_chars`, a prompt injection (`agents.screen`,
 when `guard.injection` is on) and a denied topic (`guard.deny`). Rate limits are checked

@@ -1,4 +1,5 @@
-"""The language node: which language this turn is in, for everything the bot says.
+"""Which language this turn is in, for everything the bot says: the first step of the intake
+node (`agents.intake`).
 
 A message clear enough to tell sets the conversation's language; one too short to tell ('2',
 'ok', '👍') keeps the last one, which the checkpoint carries from turn to turn. A short
@@ -21,7 +22,7 @@ _LETTER = regex.compile(r"\p{L}")
 
 
 def language_node(config: FlowsConfig) -> Node:
-    """Build the node that sets `language` from the message, within flows.yaml's languages."""
+    """Build the intake step that sets `language` from the message, in flows.yaml's languages."""
     allowed = config.knowledge.pinned_languages
 
     async def language(state: TurnState) -> TurnState:

@@ -152,7 +152,7 @@ def reply(config: FlowsConfig, intent: Intent, language: str | None) -> str:
 
 
 def smalltalk_node(config: FlowsConfig) -> Node:
-    """Build the node that answers small talk at once (the graph then skips to respond)."""
+    """Build the intake step that answers small talk at once (the turn then goes to respond)."""
 
     async def smalltalk(state: TurnState) -> TurnState:
         found = recognize(state["inbound"].text)

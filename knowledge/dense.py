@@ -40,7 +40,7 @@ PROGRESS_BATCH = 256  # chunks embedded between two progress reports
 
 
 class Embedder:
-    """all-MiniLM-L6-v2 on the CPU, loaded on the first `encode`."""
+    """all-MiniLM-L6-v2 on the CPU, loaded on first use (`DenseIndex.warm_up` at start-up)."""
 
     name = MODEL
 
@@ -114,6 +114,12 @@ class DenseIndex:
         self.vectors = vectors
         self.size = len(vectors)
         self._embedder = embedder or default_embedder()
+
+    def warm_up(self) -> None:
+        """Load the model and run one query through it, so the first question of a bot that
+        has just started costs what every other one does (loading takes seconds)."""
+        if self.size:
+            self._embedder.similarities("warm-up", self.vectors[:1])
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top `k` (position, cosine similarity) pairs, best first.

@@ -112,7 +112,14 @@ class Ingestor:
         return self._ingest(progress, refetch=refetch, rewrite=False)
 
     def open(self) -> EmbeddedStore:
-        """The store as last written, or a fresh ingest when it is missing, stale or damaged."""
+        """The store as last written, or a fresh ingest when it is missing, stale or damaged;
+        a hybrid store's model loaded, ready for the first question."""
+        store = self._open()
+        if store.dense is not None:
+            store.dense.warm_up()
+        return store
+
+    def _open(self) -> EmbeddedStore:
         saved = manifest.read(self.folder)
         if saved is None or self._stale(saved):
             return self.run(refetch=False)[0]

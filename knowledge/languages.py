@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import regex
@@ -104,6 +105,13 @@ def detect(text: str, allowed: Collection[str] | None = None) -> Detection | Non
     if allowed is not None and len(allowed) == 1:
         return Detection(next(iter(allowed)), 1.0)
     sample = " ".join(text[:SAMPLE_CHARS].split())
+    return _detect(sample, None if allowed is None else frozenset(allowed))
+
+
+@lru_cache(maxsize=256)
+def _detect(sample: str, allowed: frozenset[str] | None) -> Detection | None:
+    """`detect` on a text's sample, remembered: a turn asks about its message more than once
+    (the conversation's language, then the query's own for retrieval)."""
     if len(_LETTER.findall(sample)) < MIN_LETTERS:
         return None
     script = script_of(sample)

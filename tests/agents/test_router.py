@@ -129,3 +129,18 @@ def test_a_small_bot_routes_paraphrases_and_turns_away_the_unrelated() -> None:
     assert router.route("how long will delivery take to spain").skill == "shipping"
     assert router.route("what is the capital of australia").skill is None
     assert router.route("tell me a joke").skill is None
+
+
+@pytest.mark.parametrize("text", ["how long do I have to return boots?", "Zwroty?", "🙂",
+                                  "what's the weather on mars", "are you open on sunday"])
+def test_scores_are_sklearns_decision_function(text: str) -> None:
+    """Routing reads the fitted TF-IDF and classifier itself (`_Tfidf`): the margins must be
+    exactly what the sklearn pipeline it was fitted as gives."""
+    router = SkillRouter(load_flows(EXAMPLE_BOT).skills)
+    classifier = router._classifier
+    assert classifier is not None
+    margins = classifier.decision_function(router._features.transform([text]))[0]
+    expected = sorted(zip(classifier.classes_, margins, strict=True), key=lambda item: -item[1])
+    assert [name for name, _ in router.scores(text)] == [str(name) for name, _ in expected]
+    assert [score for _, score in router.scores(text)] == pytest.approx(
+        [float(score) for _, score in expected], abs=1e-12)

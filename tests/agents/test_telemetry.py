@@ -112,10 +112,8 @@ async def test_each_turn_is_a_span_with_a_child_span_per_node(
     finished = spans.get_finished_spans()
     turns = [s for s in finished if s.name == "parley.turn"]
     assert len(turns) == 2
-    for turn, nodes in zip(turns, [["language", "guard", "confirm", "smalltalk", "route",
-                                    "retrieve",
-                                    "generate", "respond"],
-                                   ["language", "guard", "respond"]], strict=True):
+    for turn, nodes in zip(turns, [["intake", "route", "retrieve", "generate", "respond"],
+                                   ["intake", "respond"]], strict=True):
         children = [s for s in finished if s.parent and s.parent.span_id == turn.context.span_id]
         assert [s.name for s in children] == [f"parley.node.{n}" for n in nodes]
         assert all(s.context.trace_id == turn.context.trace_id for s in children)
@@ -153,9 +151,7 @@ def test_opentelemetry_instrument_exports_the_spans_as_the_readme_says(bot_dir: 
         text = text[end:]
     turn = next(s for s in spans if s["name"] == "parley.turn")
     nodes = [s["name"] for s in spans if s["parent_id"] == turn["context"]["span_id"]]
-    assert nodes == [f"parley.node.{n}" for n in ("language", "guard", "confirm", "smalltalk",
-                                                  "route",
-                                                  "retrieve", "generate",
+    assert nodes == [f"parley.node.{n}" for n in ("intake", "route", "retrieve", "generate",
                                                   "respond")]
     assert turn["resource"]["attributes"]["service.name"] == "acme"
     assert turn["attributes"]["parley.skill"] == "store_info"

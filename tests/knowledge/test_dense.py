@@ -207,3 +207,14 @@ def test_fuse_scales_each_ranking_then_adds_them() -> None:
     assert fuse([bm25, []], 2) == [(0, 0.5), (1, 0.375)]
     assert fuse([[(7, 3.0)], dense], 1) == [(7, 0.5)]
     assert fuse([bm25, dense], 2, weights=[0.2, 0.8]) == [(3, 0.8), (1, pytest.approx(0.75))]
+
+
+def test_opening_a_hybrid_index_loads_the_model_before_the_first_question(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Ingestor(config(), bot).run()
+    fresh = Embedder()  # as in a process just started: the model not loaded yet
+    monkeypatch.setattr("parley_bot.knowledge.dense.default_embedder", lambda: fresh)
+    assert fresh._model is None
+    Ingestor(config(), bot).open()
+    assert fresh._model is not None
