@@ -2,9 +2,11 @@
 size limit, and request bodies that never echo back or crash on bad text.
 
 The JSON API (`/api/*`, `/metrics`) reads and writes any API conversation, so it needs
-`Authorization: Bearer $PARLEY_API_TOKEN` when that is set. Unset, it stays open on a loopback
-address (a developer's machine) and is off on any other: a server on 0.0.0.0 with no token
-serves the channels (widget, Slack, WhatsApp) but no transcripts.
+`Authorization: Bearer $PARLEY_API_TOKEN` when that is set. Unset, it is open only in
+development on a loopback address (a developer's machine); in production it is off whatever the
+address (behind a reverse proxy every visitor arrives from 127.0.0.1), and so on any
+non-loopback address: such a server serves the channels (widget, Slack, WhatsApp) but no
+transcripts.
 """
 
 from __future__ import annotations
@@ -44,28 +46,30 @@ class ApiAccess:
     Args:
         token: PARLEY_API_TOKEN, or None.
         host: the address the server listens on; None (in-process, tests) counts as loopback.
+        production: PARLEY_ENV is 'production': no token means no JSON API, on any address.
     """
 
-    def __init__(self, token: SecretStr | None, host: str | None) -> None:
+    def __init__(self, token: SecretStr | None, host: str | None, *,
+                 production: bool = False) -> None:
         self.token = token.get_secret_value().encode() if token is not None else None
-        self.mode: Mode = ("token" if token is not None
-                           else "open" if host is None or is_loopback(host) else "off")
-        self.host = host
+        local = not production and (host is None or is_loopback(host))
+        self.mode: Mode = "token" if token is not None else "open" if local else "off"
+        self.why = ("PARLEY_ENV is production" if production
+                    else f"the server listens on {host}")
 
     def announce(self) -> None:
         """Say at start when the JSON API is off, and how to turn it on."""
         if self.mode == "off":
-            log.warning("the JSON API (/api/*, /metrics) is off: the server listens on %s and "
-                        "PARLEY_API_TOKEN is unset; set PARLEY_API_TOKEN to turn it on (clients "
-                        "send 'Authorization: Bearer <token>')", self.host)
+            log.warning("the JSON API (/api/*, /metrics) is off: %s and PARLEY_API_TOKEN is "
+                        "unset; set PARLEY_API_TOKEN to turn it on (clients send "
+                        "'Authorization: Bearer <token>')", self.why)
 
     def api(self, credentials: Credentials) -> None:
         """/api/* and /metrics."""
         if self.mode == "open":
             return
         if self.mode == "off":
-            raise HTTPException(404, "the JSON API is off on this address: set "
-                                "PARLEY_API_TOKEN to turn it on")
+            raise HTTPException(404, "the JSON API is off: set PARLEY_API_TOKEN to turn it on")
         self._check(credentials)
 
     def admin(self, credentials: Credentials) -> None:

@@ -112,8 +112,8 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     Args:
         config: the validated flows.yaml.
         settings: the environment; read at start when not given.
-        host: the address served on; the JSON API is off on a non-loopback one without
-            PARLEY_API_TOKEN. None (in-process clients) counts as loopback.
+        host: the address served on; without PARLEY_API_TOKEN the JSON API is open only in
+            development on a loopback one. None (in-process clients) counts as loopback.
         watch: that flows.yaml, to reload the bot when it, tools/ or the index changes.
         on_reload: told whether each reload worked (tests wait on it).
         slack_socket: take Slack's events over Socket Mode too (`serve --slack-socket`).
@@ -121,7 +121,8 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     """
     settings = settings or Settings()
     twilio = twilio_account(config.channels.whatsapp, settings)
-    access = ApiAccess(settings.parley_api_token, host)
+    access = ApiAccess(settings.parley_api_token, host,
+                       production=settings.parley_env == "production")
     widget = web.Widget(config.channels.web, settings) if config.channels.web else None
 
     @asynccontextmanager

@@ -59,6 +59,23 @@ def test_on_loopback_without_a_token_the_api_stays_open(bot_dir: Path, host: str
         assert client.get("/metrics").status_code == 200
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", None])
+def test_in_production_without_a_token_the_api_is_off_even_on_loopback(
+    bot_dir: Path, host: str | None, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Behind a reverse proxy (`serve --host 127.0.0.1`) every visitor comes from loopback."""
+    settings = Settings(parley_env="production", parley_session_secret="a-real-secret")
+    config = load_flows(bot_dir / "flows.yaml")
+    with caplog.at_level(logging.WARNING), \
+            TestClient(create_app(config, settings, host=host)) as client:
+        assert client.post("/api/chat", json=CHAT).status_code == 404
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/api/conversations/c1").status_code == 404
+        assert client.get("/healthz").status_code == 200
+    assert any("PARLEY_API_TOKEN" in r.getMessage() and "production" in r.getMessage()
+               for r in caplog.records)
+
+
 def test_loopback_addresses() -> None:
     assert is_loopback("127.0.0.2") and is_loopback("[::1]") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("bot.lan")
