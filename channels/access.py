@@ -15,6 +15,7 @@ import hmac
 import ipaddress
 import logging
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -125,6 +126,25 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class PathText:
+    """ASGI middleware answering 400 to a path whose percent-escapes are not UTF-8 ('%FF'):
+    decoded, it would reach the routes as replacement characters and come back in a 404."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                unquote_to_bytes(scope.get("raw_path") or b"").decode()
+            except UnicodeDecodeError:
+                response = JSONResponse({"detail": "the path is not valid UTF-8"},
+                                        status_code=400)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class RequestBody(BaseModel):

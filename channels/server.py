@@ -36,7 +36,13 @@ from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
 from parley_bot.channels import metrics, slack, web
-from parley_bot.channels.access import ApiAccess, BodyLimit, RequestBody, validation_error
+from parley_bot.channels.access import (
+    ApiAccess,
+    BodyLimit,
+    PathText,
+    RequestBody,
+    validation_error,
+)
 from parley_bot.channels.messages import (
     MAX_CONVERSATION_ID,
     Button,
@@ -148,9 +154,12 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
                     with contextlib.suppress(asyncio.CancelledError):
                         await watcher
 
-    app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
+    # no /docs or /redoc (Swagger from a CDN); the schema is part of the JSON API, locked alike
+    app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan, openapi_url=None,
+                  docs_url=None, redoc_url=None)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes)
+    app.add_middleware(PathText)
     if widget is not None:
         app.add_middleware(CORSMiddleware, allow_origins=widget.config.allowed_origins,
                            allow_methods=["GET", "POST"],
@@ -171,6 +180,10 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     @app.get("/healthz")
     async def healthz(bot: BotDep) -> dict[str, str]:
         return {"status": "ok", "bot": bot.config.name}
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=api)
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
 
     @app.post("/api/chat", responses={429: {}, 503: {}}, dependencies=api)
     async def chat(body: ChatRequest, bot: BotDep) -> ChatResponse:
@@ -203,7 +216,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
         rating = Feedback(rating=body.rating, comment=body.comment)
         if not await bot.feedback(conversation_key("api", conversation_id), body.turn_id,
                                   rating):
-            raise HTTPException(404, f"no turn {body.turn_id!r} in {conversation_id!r}")
+            raise HTTPException(404, "no such turn in this conversation")
         return Response(status_code=204)
 
     @app.get("/api/admin/conversations/{key:path}", dependencies=[Depends(access.admin)])
@@ -239,8 +252,8 @@ async def _page(bot: Bot, key: str, shown: str, limit: int, before: str | None
                 ) -> ConversationResponse:
     turns = await bot.conversation(key, limit=limit + 1, before=before)
     if not turns:
-        raise HTTPException(404, f"no conversation {shown!r}" if before is None
-                            else f"no turns of {shown!r} before {before!r}")
+        raise HTTPException(404, "no such conversation" if before is None
+                            else "no turns before that turn in this conversation")
     more, turns = len(turns) > limit, turns[-limit:]
     return ConversationResponse(conversation_id=shown, turns=turns,
                                 before=turns[0].id if more else None)
@@ -249,8 +262,8 @@ async def _page(bot: Bot, key: str, shown: str, limit: int, before: str | None
 def _full_key(key: str) -> str:
     try:
         split_key(key)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except ValueError:
+        raise HTTPException(422, "the key is not '<channel>:<id>' with a known channel") from None
     return key
 
 
