@@ -1,15 +1,24 @@
 /* parley web widget: <script src="https://BOT_HOST/widget.js" data-title="Help"
    data-color="#2f6f4f" async></script>. Plain JavaScript, no build step. The UI lives in an
-   open shadow root; the globals it uses are captured when it loads, so a host page that later
-   replaces fetch or pollutes Object.prototype cannot break it. */
+   open shadow root. fetch, JSON and localStorage come from a hidden same-origin iframe's fresh
+   realm, so a host page that wraps them (before or after this loads) never sees the session
+   token, and one that pollutes Object.prototype cannot break it. */
 (function () {
   "use strict";
-  var W = window, D = document;
-  var fetch_ = W.fetch.bind(W), parse = JSON.parse, stringify = JSON.stringify;
-  var Decoder = W.TextDecoder, URL_ = W.URL;
-  var create = Object.create, hasOwn = Object.prototype.hasOwnProperty;
+  var W = window, D = document, R = W;
+  try {
+    var frame = D.createElement("iframe");
+    frame.setAttribute("aria-hidden", "true");
+    frame.setAttribute("tabindex", "-1");
+    frame.setAttribute("style", "display:none!important");
+    D.documentElement.appendChild(frame);
+    if (frame.contentWindow && frame.contentWindow.fetch) R = frame.contentWindow;
+  } catch (e) { R = W; }
+  var fetch_ = R.fetch.bind(R), parse = R.JSON.parse, stringify = R.JSON.stringify;
+  var Decoder = R.TextDecoder, URL_ = R.URL;
+  var create = R.Object.create, hasOwn = R.Object.prototype.hasOwnProperty;
   var storage = null;
-  try { storage = W.localStorage; } catch (e) { storage = null; }
+  try { storage = R.localStorage; } catch (e) { storage = null; }
   var getItem = storage && storage.getItem.bind(storage);
   var setItem = storage && storage.setItem.bind(storage);
   var removeItem = storage && storage.removeItem.bind(storage);

@@ -34,6 +34,15 @@ Object.prototype.headers = {"X-Evil": "1"}; Object.prototype.token = "forged";</
 JSON.stringify = () => "{}"; window.fetchBroken = true; });</script>
 </body></html>"""
 
+WRAPPED = """<!doctype html><html><head>
+<script>window.seen = []; const realFetch = window.fetch, realParse = JSON.parse;
+window.fetch = (url, init) => { window.seen.push(String(url) + " " + JSON.stringify(init));
+  return realFetch(url, init); };
+JSON.parse = (text) => { window.seen.push(text); return realParse(text); };
+Storage.prototype.getItem = function (key) { window.seen.push(key); return null; };</script>
+<script src="{base}/widget.js" data-title="Acme Outdoor help" async></script>
+</head><body><p>A page that wraps fetch before the widget loads.</p></body></html>"""
+
 
 @pytest.fixture
 def hostile(tmp_path: Path) -> Iterator[tuple[Path, str]]:
@@ -206,3 +215,18 @@ def test_a_hostile_page_does_not_break_the_widget(
     sync_api.expect(answers(page).last).to_contain_text("60 days")
     sync_api.expect(page.get_by_role("dialog")).to_be_visible()
     shot(page, tmp_path, "hostile")
+
+
+def test_a_page_wrapping_fetch_before_the_widget_loads_never_sees_its_requests(
+    bot: str, hostile: tuple[Path, str], browser: sync_api.Browser, tmp_path: Path,
+) -> None:
+    """The wrappers pass everything through, so only the record shows who was called."""
+    folder, origin = hostile
+    (folder / "index.html").write_text(WRAPPED.replace("{base}", bot))
+    page = browser.new_page()
+    page.goto(origin + "/")
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").click()
+    ask(page, "how long do I have to return boots?")
+    sync_api.expect(answers(page).last).to_contain_text("60 days")
+    shot(page, tmp_path, "wrapped-fetch")
+    assert page.evaluate("window.seen") == []
