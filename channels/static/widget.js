@@ -83,8 +83,9 @@
     ".typing span:nth-child(2){animation-delay:.15s}.typing span:nth-child(3){animation-delay:.3s}" +
     "@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}" +
     "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e5e8;background:#fff}" +
-    "textarea{flex:1;resize:none;border:1px solid #ccd;border-radius:8px;padding:8px;height:42px;background:#fff}" +
+    "textarea{flex:1;resize:none;border:1px solid #ccd;border-radius:8px;padding:8px;height:42px;background:#fff;font-size:16px}" +
     "form button{background:" + COLOR + ";color:#fff;border-radius:8px;padding:0 14px}" +
+    "form button:disabled{opacity:.5;cursor:wait}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;border-radius:0}}";
 
   function el(tag, attrs, text) {
@@ -164,7 +165,7 @@
       var row = el("div", ["class", "row", "role", "group", "aria-label", "Quick replies"]);
       buttons.forEach(function (b) {
         var chip = el("button", ["type", "button", "class", "chip"], own(b, "label"));
-        chip.addEventListener("click", function () { row.remove(); ask(own(b, "value")); });
+        chip.addEventListener("click", function () { if (ask(own(b, "value"))) row.remove(); });
         row.appendChild(chip);
       });
       node.appendChild(row);
@@ -247,10 +248,14 @@
     return pump();
   }
 
+  /* While an answer arrives, Send is off and nothing typed or tapped is taken (or lost). */
+  function setBusy(b) { busy = b; send.disabled = b; log.setAttribute("aria-busy", String(b)); }
+
+  /* Ask `text`; false when nothing was sent (empty, or an answer is still arriving). */
   function ask(text, isRetry) {
     text = (text || "").trim();
-    if (!text || busy) return;
-    busy = true;
+    if (!text || busy) return false;
+    setBusy(true);
     if (!isRetry) say("user", text);
     var node = say("bot typing", "");
     node.setAttribute("aria-label", "The assistant is typing");
@@ -270,7 +275,8 @@
     }).catch(function () {
       node.remove();
       failed("Can't reach the assistant. Check your connection and try again.", retry);
-    }).then(function () { busy = false; });
+    }).then(function () { setBusy(false); });
+    return true;
   }
 
   function open(show) {
@@ -291,13 +297,11 @@
     session(false).then(function () { started = true; input.focus(); }, function () { failed("Can't reach the assistant right now.", null); });
   });
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : ask(input.value); }
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    var text = input.value;
-    input.value = "";
-    ask(text);
+    if (ask(input.value)) input.value = "";
   });
 
   function mount() { (D.body || D.documentElement).appendChild(host); }

@@ -230,3 +230,33 @@ def test_a_page_wrapping_fetch_before_the_widget_loads_never_sees_its_requests(
     sync_api.expect(answers(page).last).to_contain_text("60 days")
     shot(page, tmp_path, "wrapped-fetch")
     assert page.evaluate("window.seen") == []
+
+
+def test_what_is_typed_or_tapped_while_an_answer_arrives_is_kept(
+    bot: str, browser: sync_api.Browser, tmp_path: Path,
+) -> None:
+    """The first answer is held back by the test, so it is surely still arriving."""
+    page = browser.new_page()
+    held: list[sync_api.Route] = []
+
+    def hold(route: sync_api.Route) -> None:
+        held.append(route)
+
+    page.route(bot + "/web/chat", hold)
+    page.goto(bot + "/")
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").click()
+    box = page.get_by_role("textbox", name="Your message")
+    ask(page, "where is my order?")
+    while not held:
+        page.wait_for_timeout(20)  # until the widget's request reaches the route
+    sync_api.expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    ask(page, "and the returns policy?")
+    sync_api.expect(box).to_have_value("and the returns policy?")  # not cleared, not lost
+    held[0].continue_()
+    page.unroute(bot + "/web/chat", hold)
+    sync_api.expect(answers(page).last).to_contain_text("order number")
+    sync_api.expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    shot(page, tmp_path, "kept-while-busy")
+    box.press("Enter")
+    sync_api.expect(page.locator("div[data-parley] .msg.user")).to_have_count(2)
+    sync_api.expect(box).to_have_value("")
