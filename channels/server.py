@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -129,7 +128,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     twilio = twilio_account(config.channels.whatsapp, settings)
     access = ApiAccess(settings.parley_api_token, host,
                        production=settings.parley_env == "production")
-    widget = web.Widget(config.channels.web, settings) if config.channels.web else None
+    widget = web.Widget(settings) if config.channels.web else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -161,9 +160,8 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes)
     app.add_middleware(PathText)
     if widget is not None:
-        app.add_middleware(CORSMiddleware, allow_origins=widget.config.allowed_origins,
-                           allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(web.LiveCors, origins=lambda: web.web_config(
+            app.state.bot).allowed_origins)
         app.include_router(widget.router)
     app.include_router(metrics.router, dependencies=[Depends(access.api)])
     if twilio is not None:

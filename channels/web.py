@@ -15,15 +15,17 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from importlib.resources import files
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import Field
+from starlette.types import ASGIApp
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import WebChannel
@@ -78,17 +80,33 @@ def event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
+def web_config(bot: Bot) -> WebChannel:
+    """The running bot's web settings, read per request so a reload of flows.yaml applies at
+    once; a reload that drops `channels.web` leaves only the server's own pages allowed."""
+    return bot.config.channels.web or WebChannel()
+
+
+class LiveCors(CORSMiddleware):
+    """Starlette's CORS, asking `origins()` on each request instead of a list fixed at start."""
+
+    def __init__(self, app: ASGIApp, origins: Callable[[], Sequence[str]]) -> None:
+        super().__init__(app, allow_origins=(), allow_methods=["GET", "POST"],
+                         allow_headers=["Authorization", "Content-Type"])
+        self.origins = origins
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return origin in self.origins()
+
+
 class Widget:
     """The widget's routes and the turns they started, for one app."""
 
-    def __init__(self, config: WebChannel, settings: Settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         secret = settings.session_secret()
         if secret is None:
             log.warning("PARLEY_SESSION_SECRET is unset: widget sessions are signed with a "
                         "random secret and end when this process stops")
             secret = secrets.token_urlsafe(32)
-        self.config = config
-        self.ttl_s = int(config.session_ttl_days * 86400)
         self.signer = URLSafeTimedSerializer(secret, salt="parley.web.session")
         self.turns: set[asyncio.Task[None]] = set()
         self.router = APIRouter()
@@ -113,7 +131,7 @@ class Widget:
         if origin is None and not required:
             return
         own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-        if origin not in (*self.config.allowed_origins, own):
+        if origin not in (*web_config(request.app.state.bot).allowed_origins, own):
             raise HTTPException(403, "this site may not open chat sessions: add its origin "
                                 "to flows.yaml's channels.web.allowed_origins")
 
@@ -124,11 +142,11 @@ class Widget:
         given = header.credentials if header else token
         if not given:
             raise HTTPException(401, "no session token: POST /web/session first")
-        return self._verify(given)
+        return self._verify(given, _ttl_s(request))
 
-    def _verify(self, token: str) -> str:
+    def _verify(self, token: str, ttl_s: int) -> str:
         try:
-            session = self.signer.loads(token, max_age=self.ttl_s)
+            session = self.signer.loads(token, max_age=ttl_s)
         except SignatureExpired:
             raise HTTPException(401, "the session has expired: open a new one") from None
         except BadSignature:
@@ -144,7 +162,7 @@ class Widget:
         session, resumed = secrets.token_urlsafe(18), False
         if body.token:
             with contextlib.suppress(HTTPException):  # forged or expired: a new conversation
-                session, resumed = self._verify(body.token), True
+                session, resumed = self._verify(body.token, _ttl_s(request)), True
         if not resumed:  # else fresh sessions would each get a fresh rate limit
             bot: Bot = request.app.state.bot
             limits = bot.config.guard.rate_limit
@@ -155,7 +173,7 @@ class Widget:
                                     "try again later",
                                     headers={"Retry-After": f"{limits.window_s:.0f}"})
         return {"token": self.signer.dumps(session), "session": session, "resumed": resumed,
-                "expires_in_s": self.ttl_s}
+                "expires_in_s": _ttl_s(request)}
 
     async def chat(self, request: Request, body: ChatRequest,
                    header: Credentials) -> StreamingResponse:
@@ -216,6 +234,10 @@ class Widget:
 
     async def demo(self) -> HTMLResponse:
         return HTMLResponse((STATIC / "demo.html").read_text())
+
+
+def _ttl_s(request: Request) -> int:
+    return int(web_config(request.app.state.bot).session_ttl_days * 86400)
 
 
 async def _drain(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:

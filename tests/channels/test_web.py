@@ -260,3 +260,24 @@ def test_base_url_is_for_folders_and_files_only(bot_dir: Path) -> None:
     site = {"name": "site", "url": "https://acme.example/", "base_url": "https://acme.example"}
     with pytest.raises(ConfigError, match="base_url applies to 'path' sources only"):
         configure(bot_dir, knowledge={"sources": [site]})
+
+
+def test_a_reload_of_the_web_settings_applies_to_sessions_and_cors_at_once(
+    bot_dir: Path, client: TestClient,
+) -> None:
+    other = "https://other.example"
+    preflight = {"Access-Control-Request-Method": "POST"}
+
+    def allowed(origin: str) -> tuple[int, str | None]:
+        session = client.post("/web/session", json={}, headers={"Origin": origin})
+        cors = client.options("/web/chat", headers={**preflight, "Origin": origin})
+        return session.status_code, cors.headers.get("access-control-allow-origin")
+
+    assert allowed(SHOP) == (200, SHOP) and allowed(other)[0] == 403
+    config = configure(bot_dir, channels={"web": {"allowed_origins": [other],
+                                                  "session_ttl_days": 1}})
+    assert client.portal is not None
+    client.portal.call(client.app.state.bot.reload, config)  # what the file watcher does
+    assert allowed(SHOP) == (403, None) and allowed(other) == (200, other)
+    session = client.post("/web/session", json={}, headers={"Origin": other}).json()
+    assert session["expires_in_s"] == 86400
