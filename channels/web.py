@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from importlib.resources import files
 from typing import Annotated, Any, Literal
@@ -142,27 +143,33 @@ class Widget:
         given = header.credentials if header else token
         if not given:
             raise HTTPException(401, "no session token: POST /web/session first")
-        return self._verify(given, _ttl_s(request))
+        return self._verify(given, _ttl_s(request))[0]
 
-    def _verify(self, token: str, ttl_s: int) -> str:
+    def _verify(self, token: str, ttl_s: int) -> tuple[str, float]:
+        """The session a token names and when it was opened. A resumed session keeps its
+        opening time, so it ends `ttl_s` after that however often it is resumed."""
+        expired = HTTPException(401, "the session has expired: open a new one")
         try:
-            session = self.signer.loads(token, max_age=ttl_s)
+            payload = self.signer.loads(token, max_age=ttl_s)
         except SignatureExpired:
-            raise HTTPException(401, "the session has expired: open a new one") from None
+            raise expired from None
         except BadSignature:
             raise HTTPException(401, "the session token is not valid") from None
-        if not isinstance(session, str):
-            raise HTTPException(401, "the session token is not valid")
-        return session
+        match payload:
+            case [str(session), int(opened) | float(opened)]:
+                if time.time() - opened > ttl_s:
+                    raise expired
+                return session, opened
+        raise HTTPException(401, "the session token is not valid")
 
     async def session(self, request: Request, body: SessionRequest) -> dict[str, Any]:
         """A token for a new conversation, or a fresh token for the one `body.token` names.
         New sessions count against `guard.rate_limit.per_user` per client address."""
         self._origin(request, required=True)
-        session, resumed = secrets.token_urlsafe(18), False
+        session, opened, resumed = secrets.token_urlsafe(18), time.time(), False
         if body.token:
             with contextlib.suppress(HTTPException):  # forged or expired: a new conversation
-                session, resumed = self._verify(body.token, _ttl_s(request)), True
+                (session, opened), resumed = self._verify(body.token, _ttl_s(request)), True
         if not resumed:  # else fresh sessions would each get a fresh rate limit
             bot: Bot = request.app.state.bot
             limits = bot.config.guard.rate_limit
@@ -172,8 +179,9 @@ class Widget:
                 raise HTTPException(429, "too many new chat sessions from this address; "
                                     "try again later",
                                     headers={"Retry-After": f"{limits.window_s:.0f}"})
-        return {"token": self.signer.dumps(session), "session": session, "resumed": resumed,
-                "expires_in_s": _ttl_s(request)}
+        return {"token": self.signer.dumps([session, opened]), "session": session,
+                "resumed": resumed,
+                "expires_in_s": max(0, int(opened + _ttl_s(request) - time.time()))}
 
     async def chat(self, request: Request, body: ChatRequest,
                    header: Credentials) -> StreamingResponse:

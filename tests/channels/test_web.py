@@ -130,10 +130,15 @@ class Backdated(TimestampSigner):
 
 @pytest.mark.parametrize("forge", [
     lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # tampered
-    lambda token: URLSafeTimedSerializer("another-secret", salt=SALT).dumps("s1"),
-    lambda token: URLSafeTimedSerializer(SECRET, salt="another.purpose").dumps("s1"),
+    lambda token: URLSafeTimedSerializer("another-secret", salt=SALT).dumps(["s1", time.time()]),
+    lambda token: URLSafeTimedSerializer(SECRET, salt="another.purpose").dumps(
+        ["s1", time.time()]),
     lambda token: URLSafeTimedSerializer(SECRET, salt=SALT).dumps({"session": "s1"}),
-    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT, signer=Backdated).dumps("s1"),
+    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT).dumps("s1"),
+    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT, signer=Backdated).dumps(
+        ["s1", time.time()]),
+    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT).dumps(  # opened 31 days ago
+        ["s1", time.time() - 31 * 86400]),
     lambda token: "",
 ])
 def test_forged_and_expired_tokens_are_refused(client: TestClient, forge: Any) -> None:
@@ -280,4 +285,23 @@ def test_a_reload_of_the_web_settings_applies_to_sessions_and_cors_at_once(
     client.portal.call(client.app.state.bot.reload, config)  # what the file watcher does
     assert allowed(SHOP) == (403, None) and allowed(other) == (200, other)
     session = client.post("/web/session", json={}, headers={"Origin": other}).json()
-    assert session["expires_in_s"] == 86400
+    assert 86400 - 60 < session["expires_in_s"] <= 86400
+
+
+def test_resuming_keeps_the_opening_time_so_a_session_ends_after_its_ttl(
+    client: TestClient,
+) -> None:
+    signer = URLSafeTimedSerializer(SECRET, salt=SALT)
+    first = open_session(client)
+    [session, opened] = signer.loads(first["token"])
+    assert session == first["session"]
+    for _ in range(2):  # a page reloaded again and again
+        again = open_session(client, first["token"])
+        assert again["resumed"] and signer.loads(again["token"]) == [session, opened]
+        assert again["expires_in_s"] <= first["expires_in_s"]
+    nearly = signer.dumps([session, time.time() - 29.9 * 86400])  # signed today
+    assert open_session(client, nearly)["resumed"]
+    over = signer.dumps([session, time.time() - 30.1 * 86400])
+    assert client.get("/web/history", headers={"Authorization": f"Bearer {over}"}
+                      ).status_code == 401
+    assert not open_session(client, over)["resumed"]
