@@ -14,14 +14,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -147,25 +147,11 @@ class PathText:
         await self.app(scope, receive, send)
 
 
-class RequestBody(BaseModel):
-    """Base of JSON request bodies: text must be encodable Unicode (a lone surrogate such as
-    '\\ud800', legal in JSON, is refused with 422 here rather than failing in the store)."""
-
-    @field_validator("*")
-    @classmethod
-    def _encodable(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                value.encode()
-            except UnicodeEncodeError as exc:
-                raise ValueError(f"text holds a lone surrogate at position {exc.start}: "
-                                 "send valid Unicode") from None
-        return value
-
-
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 naming each problem's place and reason, without the request's values: error
-    bodies never echo input back (it may be large, private, or not encodable)."""
+    bodies never echo input back (it may be large, private, or not encodable). Undecodable
+    text lands here too: pydantic's JSON parsing refuses non-UTF-8 bytes and lone surrogates
+    ('\\ud800', legal in JSON) before any field sees them."""
     assert isinstance(exc, RequestValidationError)
     errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
     return JSONResponse({"detail": errors}, status_code=422)

@@ -39,7 +39,6 @@ from parley_bot.channels.access import (
     ApiAccess,
     BodyLimit,
     PathText,
-    RequestBody,
     validation_error,
 )
 from parley_bot.channels.messages import (
@@ -64,7 +63,7 @@ HOST_VARIABLE = "PARLEY_HOST"
 PAGE = 50
 
 
-class ChatRequest(RequestBody):
+class ChatRequest(BaseModel):
     conversation_id: str = Field(..., min_length=1, max_length=MAX_CONVERSATION_ID)
     text: str = Field(..., max_length=100_000)
     user_id: str | None = Field(
@@ -92,7 +91,7 @@ class ConversationResponse(BaseModel):
     )
 
 
-class FeedbackRequest(RequestBody):
+class FeedbackRequest(BaseModel):
     turn_id: str
     rating: Literal[1, -1]
     comment: str | None = Field(None, max_length=4000)

@@ -18,21 +18,21 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from importlib.resources import files
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from pydantic import Field
+from pydantic import BaseModel, Field
 from starlette.types import ASGIApp
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import WebChannel
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
-from parley_bot.channels.access import RequestBody
+from parley_bot.channels.access import Credentials
 from parley_bot.channels.messages import (
     Citation,
     Feedback,
@@ -45,20 +45,18 @@ from parley_bot.channels.messages import (
 
 log = logging.getLogger(__name__)
 STATIC = files("parley_bot.channels") / "static"
-_bearer = HTTPBearer(auto_error=False)
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-class SessionRequest(RequestBody):
+class SessionRequest(BaseModel):
     token: str | None = Field(None, max_length=512, description="A session to resume.")
 
 
-class ChatRequest(RequestBody):
+class ChatRequest(BaseModel):
     text: str = Field(..., min_length=1, max_length=100_000)
     token: str | None = Field(None, max_length=512, description="Or the Authorization header.")
 
 
-class FeedbackRequest(RequestBody):
+class FeedbackRequest(BaseModel):
     turn_id: str = Field(..., max_length=64)
     rating: Literal[1, -1]
     token: str | None = Field(None, max_length=512)
