@@ -175,8 +175,18 @@
     scroll();
   }
 
+  /* One error on show at a time: a new one (or its Retry) replaces the last. */
+  var shownError = null;
+  var UNREACHABLE = "Can't reach the assistant. Check your connection and try again.";
+  var STATUS = dict([401, "Your chat session has ended. Please try again.",
+    403, "Chat isn't available on this site.", 413, "That message is too long.",
+    422, "That message couldn't be sent.", 429, "Too many requests. Please wait a minute and try again."]);
+  function friendly(status) { return own(STATUS, status) || "The assistant could not answer. Please try again."; }
+  /* What to tell the visitor about a failure: our own text, or "can't reach" for the rest. */
+  function why(e) { return own(e, "friendly") === true ? e.message : UNREACHABLE; }
   function failed(text, retry) {
-    var node = say("bot error", text);
+    if (shownError) shownError.remove();
+    var node = shownError = say("bot error", text);
     node.setAttribute("role", "alert");
     if (retry) {
       var again = el("button", ["type", "button", "class", "chip"], "Retry");
@@ -189,7 +199,7 @@
 
   function session(resume) {
     return request("POST", "/web/session", dict(["token", resume ? token : null])).then(function (res) {
-      if (!res.ok) throw new Error("session " + res.status);
+      if (!res.ok) { var e = new Error(friendly(res.status)); e.friendly = true; throw e; }
       return res.json();
     }).then(function (body) {
       token = own(body, "token");
@@ -265,16 +275,12 @@
       return request("POST", "/web/chat", dict(["text", text]), token);
     }).then(function (res) {
       if (res.status === 401) { started = false; token = null; save(null); }
-      if (!res.ok) {
-        return res.json().then(function (b) { return own(b, "detail"); }, function () { return null; }).then(function (detail) {
-          node.remove();
-          failed(typeof detail === "string" ? detail : "The assistant could not answer (" + res.status + ").", retry);
-        });
-      }
+      if (!res.ok) { node.remove(); failed(friendly(res.status), retry); return; }
+      if (shownError) { shownError.remove(); shownError = null; }
       return stream(res, node, retry);
-    }).catch(function () {
+    }).catch(function (e) {
       node.remove();
-      failed("Can't reach the assistant. Check your connection and try again.", retry);
+      failed(why(e), retry);
     }).then(function () { setBusy(false); });
     return true;
   }
@@ -285,7 +291,7 @@
     bubble.setAttribute("aria-label", (show ? "Close chat: " : "Open chat: ") + TITLE);
     if (show) {
       input.focus();
-      start().catch(function () { failed("Can't reach the assistant right now.", function () { open(true); }); });
+      start().catch(function (e) { failed(why(e), function () { open(true); }); });
     } else bubble.focus();
   }
 
@@ -294,7 +300,7 @@
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") open(false); });
   fresh.addEventListener("click", function () {
     token = null; save(null); started = false; log.textContent = "";
-    session(false).then(function () { started = true; input.focus(); }, function () { failed("Can't reach the assistant right now.", null); });
+    session(false).then(function () { started = true; input.focus(); }, function (e) { failed(why(e), null); });
   });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }

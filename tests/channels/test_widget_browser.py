@@ -196,6 +196,10 @@ def test_a_page_of_another_origin_gets_no_session(
         page.get_by_role("button", name="Open chat: Chat with us").click()
         # the browser's CORS preflight is refused, so the session request never leaves it
         sync_api.expect(page.get_by_role("alert")).to_contain_text("Can't reach")
+        ask(page, "hello?")  # fails the same way: one message with one Retry, not two
+        sync_api.expect(page.locator("div[data-parley] .msg.user")).to_have_count(1)
+        sync_api.expect(page.get_by_role("alert")).to_have_count(1)
+        sync_api.expect(page.get_by_role("button", name="Retry")).to_have_count(1)
         shot(page, tmp_path, "other-origin")
         refused = httpx.post(bot + "/web/session", json={}, headers={"Origin": other})
         assert refused.status_code == 403
