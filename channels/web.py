@@ -162,7 +162,7 @@ class Widget:
 
     async def session(self, request: Request, body: SessionRequest) -> dict[str, Any]:
         """A token for a new conversation, or a fresh token for the one `body.token` names.
-        New sessions count against `guard.rate_limit.per_user` per client address."""
+        New sessions count against `channels.web.sessions_per_minute` per client address."""
         self._origin(request, required=True)
         session, opened, resumed = secrets.token_urlsafe(18), time.time(), False
         if body.token:
@@ -170,13 +170,11 @@ class Widget:
                 (session, opened), resumed = self._verify(body.token, _ttl_s(request)), True
         if not resumed:  # else fresh sessions would each get a fresh rate limit
             bot: Bot = request.app.state.bot
-            limits = bot.config.guard.rate_limit
+            per_minute = web_config(bot).sessions_per_minute
             address = request.client.host if request.client else "unknown"
-            if not await bot.store.allow({f"web-sessions:{address}": limits.per_user},
-                                         limits.window_s):
+            if not await bot.store.allow({f"web-sessions:{address}": per_minute}, 60):
                 raise HTTPException(429, "too many new chat sessions from this address; "
-                                    "try again later",
-                                    headers={"Retry-After": f"{limits.window_s:.0f}"})
+                                    "try again later", headers={"Retry-After": "60"})
         return {"token": self.signer.dumps([session, opened]), "session": session,
                 "resumed": resumed,
                 "expires_in_s": max(0, int(opened + _ttl_s(request) - time.time()))}

@@ -172,7 +172,9 @@ def test_an_oversize_message_is_413_and_not_kept(bot_dir: Path) -> None:
 
 
 def test_rate_limits_count_per_session_and_new_sessions_per_address(bot_dir: Path) -> None:
-    app = web_app(bot_dir, guard={"rate_limit": {"per_user": 2, "per_conversation": 50}})
+    config = configure(bot_dir, guard={"rate_limit": {"per_user": 2, "per_conversation": 50}},
+                       channels={"web": {"allowed_origins": [SHOP], "sessions_per_minute": 3}})
+    app = create_app(config, Settings(parley_session_secret=SECRET))
     with TestClient(app, headers={"Origin": SHOP}) as client:
         token = open_session(client)["token"]
         for _ in range(2):
@@ -180,8 +182,9 @@ def test_rate_limits_count_per_session_and_new_sessions_per_address(bot_dir: Pat
         limited = chat(client, token, "hours?")
         assert limited == [("error", {"text": limited[0][1]["text"], "code": "rate_limited"})]
         assert chat(client, open_session(client)["token"], "hours?")[-1][0] == "reply"
-        third = client.post("/web/session", json={})  # a fresh limit for every message: no
-        assert third.status_code == 429 and third.headers["Retry-After"] == "60"
+        assert open_session(client)["token"]  # its own limit, not the messages' (2)
+        fourth = client.post("/web/session", json={})  # a fresh limit for every message: no
+        assert fourth.status_code == 429 and fourth.headers["Retry-After"] == "60"
         assert open_session(client, token)["resumed"]  # resuming is not a new session
 
 
