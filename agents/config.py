@@ -264,7 +264,11 @@ class WebChannel(Strict):
     )
     session_ttl_days: float = Field(
         30, gt=0, description="How long a widget session (and its conversation) may be resumed "
-        "after it was opened.",
+        "after it was opened; resuming does not extend it.",
+    )
+    sessions_per_minute: int = Field(
+        60, ge=1, description="New widget sessions one client address may open per minute "
+        "(resuming one does not count); messages have their own limit, guard.rate_limit.",
     )
 
     @field_validator("allowed_origins")

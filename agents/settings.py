@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     )
     parley_api_token: SecretStr | None = Field(
         None, description="Bearer token of /api/*, /metrics and the admin routes. Unset, the "
-        "JSON API is open on a loopback address and off on any other; admin routes are off."
+        "JSON API is open only in development on a loopback address (off in production, "
+        "whatever the address); admin routes are off."
     )
     parley_session_secret: SecretStr | None = Field(
         None, description="Signs the web widget's session tokens; required in production "

@@ -2,9 +2,11 @@
 size limit, and request bodies that never echo back or crash on bad text.
 
 The JSON API (`/api/*`, `/metrics`) reads and writes any API conversation, so it needs
-`Authorization: Bearer $PARLEY_API_TOKEN` when that is set. Unset, it stays open on a loopback
-address (a developer's machine) and is off on any other: a server on 0.0.0.0 with no token
-serves the channels (widget, Slack, WhatsApp) but no transcripts.
+`Authorization: Bearer $PARLEY_API_TOKEN` when that is set. Unset, it is open only in
+development on a loopback address (a developer's machine); in production it is off whatever the
+address (behind a reverse proxy every visitor arrives from 127.0.0.1), and so on any
+non-loopback address: such a server serves the channels (widget, Slack, WhatsApp) but no
+transcripts.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -44,28 +47,30 @@ class ApiAccess:
     Args:
         token: PARLEY_API_TOKEN, or None.
         host: the address the server listens on; None (in-process, tests) counts as loopback.
+        production: PARLEY_ENV is 'production': no token means no JSON API, on any address.
     """
 
-    def __init__(self, token: SecretStr | None, host: str | None) -> None:
+    def __init__(self, token: SecretStr | None, host: str | None, *,
+                 production: bool = False) -> None:
         self.token = token.get_secret_value().encode() if token is not None else None
-        self.mode: Mode = ("token" if token is not None
-                           else "open" if host is None or is_loopback(host) else "off")
-        self.host = host
+        local = not production and (host is None or is_loopback(host))
+        self.mode: Mode = "token" if token is not None else "open" if local else "off"
+        self.why = ("PARLEY_ENV is production" if production
+                    else f"the server listens on {host}")
 
     def announce(self) -> None:
         """Say at start when the JSON API is off, and how to turn it on."""
         if self.mode == "off":
-            log.warning("the JSON API (/api/*, /metrics) is off: the server listens on %s and "
-                        "PARLEY_API_TOKEN is unset; set PARLEY_API_TOKEN to turn it on (clients "
-                        "send 'Authorization: Bearer <token>')", self.host)
+            log.warning("the JSON API (/api/*, /metrics) is off: %s and PARLEY_API_TOKEN is "
+                        "unset; set PARLEY_API_TOKEN to turn it on (clients send "
+                        "'Authorization: Bearer <token>')", self.why)
 
     def api(self, credentials: Credentials) -> None:
         """/api/* and /metrics."""
         if self.mode == "open":
             return
         if self.mode == "off":
-            raise HTTPException(404, "the JSON API is off on this address: set "
-                                "PARLEY_API_TOKEN to turn it on")
+            raise HTTPException(404, "the JSON API is off: set PARLEY_API_TOKEN to turn it on")
         self._check(credentials)
 
     def admin(self, credentials: Credentials) -> None:
@@ -123,25 +128,30 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
 
-class RequestBody(BaseModel):
-    """Base of JSON request bodies: text must be encodable Unicode (a lone surrogate such as
-    '\\ud800', legal in JSON, is refused with 422 here rather than failing in the store)."""
+class PathText:
+    """ASGI middleware answering 400 to a path whose percent-escapes are not UTF-8 ('%FF'):
+    decoded, it would reach the routes as replacement characters and come back in a 404."""
 
-    @field_validator("*")
-    @classmethod
-    def _encodable(cls, value: Any) -> Any:
-        if isinstance(value, str):
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
             try:
-                value.encode()
-            except UnicodeEncodeError as exc:
-                raise ValueError(f"text holds a lone surrogate at position {exc.start}: "
-                                 "send valid Unicode") from None
-        return value
+                unquote_to_bytes(scope.get("raw_path") or b"").decode()
+            except UnicodeDecodeError:
+                response = JSONResponse({"detail": "the path is not valid UTF-8"},
+                                        status_code=400)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     """422 naming each problem's place and reason, without the request's values: error
-    bodies never echo input back (it may be large, private, or not encodable)."""
+    bodies never echo input back (it may be large, private, or not encodable). Undecodable
+    text lands here too: pydantic's JSON parsing refuses non-UTF-8 bytes and lone surrogates
+    ('\\ud800', legal in JSON) before any field sees them."""
     assert isinstance(exc, RequestValidationError)
     errors = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
     return JSONResponse({"detail": errors}, status_code=422)

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -36,7 +35,12 @@ from parley_bot.agents.flowsfile import load_flows
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
 from parley_bot.channels import metrics, slack, web
-from parley_bot.channels.access import ApiAccess, BodyLimit, RequestBody, validation_error
+from parley_bot.channels.access import (
+    ApiAccess,
+    BodyLimit,
+    PathText,
+    validation_error,
+)
 from parley_bot.channels.messages import (
     MAX_CONVERSATION_ID,
     Button,
@@ -59,7 +63,7 @@ HOST_VARIABLE = "PARLEY_HOST"
 PAGE = 50
 
 
-class ChatRequest(RequestBody):
+class ChatRequest(BaseModel):
     conversation_id: str = Field(..., min_length=1, max_length=MAX_CONVERSATION_ID)
     text: str = Field(..., max_length=100_000)
     user_id: str | None = Field(
@@ -90,7 +94,7 @@ class ConversationResponse(BaseModel):
     )
 
 
-class FeedbackRequest(RequestBody):
+class FeedbackRequest(BaseModel):
     turn_id: str
     rating: Literal[1, -1]
     comment: str | None = Field(None, max_length=4000)
@@ -115,8 +119,8 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     Args:
         config: the validated flows.yaml.
         settings: the environment; read at start when not given.
-        host: the address served on; the JSON API is off on a non-loopback one without
-            PARLEY_API_TOKEN. None (in-process clients) counts as loopback.
+        host: the address served on; without PARLEY_API_TOKEN the JSON API is open only in
+            development on a loopback one. None (in-process clients) counts as loopback.
         watch: that flows.yaml, to reload the bot when it, tools/ or the index changes.
         on_reload: told whether each reload worked (tests wait on it).
         slack_socket: take Slack's events over Socket Mode too (`serve --slack-socket`).
@@ -124,8 +128,9 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     """
     settings = settings or Settings()
     twilio = twilio_account(config.channels.whatsapp, settings)
-    access = ApiAccess(settings.parley_api_token, host)
-    widget = web.Widget(config.channels.web, settings) if config.channels.web else None
+    access = ApiAccess(settings.parley_api_token, host,
+                       production=settings.parley_env == "production")
+    widget = web.Widget(settings) if config.channels.web else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -150,13 +155,15 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
                     with contextlib.suppress(asyncio.CancelledError):
                         await watcher
 
-    app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan)
+    # no /docs or /redoc (Swagger from a CDN); the schema is part of the JSON API, locked alike
+    app = FastAPI(title=f"parley: {config.name}", lifespan=lifespan, openapi_url=None,
+                  docs_url=None, redoc_url=None)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes)
+    app.add_middleware(PathText)
     if widget is not None:
-        app.add_middleware(CORSMiddleware, allow_origins=widget.config.allowed_origins,
-                           allow_methods=["GET", "POST"],
-                           allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(web.LiveCors, origins=lambda: web.web_config(
+            app.state.bot).allowed_origins)
         app.include_router(widget.router)
     app.include_router(metrics.router, dependencies=[Depends(access.api)])
     if twilio is not None:
@@ -173,6 +180,10 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
     @app.get("/healthz")
     async def healthz(bot: BotDep) -> dict[str, str]:
         return {"status": "ok", "bot": bot.config.name}
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=api)
+    async def openapi() -> dict[str, Any]:
+        return app.openapi()
 
     @app.post("/api/chat", responses={429: {}, 503: {}}, dependencies=api)
     async def chat(body: ChatRequest, bot: BotDep) -> ChatResponse:
@@ -205,7 +216,7 @@ def create_app(config: FlowsConfig, settings: Settings | None = None, *,
         rating = Feedback(rating=body.rating, comment=body.comment)
         if not await bot.feedback(conversation_key("api", conversation_id), body.turn_id,
                                   rating):
-            raise HTTPException(404, f"no turn {body.turn_id!r} in {conversation_id!r}")
+            raise HTTPException(404, "no such turn in this conversation")
         return Response(status_code=204)
 
     @app.get("/api/admin/conversations/{key:path}", dependencies=[Depends(access.admin)])
@@ -241,8 +252,8 @@ async def _page(bot: Bot, key: str, shown: str, limit: int, before: str | None
                 ) -> ConversationResponse:
     turns = await bot.conversation(key, limit=limit + 1, before=before)
     if not turns:
-        raise HTTPException(404, f"no conversation {shown!r}" if before is None
-                            else f"no turns of {shown!r} before {before!r}")
+        raise HTTPException(404, "no such conversation" if before is None
+                            else "no turns before that turn in this conversation")
     more, turns = len(turns) > limit, turns[-limit:]
     return ConversationResponse(conversation_id=shown, turns=turns,
                                 before=turns[0].id if more else None)
@@ -251,8 +262,8 @@ async def _page(bot: Bot, key: str, shown: str, limit: int, before: str | None
 def _full_key(key: str) -> str:
     try:
         split_key(key)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    except ValueError:
+        raise HTTPException(422, "the key is not '<channel>:<id>' with a known channel") from None
     return key
 
 

@@ -15,21 +15,24 @@ import contextlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from importlib.resources import files
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from pydantic import Field
+from pydantic import BaseModel, Field
+from starlette.types import ASGIApp
 
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import WebChannel
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
-from parley_bot.channels.access import RequestBody
+from parley_bot.channels.access import Credentials
 from parley_bot.channels.messages import (
     Citation,
     Feedback,
@@ -42,20 +45,18 @@ from parley_bot.channels.messages import (
 
 log = logging.getLogger(__name__)
 STATIC = files("parley_bot.channels") / "static"
-_bearer = HTTPBearer(auto_error=False)
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-class SessionRequest(RequestBody):
+class SessionRequest(BaseModel):
     token: str | None = Field(None, max_length=512, description="A session to resume.")
 
 
-class ChatRequest(RequestBody):
+class ChatRequest(BaseModel):
     text: str = Field(..., min_length=1, max_length=100_000)
     token: str | None = Field(None, max_length=512, description="Or the Authorization header.")
 
 
-class FeedbackRequest(RequestBody):
+class FeedbackRequest(BaseModel):
     turn_id: str = Field(..., max_length=64)
     rating: Literal[1, -1]
     token: str | None = Field(None, max_length=512)
@@ -78,17 +79,33 @@ def event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
+def web_config(bot: Bot) -> WebChannel:
+    """The running bot's web settings, read per request so a reload of flows.yaml applies at
+    once; a reload that drops `channels.web` leaves only the server's own pages allowed."""
+    return bot.config.channels.web or WebChannel()
+
+
+class LiveCors(CORSMiddleware):
+    """Starlette's CORS, asking `origins()` on each request instead of a list fixed at start."""
+
+    def __init__(self, app: ASGIApp, origins: Callable[[], Sequence[str]]) -> None:
+        super().__init__(app, allow_origins=(), allow_methods=["GET", "POST"],
+                         allow_headers=["Authorization", "Content-Type"])
+        self.origins = origins
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return origin in self.origins()
+
+
 class Widget:
     """The widget's routes and the turns they started, for one app."""
 
-    def __init__(self, config: WebChannel, settings: Settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         secret = settings.session_secret()
         if secret is None:
             log.warning("PARLEY_SESSION_SECRET is unset: widget sessions are signed with a "
                         "random secret and end when this process stops")
             secret = secrets.token_urlsafe(32)
-        self.config = config
-        self.ttl_s = int(config.session_ttl_days * 86400)
         self.signer = URLSafeTimedSerializer(secret, salt="parley.web.session")
         self.turns: set[asyncio.Task[None]] = set()
         self.router = APIRouter()
@@ -113,7 +130,7 @@ class Widget:
         if origin is None and not required:
             return
         own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-        if origin not in (*self.config.allowed_origins, own):
+        if origin not in (*web_config(request.app.state.bot).allowed_origins, own):
             raise HTTPException(403, "this site may not open chat sessions: add its origin "
                                 "to flows.yaml's channels.web.allowed_origins")
 
@@ -124,38 +141,43 @@ class Widget:
         given = header.credentials if header else token
         if not given:
             raise HTTPException(401, "no session token: POST /web/session first")
-        return self._verify(given)
+        return self._verify(given, _ttl_s(request))[0]
 
-    def _verify(self, token: str) -> str:
+    def _verify(self, token: str, ttl_s: int) -> tuple[str, float]:
+        """The session a token names and when it was opened. A resumed session keeps its
+        opening time, so it ends `ttl_s` after that however often it is resumed."""
+        expired = HTTPException(401, "the session has expired: open a new one")
         try:
-            session = self.signer.loads(token, max_age=self.ttl_s)
+            payload = self.signer.loads(token, max_age=ttl_s)
         except SignatureExpired:
-            raise HTTPException(401, "the session has expired: open a new one") from None
+            raise expired from None
         except BadSignature:
             raise HTTPException(401, "the session token is not valid") from None
-        if not isinstance(session, str):
-            raise HTTPException(401, "the session token is not valid")
-        return session
+        match payload:
+            case [str(session), int(opened) | float(opened)]:
+                if time.time() - opened > ttl_s:
+                    raise expired
+                return session, opened
+        raise HTTPException(401, "the session token is not valid")
 
     async def session(self, request: Request, body: SessionRequest) -> dict[str, Any]:
         """A token for a new conversation, or a fresh token for the one `body.token` names.
-        New sessions count against `guard.rate_limit.per_user` per client address."""
+        New sessions count against `channels.web.sessions_per_minute` per client address."""
         self._origin(request, required=True)
-        session, resumed = secrets.token_urlsafe(18), False
+        session, opened, resumed = secrets.token_urlsafe(18), time.time(), False
         if body.token:
             with contextlib.suppress(HTTPException):  # forged or expired: a new conversation
-                session, resumed = self._verify(body.token), True
+                (session, opened), resumed = self._verify(body.token, _ttl_s(request)), True
         if not resumed:  # else fresh sessions would each get a fresh rate limit
             bot: Bot = request.app.state.bot
-            limits = bot.config.guard.rate_limit
+            per_minute = web_config(bot).sessions_per_minute
             address = request.client.host if request.client else "unknown"
-            if not await bot.store.allow({f"web-sessions:{address}": limits.per_user},
-                                         limits.window_s):
+            if not await bot.store.allow({f"web-sessions:{address}": per_minute}, 60):
                 raise HTTPException(429, "too many new chat sessions from this address; "
-                                    "try again later",
-                                    headers={"Retry-After": f"{limits.window_s:.0f}"})
-        return {"token": self.signer.dumps(session), "session": session, "resumed": resumed,
-                "expires_in_s": self.ttl_s}
+                                    "try again later", headers={"Retry-After": "60"})
+        return {"token": self.signer.dumps([session, opened]), "session": session,
+                "resumed": resumed,
+                "expires_in_s": max(0, int(opened + _ttl_s(request) - time.time()))}
 
     async def chat(self, request: Request, body: ChatRequest,
                    header: Credentials) -> StreamingResponse:
@@ -216,6 +238,10 @@ class Widget:
 
     async def demo(self) -> HTMLResponse:
         return HTMLResponse((STATIC / "demo.html").read_text())
+
+
+def _ttl_s(request: Request) -> int:
+    return int(web_config(request.app.state.bot).session_ttl_days * 86400)
 
 
 async def _drain(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:

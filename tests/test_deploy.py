@@ -27,6 +27,16 @@ def dockerfile() -> tuple[list[str], list[str]]:
     return runs, cmd
 
 
+def dockerfile_env() -> dict[str, str]:
+    """The Dockerfile's `ENV NAME=value` lines: the environment its CMD runs in."""
+    lines = (DEPLOY / "Dockerfile").read_text().splitlines()
+    return dict(line.removeprefix("ENV ").split("=", 1) for line in lines
+                if line.startswith("ENV "))
+
+
+SECRETS = {"PARLEY_SESSION_SECRET": "deploy-test-session-secret"}  # what the deployer passes
+
+
 def unit() -> dict[str, list[str]]:
     """The systemd unit's [Service] settings; a key may repeat (ExecStartPre, Environment)."""
     settings: dict[str, list[str]] = {}
@@ -68,7 +78,9 @@ def test_the_dockerfile_commands_build_and_serve_the_bot(bot_dir: Path) -> None:
         assert result.returncode == 0, result.stderr
     assert (bot_dir / ".parley" / "knowledge").is_dir()  # the index ships in the image
     port = free_port()
-    env["PARLEY_API_TOKEN"] = "deploy-test-token"  # on 0.0.0.0 the JSON API needs one
+    assert dockerfile_env()["PARLEY_ENV"] == "production"
+    env |= dockerfile_env() | SECRETS
+    env["PARLEY_API_TOKEN"] = "deploy-test-token"  # in production the JSON API needs one
     with running(here(cmd, port), bot_dir, port, env=env, log=bot_dir / "serve.log") as base:
         assert httpx.post(f"{base}/api/chat", json={}).status_code == 401
         assert 'parley_turns_total{channel="api",skill="shipping"} 1.0' in served_turn(
@@ -83,6 +95,8 @@ def test_compose_runs_the_image_with_two_workers_and_redis() -> None:
     assert (DEPLOY / parley["build"]["context"] / parley["build"]["dockerfile"]).is_file()
     assert parley["command"] == [*dockerfile()[1], "--workers", "2"]
     assert parley["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert parley["environment"]["PARLEY_ENV"] == "production"
+    assert "PARLEY_SESSION_SECRET" in parley["environment"]
     assert parley["depends_on"] == ["redis"] and redis["image"].startswith("redis:")
 
 
@@ -90,8 +104,12 @@ def test_the_systemd_unit_commands_check_ingest_and_serve(bot_dir: Path, tmp_pat
     service = unit()
     env = dict(value.split("=", 1) for value in service["Environment"])
     assert env["PROMETHEUS_MULTIPROC_DIR"] == "/run/" + service["RuntimeDirectory"][0]
+    assert env["PARLEY_ENV"] == "production"  # behind the proxy: no token, no JSON API
     runtime = tmp_path / "run"  # what RuntimeDirectory= makes: empty at each start
     runtime.mkdir()
+    token = "deploy-test-token"
+    served = {"PARLEY_ENV": env["PARLEY_ENV"], "PROMETHEUS_MULTIPROC_DIR": str(runtime),
+              **SECRETS}  # secrets.env's part
 
     def local(command: str) -> list[str]:
         argv = shlex.split(command)
@@ -100,11 +118,17 @@ def test_the_systemd_unit_commands_check_ingest_and_serve(bot_dir: Path, tmp_pat
 
     for command in service["ExecStartPre"]:
         result = subprocess.run(local(command), cwd=bot_dir, capture_output=True, text=True,
-                                check=False)
+                                env={**os.environ, **served}, check=False)
         assert result.returncode == 0, result.stderr
     port = free_port()
     [start] = service["ExecStart"]
     with running(here(local(start), port), bot_dir, port, log=tmp_path / "serve.log",
-                 env={"PROMETHEUS_MULTIPROC_DIR": str(runtime)}) as base:
-        assert 'parley_turns_total{channel="api",skill="shipping"} 1.0' in served_turn(base)
+                 env=served) as base:
+        assert httpx.post(f"{base}/api/chat", json={}).status_code == 404  # off: no token
+    port = free_port()
+    with running(here(local(start), port), bot_dir, port, log=tmp_path / "serve.log",
+                 env={**served, "PARLEY_API_TOKEN": token}) as base:
+        assert httpx.post(f"{base}/api/chat", json={}).status_code == 401
+        assert 'parley_turns_total{channel="api",skill="shipping"} 1.0' in served_turn(
+            base, token)
     assert list(runtime.glob("*.db"))  # the metrics went where the unit said

@@ -1,15 +1,24 @@
 /* parley web widget: <script src="https://BOT_HOST/widget.js" data-title="Help"
    data-color="#2f6f4f" async></script>. Plain JavaScript, no build step. The UI lives in an
-   open shadow root; the globals it uses are captured when it loads, so a host page that later
-   replaces fetch or pollutes Object.prototype cannot break it. */
+   open shadow root. fetch, JSON and localStorage come from a hidden same-origin iframe's fresh
+   realm, so a host page that wraps them (before or after this loads) never sees the session
+   token, and one that pollutes Object.prototype cannot break it. */
 (function () {
   "use strict";
-  var W = window, D = document;
-  var fetch_ = W.fetch.bind(W), parse = JSON.parse, stringify = JSON.stringify;
-  var Decoder = W.TextDecoder, URL_ = W.URL;
-  var create = Object.create, hasOwn = Object.prototype.hasOwnProperty;
+  var W = window, D = document, R = W;
+  try {
+    var frame = D.createElement("iframe");
+    frame.setAttribute("aria-hidden", "true");
+    frame.setAttribute("tabindex", "-1");
+    frame.setAttribute("style", "display:none!important");
+    D.documentElement.appendChild(frame);
+    if (frame.contentWindow && frame.contentWindow.fetch) R = frame.contentWindow;
+  } catch (e) { R = W; }
+  var fetch_ = R.fetch.bind(R), parse = R.JSON.parse, stringify = R.JSON.stringify;
+  var Decoder = R.TextDecoder, URL_ = R.URL;
+  var create = R.Object.create, hasOwn = R.Object.prototype.hasOwnProperty;
   var storage = null;
-  try { storage = W.localStorage; } catch (e) { storage = null; }
+  try { storage = R.localStorage; } catch (e) { storage = null; }
   var getItem = storage && storage.getItem.bind(storage);
   var setItem = storage && storage.setItem.bind(storage);
   var removeItem = storage && storage.removeItem.bind(storage);
@@ -74,8 +83,9 @@
     ".typing span:nth-child(2){animation-delay:.15s}.typing span:nth-child(3){animation-delay:.3s}" +
     "@keyframes b{0%,80%,100%{opacity:.3}40%{opacity:1}}" +
     "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e3e5e8;background:#fff}" +
-    "textarea{flex:1;resize:none;border:1px solid #ccd;border-radius:8px;padding:8px;height:42px;background:#fff}" +
+    "textarea{flex:1;resize:none;border:1px solid #ccd;border-radius:8px;padding:8px;height:42px;background:#fff;font-size:16px}" +
     "form button{background:" + COLOR + ";color:#fff;border-radius:8px;padding:0 14px}" +
+    "form button:disabled{opacity:.5;cursor:wait}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;border-radius:0}}";
 
   function el(tag, attrs, text) {
@@ -155,7 +165,7 @@
       var row = el("div", ["class", "row", "role", "group", "aria-label", "Quick replies"]);
       buttons.forEach(function (b) {
         var chip = el("button", ["type", "button", "class", "chip"], own(b, "label"));
-        chip.addEventListener("click", function () { row.remove(); ask(own(b, "value")); });
+        chip.addEventListener("click", function () { if (ask(own(b, "value"))) row.remove(); });
         row.appendChild(chip);
       });
       node.appendChild(row);
@@ -165,8 +175,18 @@
     scroll();
   }
 
+  /* One error on show at a time: a new one (or its Retry) replaces the last. */
+  var shownError = null;
+  var UNREACHABLE = "Can't reach the assistant. Check your connection and try again.";
+  var STATUS = dict([401, "Your chat session has ended. Please try again.",
+    403, "Chat isn't available on this site.", 413, "That message is too long.",
+    422, "That message couldn't be sent.", 429, "Too many requests. Please wait a minute and try again."]);
+  function friendly(status) { return own(STATUS, status) || "The assistant could not answer. Please try again."; }
+  /* What to tell the visitor about a failure: our own text, or "can't reach" for the rest. */
+  function why(e) { return own(e, "friendly") === true ? e.message : UNREACHABLE; }
   function failed(text, retry) {
-    var node = say("bot error", text);
+    if (shownError) shownError.remove();
+    var node = shownError = say("bot error", text);
     node.setAttribute("role", "alert");
     if (retry) {
       var again = el("button", ["type", "button", "class", "chip"], "Retry");
@@ -179,7 +199,7 @@
 
   function session(resume) {
     return request("POST", "/web/session", dict(["token", resume ? token : null])).then(function (res) {
-      if (!res.ok) throw new Error("session " + res.status);
+      if (!res.ok) { var e = new Error(friendly(res.status)); e.friendly = true; throw e; }
       return res.json();
     }).then(function (body) {
       token = own(body, "token");
@@ -238,10 +258,14 @@
     return pump();
   }
 
+  /* While an answer arrives, Send is off and nothing typed or tapped is taken (or lost). */
+  function setBusy(b) { busy = b; send.disabled = b; log.setAttribute("aria-busy", String(b)); }
+
+  /* Ask `text`; false when nothing was sent (empty, or an answer is still arriving). */
   function ask(text, isRetry) {
     text = (text || "").trim();
-    if (!text || busy) return;
-    busy = true;
+    if (!text || busy) return false;
+    setBusy(true);
     if (!isRetry) say("user", text);
     var node = say("bot typing", "");
     node.setAttribute("aria-label", "The assistant is typing");
@@ -251,17 +275,14 @@
       return request("POST", "/web/chat", dict(["text", text]), token);
     }).then(function (res) {
       if (res.status === 401) { started = false; token = null; save(null); }
-      if (!res.ok) {
-        return res.json().then(function (b) { return own(b, "detail"); }, function () { return null; }).then(function (detail) {
-          node.remove();
-          failed(typeof detail === "string" ? detail : "The assistant could not answer (" + res.status + ").", retry);
-        });
-      }
+      if (!res.ok) { node.remove(); failed(friendly(res.status), retry); return; }
+      if (shownError) { shownError.remove(); shownError = null; }
       return stream(res, node, retry);
-    }).catch(function () {
+    }).catch(function (e) {
       node.remove();
-      failed("Can't reach the assistant. Check your connection and try again.", retry);
-    }).then(function () { busy = false; });
+      failed(why(e), retry);
+    }).then(function () { setBusy(false); });
+    return true;
   }
 
   function open(show) {
@@ -270,7 +291,7 @@
     bubble.setAttribute("aria-label", (show ? "Close chat: " : "Open chat: ") + TITLE);
     if (show) {
       input.focus();
-      start().catch(function () { failed("Can't reach the assistant right now.", function () { open(true); }); });
+      start().catch(function (e) { failed(why(e), function () { open(true); }); });
     } else bubble.focus();
   }
 
@@ -279,16 +300,14 @@
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") open(false); });
   fresh.addEventListener("click", function () {
     token = null; save(null); started = false; log.textContent = "";
-    session(false).then(function () { started = true; input.focus(); }, function () { failed("Can't reach the assistant right now.", null); });
+    session(false).then(function () { started = true; input.focus(); }, function (e) { failed(why(e), null); });
   });
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit ? form.requestSubmit() : ask(input.value); }
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
   form.addEventListener("submit", function (e) {
     e.preventDefault();
-    var text = input.value;
-    input.value = "";
-    ask(text);
+    if (ask(input.value)) input.value = "";
   });
 
   function mount() { (D.body || D.documentElement).appendChild(host); }

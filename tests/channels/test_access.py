@@ -59,6 +59,23 @@ def test_on_loopback_without_a_token_the_api_stays_open(bot_dir: Path, host: str
         assert client.get("/metrics").status_code == 200
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", None])
+def test_in_production_without_a_token_the_api_is_off_even_on_loopback(
+    bot_dir: Path, host: str | None, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Behind a reverse proxy (`serve --host 127.0.0.1`) every visitor comes from loopback."""
+    settings = Settings(parley_env="production", parley_session_secret="a-real-secret")
+    config = load_flows(bot_dir / "flows.yaml")
+    with caplog.at_level(logging.WARNING), \
+            TestClient(create_app(config, settings, host=host)) as client:
+        assert client.post("/api/chat", json=CHAT).status_code == 404
+        assert client.get("/metrics").status_code == 404
+        assert client.get("/api/conversations/c1").status_code == 404
+        assert client.get("/healthz").status_code == 200
+    assert any("PARLEY_API_TOKEN" in r.getMessage() and "production" in r.getMessage()
+               for r in caplog.records)
+
+
 def test_loopback_addresses() -> None:
     assert is_loopback("127.0.0.2") and is_loopback("[::1]") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("::") and not is_loopback("bot.lan")
@@ -140,3 +157,48 @@ def test_cors_answers_allowed_origins_only(bot_dir: Path) -> None:
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
     assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+
+
+def test_not_found_errors_do_not_repeat_the_ids_asked_for(bot_dir: Path) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with serving(bot_dir, TOKEN, None) as client:
+        turn = client.post("/api/chat", json={"conversation_id": "known-conv", "text": "hi"},
+                           headers=auth).json()["turn_id"]
+        answers = [
+            client.get("/api/conversations/secret-conv", headers=auth),
+            client.get("/api/conversations/known-conv", params={"before": "secret-before"},
+                       headers=auth),
+            client.post("/api/feedback/secret-conv", json={"turn_id": "secret-turn",
+                                                           "rating": 1}, headers=auth),
+            client.post("/api/feedback/known-conv", json={"turn_id": "secret-turn",
+                                                          "rating": 1}, headers=auth),
+            client.get("/api/admin/conversations/fax:secret-conv", headers=auth),
+        ]
+    assert [a.status_code for a in answers] == [404, 404, 404, 404, 422]
+    for answer in answers:
+        assert "secret" not in answer.text and "known-conv" not in answer.text, answer.text
+    assert turn not in "".join(a.text for a in answers)
+
+
+@pytest.mark.parametrize("path", ["/api/conversations/%FF%FE", "/api/conversations/a%C3",
+                                  "/api/admin/conversations/api:%80"])
+def test_a_path_that_is_not_utf8_is_400_without_echo(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "\ufffd" not in response.text and "%FF" not in response.text
+
+
+@pytest.mark.parametrize(("token", "host", "given", "schema"), [
+    (None, "0.0.0.0", None, 404), (TOKEN, "0.0.0.0", None, 401), (TOKEN, "0.0.0.0", TOKEN, 200),
+    (None, "127.0.0.1", None, 200),
+])
+def test_api_docs_are_off_and_the_schema_is_locked_like_the_api(
+    bot_dir: Path, token: str | None, host: str, given: str | None, schema: int,
+) -> None:
+    headers = {"Authorization": f"Bearer {given}"} if given else {}
+    with serving(bot_dir, token, host) as client:
+        assert client.get("/docs", headers=headers).status_code == 404
+        assert client.get("/redoc", headers=headers).status_code == 404
+        answer = client.get("/openapi.json", headers=headers)
+    assert answer.status_code == schema
+    assert schema != 200 or "/api/chat" in answer.json()["paths"]

@@ -130,10 +130,15 @@ class Backdated(TimestampSigner):
 
 @pytest.mark.parametrize("forge", [
     lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # tampered
-    lambda token: URLSafeTimedSerializer("another-secret", salt=SALT).dumps("s1"),
-    lambda token: URLSafeTimedSerializer(SECRET, salt="another.purpose").dumps("s1"),
+    lambda token: URLSafeTimedSerializer("another-secret", salt=SALT).dumps(["s1", time.time()]),
+    lambda token: URLSafeTimedSerializer(SECRET, salt="another.purpose").dumps(
+        ["s1", time.time()]),
     lambda token: URLSafeTimedSerializer(SECRET, salt=SALT).dumps({"session": "s1"}),
-    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT, signer=Backdated).dumps("s1"),
+    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT).dumps("s1"),
+    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT, signer=Backdated).dumps(
+        ["s1", time.time()]),
+    lambda token: URLSafeTimedSerializer(SECRET, salt=SALT).dumps(  # opened 31 days ago
+        ["s1", time.time() - 31 * 86400]),
     lambda token: "",
 ])
 def test_forged_and_expired_tokens_are_refused(client: TestClient, forge: Any) -> None:
@@ -167,7 +172,9 @@ def test_an_oversize_message_is_413_and_not_kept(bot_dir: Path) -> None:
 
 
 def test_rate_limits_count_per_session_and_new_sessions_per_address(bot_dir: Path) -> None:
-    app = web_app(bot_dir, guard={"rate_limit": {"per_user": 2, "per_conversation": 50}})
+    config = configure(bot_dir, guard={"rate_limit": {"per_user": 2, "per_conversation": 50}},
+                       channels={"web": {"allowed_origins": [SHOP], "sessions_per_minute": 3}})
+    app = create_app(config, Settings(parley_session_secret=SECRET))
     with TestClient(app, headers={"Origin": SHOP}) as client:
         token = open_session(client)["token"]
         for _ in range(2):
@@ -175,8 +182,9 @@ def test_rate_limits_count_per_session_and_new_sessions_per_address(bot_dir: Pat
         limited = chat(client, token, "hours?")
         assert limited == [("error", {"text": limited[0][1]["text"], "code": "rate_limited"})]
         assert chat(client, open_session(client)["token"], "hours?")[-1][0] == "reply"
-        third = client.post("/web/session", json={})  # a fresh limit for every message: no
-        assert third.status_code == 429 and third.headers["Retry-After"] == "60"
+        assert open_session(client)["token"]  # its own limit, not the messages' (2)
+        fourth = client.post("/web/session", json={})  # a fresh limit for every message: no
+        assert fourth.status_code == 429 and fourth.headers["Retry-After"] == "60"
         assert open_session(client, token)["resumed"]  # resuming is not a new session
 
 
@@ -260,3 +268,43 @@ def test_base_url_is_for_folders_and_files_only(bot_dir: Path) -> None:
     site = {"name": "site", "url": "https://acme.example/", "base_url": "https://acme.example"}
     with pytest.raises(ConfigError, match="base_url applies to 'path' sources only"):
         configure(bot_dir, knowledge={"sources": [site]})
+
+
+def test_a_reload_of_the_web_settings_applies_to_sessions_and_cors_at_once(
+    bot_dir: Path, client: TestClient,
+) -> None:
+    other = "https://other.example"
+    preflight = {"Access-Control-Request-Method": "POST"}
+
+    def allowed(origin: str) -> tuple[int, str | None]:
+        session = client.post("/web/session", json={}, headers={"Origin": origin})
+        cors = client.options("/web/chat", headers={**preflight, "Origin": origin})
+        return session.status_code, cors.headers.get("access-control-allow-origin")
+
+    assert allowed(SHOP) == (200, SHOP) and allowed(other)[0] == 403
+    config = configure(bot_dir, channels={"web": {"allowed_origins": [other],
+                                                  "session_ttl_days": 1}})
+    assert client.portal is not None
+    client.portal.call(client.app.state.bot.reload, config)  # what the file watcher does
+    assert allowed(SHOP) == (403, None) and allowed(other) == (200, other)
+    session = client.post("/web/session", json={}, headers={"Origin": other}).json()
+    assert 86400 - 60 < session["expires_in_s"] <= 86400
+
+
+def test_resuming_keeps_the_opening_time_so_a_session_ends_after_its_ttl(
+    client: TestClient,
+) -> None:
+    signer = URLSafeTimedSerializer(SECRET, salt=SALT)
+    first = open_session(client)
+    [session, opened] = signer.loads(first["token"])
+    assert session == first["session"]
+    for _ in range(2):  # a page reloaded again and again
+        again = open_session(client, first["token"])
+        assert again["resumed"] and signer.loads(again["token"]) == [session, opened]
+        assert again["expires_in_s"] <= first["expires_in_s"]
+    nearly = signer.dumps([session, time.time() - 29.9 * 86400])  # signed today
+    assert open_session(client, nearly)["resumed"]
+    over = signer.dumps([session, time.time() - 30.1 * 86400])
+    assert client.get("/web/history", headers={"Authorization": f"Bearer {over}"}
+                      ).status_code == 401
+    assert not open_session(client, over)["resumed"]

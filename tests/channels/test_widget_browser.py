@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -33,6 +34,15 @@ Object.prototype.headers = {"X-Evil": "1"}; Object.prototype.token = "forged";</
 <script>addEventListener("load", () => { window.fetch = () => Promise.reject(new Error("no"));
 JSON.stringify = () => "{}"; window.fetchBroken = true; });</script>
 </body></html>"""
+
+WRAPPED = """<!doctype html><html><head>
+<script>window.seen = []; const realFetch = window.fetch, realParse = JSON.parse;
+window.fetch = (url, init) => { window.seen.push(String(url) + " " + JSON.stringify(init));
+  return realFetch(url, init); };
+JSON.parse = (text) => { window.seen.push(text); return realParse(text); };
+Storage.prototype.getItem = function (key) { window.seen.push(key); return null; };</script>
+<script src="{base}/widget.js" data-title="Acme Outdoor help" async></script>
+</head><body><p>A page that wraps fetch before the widget loads.</p></body></html>"""
 
 
 @pytest.fixture
@@ -89,8 +99,15 @@ def static_site(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
-def shot(page: sync_api.Page, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"{name}.png"
+ARTIFACTS = Path(os.environ.get("PARLEY_ARTIFACTS")
+                 or Path(__file__).parents[2] / ".parley" / "test-artifacts")
+
+
+def shot(page: sync_api.Page, name: str) -> None:
+    """A screenshot to look at, kept after the run: in $PARLEY_ARTIFACTS, else the repo's
+    .parley/test-artifacts/ (git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     print(f"screenshot: {path}")
 
@@ -106,7 +123,7 @@ def answers(page: sync_api.Page) -> sync_api.Locator:
 
 
 def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
-    bot: str, browser: sync_api.Browser, tmp_path: Path,
+    bot: str, browser: sync_api.Browser,
 ) -> None:
     page = browser.new_page(viewport={"width": 1100, "height": 760})
     page.goto(bot + "/")
@@ -120,7 +137,7 @@ def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
     sync_api.expect(answers(page).last).to_contain_text("60 days")
     link = answers(page).last.get_by_role("link", name="Returns")
     sync_api.expect(link).to_have_attribute("href", "https://acme.example/help/returns#time-limits")
-    shot(page, tmp_path, "answered")
+    shot(page, "answered")
 
     ask(page, "where is my order?")
     sync_api.expect(answers(page).last).to_contain_text("order number")
@@ -130,7 +147,7 @@ def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
     ask(page, "ann@example.com")
     sync_api.expect(answers(page).last).to_contain_text("Which size?")
     quick = page.get_by_role("group", name="Quick replies")
-    shot(page, tmp_path, "quick-replies")
+    shot(page, "quick-replies")
     quick.get_by_role("button", name="M").click()
     sync_api.expect(answers(page).last).to_contain_text("Order 10045 is shipped")
 
@@ -143,7 +160,7 @@ def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
     assert rated.value.status == 204
     sync_api.expect(answers(page).first.get_by_role("button", name="Helpful", exact=True)
                     ).to_have_attribute("aria-pressed", "true")
-    shot(page, tmp_path, "reloaded-and-rated")
+    shot(page, "reloaded-and-rated")
 
     token = page.evaluate(f"localStorage.getItem('parley:{bot}')")
     history = httpx.get(bot + "/web/history", headers={"Authorization": f"Bearer {token}"})
@@ -161,7 +178,7 @@ def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
 
 
 def test_on_a_phone_the_chat_fills_the_screen(
-    bot: str, browser: sync_api.Browser, tmp_path: Path,
+    bot: str, browser: sync_api.Browser,
 ) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
                             has_touch=True)
@@ -171,7 +188,7 @@ def test_on_a_phone_the_chat_fills_the_screen(
     sync_api.expect(answers(page).last).not_to_have_class("msg bot typing")
     box = page.get_by_role("dialog").bounding_box()
     assert box is not None and (box["width"], box["height"]) == (390, 844)
-    shot(page, tmp_path, "phone")
+    shot(page, "phone")
 
 
 def test_a_page_of_another_origin_gets_no_session(
@@ -187,14 +204,18 @@ def test_a_page_of_another_origin_gets_no_session(
         page.get_by_role("button", name="Open chat: Chat with us").click()
         # the browser's CORS preflight is refused, so the session request never leaves it
         sync_api.expect(page.get_by_role("alert")).to_contain_text("Can't reach")
-        shot(page, tmp_path, "other-origin")
+        ask(page, "hello?")  # fails the same way: one message with one Retry, not two
+        sync_api.expect(page.locator("div[data-parley] .msg.user")).to_have_count(1)
+        sync_api.expect(page.get_by_role("alert")).to_have_count(1)
+        sync_api.expect(page.get_by_role("button", name="Retry")).to_have_count(1)
+        shot(page, "other-origin")
         refused = httpx.post(bot + "/web/session", json={}, headers={"Origin": other})
         assert refused.status_code == 403
         assert page.evaluate(f"localStorage.getItem('parley:{bot}')") is None
 
 
 def test_a_hostile_page_does_not_break_the_widget(
-    bot: str, hostile: tuple[Path, str], browser: sync_api.Browser, tmp_path: Path,
+    bot: str, hostile: tuple[Path, str], browser: sync_api.Browser,
 ) -> None:
     folder, origin = hostile
     (folder / "index.html").write_text(HOSTILE.replace("{base}", bot))
@@ -205,4 +226,49 @@ def test_a_hostile_page_does_not_break_the_widget(
     ask(page, "how long do I have to return boots?")
     sync_api.expect(answers(page).last).to_contain_text("60 days")
     sync_api.expect(page.get_by_role("dialog")).to_be_visible()
-    shot(page, tmp_path, "hostile")
+    shot(page, "hostile")
+
+
+def test_a_page_wrapping_fetch_before_the_widget_loads_never_sees_its_requests(
+    bot: str, hostile: tuple[Path, str], browser: sync_api.Browser,
+) -> None:
+    """The wrappers pass everything through, so only the record shows who was called."""
+    folder, origin = hostile
+    (folder / "index.html").write_text(WRAPPED.replace("{base}", bot))
+    page = browser.new_page()
+    page.goto(origin + "/")
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").click()
+    ask(page, "how long do I have to return boots?")
+    sync_api.expect(answers(page).last).to_contain_text("60 days")
+    shot(page, "wrapped-fetch")
+    assert page.evaluate("window.seen") == []
+
+
+def test_what_is_typed_or_tapped_while_an_answer_arrives_is_kept(
+    bot: str, browser: sync_api.Browser,
+) -> None:
+    """The first answer is held back by the test, so it is surely still arriving."""
+    page = browser.new_page()
+    held: list[sync_api.Route] = []
+
+    def hold(route: sync_api.Route) -> None:
+        held.append(route)
+
+    page.route(bot + "/web/chat", hold)
+    page.goto(bot + "/")
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").click()
+    box = page.get_by_role("textbox", name="Your message")
+    ask(page, "where is my order?")
+    while not held:
+        page.wait_for_timeout(20)  # until the widget's request reaches the route
+    sync_api.expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    ask(page, "and the returns policy?")
+    sync_api.expect(box).to_have_value("and the returns policy?")  # not cleared, not lost
+    held[0].continue_()
+    page.unroute(bot + "/web/chat", hold)
+    sync_api.expect(answers(page).last).to_contain_text("order number")
+    sync_api.expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    shot(page, "kept-while-busy")
+    box.press("Enter")
+    sync_api.expect(page.locator("div[data-parley] .msg.user")).to_have_count(2)
+    sync_api.expect(box).to_have_value("")
