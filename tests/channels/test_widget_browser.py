@@ -132,8 +132,10 @@ def test_a_visitor_asks_taps_a_quick_reply_reloads_and_rates(
     page.keyboard.press("Enter")  # keyboard only
     with page.expect_response(bot + "/web/chat") as chat:
         ask(page, "how long do I have to return boots?")
-    sse = chat.value.text()
-    assert sse.count("event: token") >= 1 and sse.rstrip().split("\n")[-2] == "event: reply"
+    # The events themselves are checked over HTTP (test_web.py): Chromium may no longer hold
+    # the body of a stream its frame has finished reading.
+    assert chat.value.status == 200
+    assert chat.value.headers["content-type"].startswith("text/event-stream")
     sync_api.expect(answers(page).last).to_contain_text("60 days")
     link = answers(page).last.get_by_role("link", name="Returns")
     sync_api.expect(link).to_have_attribute("href", "https://acme.example/help/returns#time-limits")
