@@ -247,7 +247,12 @@ CALL = _any(r"call", r"run", r"invoke", r"execute", r"trigger", r"use the", r"ru
             r"appelle(?:r)?", r"exécute(?:r)?", r"lance", r"chame", r"chamar", r"execut[ae]",
             r"chiama(?:re)?", r"esegui", r"wywołaj", r"uruchom", r"вызови", r"вызвать",
             r"запусти", r"выполни", r"çağır", r"çalıştır", r"调用", r"执行", r"呼び出", r"実行")
-IDENTIFIER = r"(?<![\w.@/])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.@/])"
+IDENTIFIER = r"(?-i:(?<![\w.@/])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w.@/]))"  # a tool's name
+CALL_LAST = _any(r"aufrufen", r"ausführen", r"çağır", r"çalıştır", r"を?実行", r"を?呼び出",
+                 r"调用", r"执行")
+TOOL = _any(r"tool", r"function", r"herramienta", r"función", r"werkzeug", r"funktion", r"outil",
+            r"fonction", r"ferramenta", r"função", r"strumento", r"funzione", r"narzędzie",
+            r"funkcj\w+", r"инструмент\w*", r"функци\w+", r"araç\w*", r"工具", r"函数", r"ツール")
 BULK = _any(r"for (?:all|every|each)", r"all (?:orders|accounts|customers|users)",
             r"every (?:order|account|customer)", r"para tod[oa]s", r"für alle", r"pour tou(?:te)?s",
             r"per tutt[ie]", r"dla wszystkich", r"для всех", r"tüm", r"所有",
@@ -257,6 +262,7 @@ TOOLS = _any(r"tools", r"functions", r"herramientas", r"funciones", r"werkzeuge"
              r"narzędzia", r"funkcje", r"инструменты", r"функции", r"araçlar\w*", r"fonksiyon\w*",
              r"工具", r"函数", r"ツール", r"関数")
 TOOL_DETAILS = _any(r"you can (?:call|use|access|invoke)", r"can you (?:call|invoke)",
+                    r"(?:do )?you have access to", r"available to you",
                     r"(?:parameters|arguments|schemas?)", r"parámetros", r"parameter",
                     r"paramètres", r"parâmetros", r"parametri", r"parametry", r"параметр\w*",
                     r"parametre\w*", r"参数", r"パラメータ", r"puoi (?:chiamare|usare)",
@@ -270,8 +276,10 @@ SECRETS = _any(r"api[ -]?keys?", r"admin(?:istrator)? (?:password|credentials|lo
                r"códigos? (?:de descuento |promocionales? )?internos?",
                r"códigos? (?:promocionais )?internos?", r"codici (?:sconto )?interni",
                r"wewnętrzne kody", r"внутренни\w+ (?:промокод\w*|код\w*|ключ\w*|парол\w*)",
-               r"dahili (?:kod|şifre|anahtar)\w*", r"内部(?:的)?(?:优惠码|密码|密钥|代码)",
-               r"(?:社内|内部)の?(?:コード|パスワード|キー)", r"(?:/etc/passwd|env vars|"
+               r"dahili (?:kod|şifre|anahtar)\w*", r"内部\w{0,4}?(?:优惠码|密码|密钥|代码)",
+               r"社内の?\w{0,4}?(?:コード|パスワード|キー)",
+               r"内部の\w{0,4}?(?:コード|パスワード|キー)", r"wewnętrzne (?:\w+ )?kody",
+               r"iç (?:\w+ )?(?:kod|şifre)\w*", r"(?:/etc/passwd|env vars|"
                r"environment variables)")
 LIFTED = _near(_any(r"restrictions", r"limits", r"filters", r"safety", r"restricciones",
                     r"einschränkungen", r"beschränkungen", r"restrições", r"limitazioni",
@@ -316,10 +324,15 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("tool_abuse", _near(CALL, IDENTIFIER, 20)),
     ("tool_abuse", IDENTIFIER + r"\s*\("),
     ("tool_abuse", _near(IDENTIFIER, BULK, 30)),
+    ("tool_abuse", _near(IDENTIFIER, CALL_LAST, 20)),
+    ("tool_abuse", _near(_near(CALL, TOOL, 30), BULK, 30)),
     ("reveal", _near(TOOLS, TOOL_DETAILS, 40)),
-    ("reveal", _near(_any(SHOW, r"read", r"recite", r"leer", r"lies", r"lire", r"ler",
-                                       r"leggi", r"czytaj", r"прочитай", r"oku", r"读", r"読"),
+    ("reveal", _near(_any(SHOW, r"dame", r"donne(?:-moi)?", r"dammi", r"podaj", r"дай",
+                          r"выдай", r"ver", r"给我", r"read", r"recite", r"leer", r"lies",
+                          r"lire", r"ler", r"leggi", r"czytaj", r"прочитай", r"oku", r"读", r"読"),
                      SECRETS, 60)),
+    ("reveal", _near(SECRETS, _any(r"教えて", r"見せて", r"告诉我", r"给我", r"göster", r"ver"),
+                     20)),
     ("reveal", _near(ABOVE, BOOST, 40)),
     ("reveal", _near(BOOST, ABOVE, 40)),
     ("reveal", _near(SHOW, _any(r"(?:above|before) this (?:message|line)", r"acima desta mensagem",
