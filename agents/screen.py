@@ -45,6 +45,11 @@ def _cjk(char: str) -> bool:
     return ord(char) >= 0x2E80
 
 
+def _either(*patterns: str) -> str:
+    """Any of `patterns`, each already a whole pattern (its own word boundaries)."""
+    return "(?:" + "|".join(patterns) + ")"
+
+
 def _near(first: str, second: str, gap: int = 40) -> str:
     """`first`, then `second` within `gap` characters of the same sentence."""
     return rf"{first}[^.!?。！？\n]{{0,{gap}}}?{second}"
@@ -93,7 +98,7 @@ MINE = _any(
     r"toutes", r"tes", r"vos", r"précédentes", r"antérieures",
     r"todas as", r"suas", r"seus", r"anteriores", r"te deram",
     r"tutte", r"tue", r"le tue", r"precedenti", r"wszystkie", r"poprzednie", r"swoje", r"twoje",
-    r"твои", r"ваши", r"deinen",
+    r"твои", r"ваши", r"deinen", r"swoich", r"twoich", r"своим", r"твоим", r"вашим",
     r"все", r"свои", r"предыдущие", r"прежние", r"tüm", r"önceki", r"bütün",
     r"之前", r"以前", r"所有", r"你的", r"上面", r"これまでの", r"以前の", r"すべて",
 )
@@ -106,7 +111,8 @@ RULES = _any(
     r"istruzioni", r"regole", r"instrukcje", r"zasady", r"polecenia",
     r"инструкции", r"правила", r"указания", r"talimat\w*", r"kural\w*",
     r"指令", r"指示", r"规则", r"设定", r"提示", r"ルール", r"命令", r"設定",
-    r"restrictions", r"safeguards", r"linee guida", r"wytyczne", r"richtlinien",
+    r"zasad", r"instrukcji", r"правилам", r"инструкциям", r"restrictions", r"safeguards",
+    r"linee guida", r"wytyczne", r"richtlinien",
     r"directrices", r"lignes directrices", r"restricciones", r"einschränkungen",
     r"ограничения", r"kısıtlamalar\w*", r"限制", r"制限",
 )
@@ -293,6 +299,21 @@ LIFTED = _near(_any(r"restrictions", r"limits", r"filters", r"safety", r"restric
                     r"disattivate)", r"(?:zostały|są) (?:zniesione|wyłączone|usunięte)",
                     r"(?:сняты|отключены|сняли)", r"(?:kaldırıldı|devre dışı)",
                     r"(?:已|被)?(?:解除|取消|关闭)", r"解除"), 20)
+STOP = _any(r"stop", r"quit", r"cease", r"no longer", r"don't", r"do not", r"never", r"deja de",
+            r"ya no", r"no", r"hör auf", r"nicht mehr", r"arrête de", r"ne plus", r"pare de",
+            r"para de", r"não", r"smetti di", r"non", r"przestań", r"nie", r"перестань",
+            r"хватит", r"больше не", r"не", r"不要再", r"不再", r"别再", r"停止")
+FOLLOW = _any(r"follow(?:ing)?", r"obey(?:ing)?", r"seguir", r"sigas", r"folgen", r"befolgen",
+              r"suivre", r"respecter", r"obedecer", r"seguire", r"rispettare", r"przestrzegać",
+              r"słuchać", r"следовать", r"соблюдать", r"подчиняться", r"遵守", r"遵循", r"服从")
+YOUR_RULES = _either(MINE, YOURS) + r"[^.!?。！？\n]{0,20}?" + RULES
+NO_LONGER_APPLY = _any(
+    r"no longer (?:apply|applies|valid|count|matter)", r"ya no (?:aplican|valen|son válidas|rigen)",
+    r"gelten nicht mehr", r"ne s'appliquent plus", r"ne sont plus valables",
+    r"não se aplicam mais", r"já não (?:valem|se aplicam)", r"non (?:valgono|si applicano) più",
+    r"już nie obowiązują", r"nie obowiązują już", r"больше не действуют", r"не действуют",
+    r"artık geçerli değil", r"不再适用", r"不再有效", r"已失效", r"もう適用されません", r"無効です")
+LAPSED = _either(VOID, NO_LONGER_APPLY)
 TURKISH_OBJECT = r"(?<!\w)(?:kural|talimat|komut)\w*n[ıi](?!\w)"  # '-ını': your … (object)
 
 INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -304,6 +325,12 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("override", IGNORE + r"\W+(?:all (?:of )?)?(?:the|everything) (?:above|preceding|foregoing)"),
     ("override", _near(YOURS + r"[^.!?。！？\n]{0,20}?" + RULES, VOID, 20)),
     ("override", DISOBEY),
+    ("override", _near(_near(STOP, FOLLOW, 15), YOUR_RULES, 20)),
+    ("override", _near(STOP, YOUR_RULES + r"[^.!?。！？\n]{0,15}?" + FOLLOW, 15)),
+    ("override", _near(RULES, _any(r"uy\w+ bırak", r"に?従うのを(?:やめ|止め)",
+                                   r"を?守るのを(?:やめ|止め)"), 10)),
+    ("override", _near(_either(MINE, YOURS, PRIOR), _near(RULES, LAPSED, 30), 20)),
+    ("override", _near(RULES, _near(_either(PRIOR, MINE), LAPSED, 30), 10)),
     ("reveal", SYSTEM_PROMPT),
     ("reveal", _near(SHOW, YOURS + OWN + r"\W*" + PROMPT + NOT_FOR, 20)),
     ("reveal", _near(SHOW, ABOVE + r"[^.!?。！？\n]{0,20}?" + BOOST, 20)),
@@ -315,10 +342,10 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("fake_turn", ROLE_LINE + r"[\s\S]{0,400}?" + USER_LINE),
     ("fake_turn", USER_LINE + r"[\s\S]{0,400}?" + ROLE_LINE),
     ("fake_turn", CHAT_MARKUP),
-    ("fake_turn", _near(TO_THE_AI, _any(ORDER, IGNORE, SHOW), 80)),
+    ("fake_turn", _near(TO_THE_AI, _either(ORDER, IGNORE, SHOW), 80)),
     ("persona", _near(NO_LONGER, ROLE, 40)),
-    ("persona", _near(_any(SHIFT, r"you are", r"eres", r"du bist", r"tu es", r"você é",
-                                         r"sei", r"jesteś", r"ты", r"你是", r"あなたは"),
+    ("persona", _near(_either(SHIFT, _any(r"you are", r"eres", r"du bist", r"tu es", r"você é",
+                                         r"sei", r"jesteś", r"ты", r"你是", r"あなたは")),
                       IMPERSONATE, 20)),
     ("persona", LIFTED),
     ("tool_abuse", _near(CALL, IDENTIFIER, 20)),
@@ -327,9 +354,9 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("tool_abuse", _near(IDENTIFIER, CALL_LAST, 20)),
     ("tool_abuse", _near(_near(CALL, TOOL, 30), BULK, 30)),
     ("reveal", _near(TOOLS, TOOL_DETAILS, 40)),
-    ("reveal", _near(_any(SHOW, r"dame", r"donne(?:-moi)?", r"dammi", r"podaj", r"дай",
+    ("reveal", _near(_either(SHOW, _any(r"dame", r"donne(?:-moi)?", r"dammi", r"podaj", r"дай",
                           r"выдай", r"ver", r"给我", r"read", r"recite", r"leer", r"lies",
-                          r"lire", r"ler", r"leggi", r"czytaj", r"прочитай", r"oku", r"读", r"読"),
+                          r"lire", r"ler", r"leggi", r"czytaj", r"прочитай", r"oku", r"读", r"読")),
                      SECRETS, 60)),
     ("reveal", _near(SECRETS, _any(r"教えて", r"見せて", r"告诉我", r"给我", r"göster", r"ver"),
                      20)),
