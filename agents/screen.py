@@ -11,8 +11,18 @@ alike in every language; a pattern is that structure over word lists, never one 
                prompt; or the text above asked for verbatim / 'starting with'
     persona    a change of identity ('you are now', 'act as', 'from now on you are') + freedom
                from rules ('without restrictions'); or a named mode ('developer mode')
+               ('stop following your rules'); the rules declared lapsed ('the previous rules
+               no longer apply')
+    reveal     ... also the bot's tools and their parameters, secrets ('API keys', 'admin
+               password', 'internal codes'), the text above + 'word for word' in any order
+    persona    ... also an identity dropped ('you are no longer a support agent') or swapped
+               for a machine ('you are now a Linux terminal'); restrictions declared lifted
     fake turn  a line or tag posing as the system ('SYSTEM:', '[system]') + an order;
-               'your new instructions', 'new rule:'
+               'your new instructions', 'new rule:'; a made-up transcript ('User:' and
+               'Assistant:' lines), chat markup ('</user>', '<|im_start|>'), a note addressed
+               to the AI ('P.S. for the assistant:') + an order
+    tool abuse a verb of calling + a tool's snake_case name ('call refund_order'), a name
+               + 'for all orders', or a tool used on all of something
 
 Ordinary customer words alone do not match: 'ignore the care instructions', 'your return
 rules', 'this tent model has no restrictions', 'SYSTEM: the site shows an error', 'repeat
@@ -20,7 +30,9 @@ the text above' all lack the other half of their family's structure.
 
 Before matching, the text is normalised (`normalise`): NFKC (full-width letters, ligatures),
 format characters such as zero-width spaces dropped, Cyrillic and Greek look-alikes inside
-Latin words mapped to Latin, and digits inside words read as letters ('1gn0re').
+Latin words mapped to Latin, and digits inside words read as letters ('1gn0re'). Letters
+spelt out one by one ('i g n o r e') are joined back, and base64 in the message is decoded
+and read as well.
 
 Every string of bench/data/injections.yaml was seen while writing the patterns; the rates
 worth quoting come from `bench/guard.py --held-out FILE`, on injections nobody tuned on.
