@@ -37,6 +37,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from parley_bot.agents.bot import Bot
@@ -45,6 +46,14 @@ from parley_bot.agents.errors import ParleyError
 from parley_bot.agents.settings import Settings
 from parley_bot.channels.messages import Attachment, Feedback, InboundMessage
 from parley_bot.channels.slack_assistant import build_assistant
+from parley_bot.channels.slack_payloads import (
+    Action,
+    Click,
+    MessageEvent,
+    Reaction,
+    read,
+    refusal,
+)
 from parley_bot.channels.slack_render import ACTION_PREFIX
 from parley_bot.channels.slack_reply import Streaming, Where, post_reply
 
@@ -56,7 +65,6 @@ RATINGS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
 ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 """Plain messages, shared files and thread broadcasts; not edits (message_changed), deletions
 (message_deleted), other bots' posts (bot_message) or notices (channel_join, …)."""
-_BINARY = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -113,10 +121,10 @@ def mount(app: FastAPI, config: FlowsConfig, settings: Settings, *,
         return None
     bolt = build_app(found, lambda: app.state.bot)
     if found.signing_secret:
-        handler = AsyncSlackRequestHandler(bolt)
+        handler, verifier = AsyncSlackRequestHandler(bolt), SignatureVerifier(found.signing_secret)
 
         async def slack(request: Request) -> Response:
-            return await handler.handle(request)
+            return await refusal(request, verifier) or await handler.handle(request)
 
         for path in ("/slack/events", "/slack/interactions"):
             app.add_api_route(path, slack, methods=["POST"], include_in_schema=False)
@@ -160,27 +168,49 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
     async def clicked(ack: Callable[[], Any], body: dict[str, Any], action: dict[str, Any],
                       client: AsyncWebClient) -> None:
         await ack()
-        channel, posted = body["channel"]["id"], body.get("message") or {}
+        click, pressed = read(Click, body, "click"), read(Action, action, "button action")
+        if click is None or pressed is None:
+            return
+        channel = click.channel.id
         dm = channel.startswith("D")  # interactions carry no channel type
-        thread = _thread(posted.get("thread_ts"), posted.get("ts"), dm)
-        where = Where(channel, thread, body["team"]["id"], body["user"]["id"])
+        thread = _thread(click.message.thread_ts, click.message.ts, dm)
+        where = Where(channel, thread, click.team.id, click.user.id)
         message = InboundMessage(
             channel="slack", conversation_id=_conversation(where.team, channel, thread),
-            user_id=where.user, text=action["value"], event_id=f"action:{action['action_ts']}")
+            user_id=where.user, text=pressed.value, event_id=f"action:{pressed.action_ts}")
         await _answer(bot(), client, streaming, message, where)
 
     @app.event("reaction_added")
     async def reacted(event: dict[str, Any]) -> None:
-        rating, item = RATINGS.get(event["reaction"].split("::")[0]), event.get("item") or {}
-        if rating is None or item.get("type") != "message":
+        reaction = read(Reaction, event, "reaction")
+        if reaction is None:
+            return
+        rating, item = RATINGS.get(reaction.reaction.split("::")[0]), reaction.item
+        if rating is None or item.type != "message" or not (item.channel and item.ts):
             return
         opened = bot()
-        stored = await opened.store.get(_answer_key(item["channel"], item["ts"]))
+        stored = await opened.store.get(_answer_key(item.channel, item.ts))
         if stored is not None:
             key, turn = json.loads(stored)
             await opened.feedback(key, turn, Feedback(rating=rating))
 
+    _acknowledge_the_rest(app)
     return app
+
+
+def _acknowledge_the_rest(app: AsyncApp) -> None:
+    """200 for the events and interactions the channel does not take (other buttons,
+    shortcuts, modals, event types the app is subscribed to for others), where bolt would
+    answer 404 and Slack would show the user an error. Registered last: bolt runs the first
+    listener that matches."""
+    anything = re.compile(".*")
+
+    async def acknowledged(ack: Callable[[], Any]) -> None:
+        await ack()
+
+    app.event(anything)(acknowledged)
+    for register in (app.action, app.shortcut, app.view, app.options):
+        register(anything)(acknowledged)
 
 
 def _ignored(event: dict[str, Any], context: AsyncBoltContext) -> bool:
@@ -194,17 +224,18 @@ async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
                    context: AsyncBoltContext) -> None:
     if _ignored(event, context):
         return
-    channel, dm = event["channel"], event.get("channel_type") == "im"
-    thread = _thread(event.get("thread_ts"), event["ts"], dm)
-    team = body.get("team_id") or event["team"]
-    text = re.sub(rf"<@{re.escape(context.bot_user_id or '')}>\s*", "", event.get("text", ""))
+    got = read(MessageEvent, event, f"{event.get('type')} event")
+    team = body.get("team_id") or (got.team if got else None)
+    if got is None or not isinstance(team, str):
+        return
+    thread = _thread(got.thread_ts, got.ts, got.channel_type == "im")
+    text = re.sub(rf"<@{re.escape(context.bot_user_id or '')}>\s*", "", got.text)
     message = InboundMessage(
-        channel="slack", conversation_id=_conversation(team, channel, thread),
-        user_id=event["user"], text=text.strip(), event_id=body.get("event_id"),
-        attachments=tuple(Attachment(url=f["url_private"], name=f.get("name"),
-                                     content_type=f.get("mimetype", _BINARY))
-                          for f in event.get("files", ()) if "url_private" in f))
-    await _answer(bot, client, streaming, message, Where(channel, thread, team, event["user"]))
+        channel="slack", conversation_id=_conversation(team, got.channel, thread),
+        user_id=got.user, text=text.strip(), event_id=body.get("event_id"),
+        attachments=tuple(Attachment(url=f.url_private, name=f.name, content_type=f.mimetype)
+                          for f in got.files if f.url_private))
+    await _answer(bot, client, streaming, message, Where(got.channel, thread, team, got.user))
 
 
 def _thread(thread_ts: str | None, ts: str | None, dm: bool) -> str | None:

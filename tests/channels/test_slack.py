@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -339,3 +340,86 @@ def test_flows_yaml_may_name_other_variables(bot_dir: Path,
     found = credentials(config, Settings())
     assert found is not None and (found.signing_secret, found.bot_token) == (
         "acme-secret", "xoxb-acme")
+
+
+def raw_post(client: TestClient, body: bytes | str, path: str = "/slack/events",
+             content_type: str = "application/json", **headers: str) -> httpx.Response:
+    return client.post(path, content=body, headers={"Content-Type": content_type, **headers})
+
+
+def _form(payload: dict[str, object]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+JUNK = ["{oops", "[1]", '"hi"', "", '{"no": "type"}', '{"type": "event_callback"}',
+        '{"type": "event_callback", "event": {"user": "U1"}}']
+
+
+@pytest.mark.parametrize("body", JUNK)
+def test_signed_junk_is_400_and_unsigned_junk_401(client: TestClient, slack: SlackStub,
+                                                  body: str) -> None:
+    assert raw_post(client, body, **signed(body)).status_code == 400
+    assert raw_post(client, body, **signed(body, secret="not-the-secret")).status_code == 401
+    assert not slack.calls
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "-1", "1e9"])
+def test_a_timestamp_that_is_no_number_is_401(client: TestClient, timestamp: str) -> None:
+    body = event(mention("hi"))
+    headers = {**signed(body), "X-Slack-Request-Timestamp": timestamp}
+    assert raw_post(client, body, **headers).status_code == 401
+
+
+def test_a_body_that_is_no_utf8_is_400(client: TestClient) -> None:
+    body = b'{"a": "\xff\xfe"}'
+    headers = signed(body.decode("latin-1"))
+    assert raw_post(client, body, **headers).status_code == 400
+
+
+@pytest.mark.parametrize("body", ["payload=%7Bx", "payload=%5B1%5D", "nothing=here", _form(
+    {"type": "view_submission", "view": {"id": "V1"}}), _form({"type": "block_actions"})])
+def test_a_broken_interaction_is_400(client: TestClient, body: str) -> None:
+    form = "application/x-www-form-urlencoded"
+    assert raw_post(client, body, "/slack/interactions", form, **signed(body)).status_code == 400
+
+
+def _click(**changes: object) -> dict[str, object]:
+    reply = {"type": "message", "ts": "1800000000.000001", "thread_ts": THREAD}
+    payload: dict[str, object] = json.loads(dict(parse_qsl(click("yes", reply)))["payload"])
+    payload.update(changes)
+    return payload
+
+
+HARMLESS_INTERACTIONS = [
+    {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": "U1"},
+     "view": {"id": "V1", "type": "modal", "callback_id": "x"}},
+    {"type": "shortcut", "team": {"id": "T1"}, "user": {"id": "U1"}, "callback_id": "x",
+     "trigger_id": "t"},
+    _click(actions=[{"action_id": "someone_elses", "block_id": "b", "type": "button",
+                     "value": "v", "action_ts": "1700000009.000002"}]),
+    _click(actions=[{"action_id": "parley_reply_0", "block_id": "b", "type": "button",
+                     "action_ts": "1700000009.000003"}]),  # no value
+    {k: v for k, v in _click().items() if k != "channel"},
+]
+HARMLESS_EVENTS = [
+    {"type": "channel_created", "channel": {"id": "C9"}},
+    {k: v for k, v in mention("hi").items() if k != "channel"},
+    {k: v for k, v in mention("hi").items() if k != "ts"},
+    {"type": "reaction_added", "user": "U1", "item": {"type": "message", "channel": "C1"}},
+    {"type": "reaction_added", "user": "U1", "reaction": "+1"},
+]
+
+
+@pytest.mark.parametrize("payload", HARMLESS_INTERACTIONS + HARMLESS_EVENTS)
+def test_signed_payloads_the_channel_does_not_take_are_acknowledged_unanswered(
+        client: TestClient, slack: SlackStub, caplog: pytest.LogCaptureFixture,
+        payload: dict[str, object]) -> None:
+    body = _form(payload) if payload in HARMLESS_INTERACTIONS else event(payload)
+    path = "/slack/interactions" if payload in HARMLESS_INTERACTIONS else "/slack/events"
+    with caplog.at_level(logging.WARNING):
+        assert post(client, body, path=path).status_code == 200
+        # what comes after it is answered, and is the only reply
+        assert post(client, event(mention("when are you open?"), "Ev2")).status_code == 200
+        slack.wait(answered(1))
+    assert len(slack.replies()) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
