@@ -44,6 +44,7 @@ from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import FlowsConfig, SlackChannel
 from parley_bot.agents.errors import ParleyError
 from parley_bot.agents.settings import Settings
+from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Attachment, Feedback, InboundMessage
 from parley_bot.channels.slack_assistant import build_assistant
 from parley_bot.channels.slack_payloads import (
@@ -258,7 +259,8 @@ async def _answer(bot: Bot, client: AsyncWebClient, streaming: Streaming,
         if not await bot.claim(message):
             log.info("dropped a repeated delivery (%s)", ids)
             return
-        posted = await post_reply(client, where, bot.stream(message), streaming)
+        posted = await post_reply(client, where, bot.stream(message), streaming,
+                                  error_text=localize(bot.config.error_answer))
         if posted.reply.turn_id is not None:
             await bot.store.put(_answer_key(where.channel, posted.ts),
                                 json.dumps([message.key, posted.reply.turn_id]), ANSWER_TTL_S)
