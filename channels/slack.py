@@ -46,7 +46,7 @@ from parley_bot.agents.errors import ParleyError
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Attachment, Feedback, InboundMessage
-from parley_bot.channels.slack_assistant import build_assistant
+from parley_bot.channels.slack_assistant import Claimed, build_assistant
 from parley_bot.channels.slack_payloads import (
     Action,
     Click,
@@ -152,8 +152,8 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
     streaming = Streaming()
 
     async def answer(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
-                     client: AsyncWebClient) -> None:
-        await _message(bot(), client, streaming, event, body, context)
+                     client: AsyncWebClient, claimed: Claimed | None = None) -> None:
+        await _message(bot(), client, streaming, event, body, context, claimed)
 
     app.use(build_assistant(bot, answer))  # takes the messages of DM threads
 
@@ -222,7 +222,7 @@ def _ignored(event: dict[str, Any], context: AsyncBoltContext) -> bool:
 
 async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
                    event: dict[str, Any], body: dict[str, Any],
-                   context: AsyncBoltContext) -> None:
+                   context: AsyncBoltContext, claimed: Claimed | None = None) -> None:
     if _ignored(event, context):
         return
     got = read(MessageEvent, event, f"{event.get('type')} event")
@@ -236,7 +236,8 @@ async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
         user_id=got.user, text=text.strip(), event_id=body.get("event_id"),
         attachments=tuple(Attachment(url=f.url_private, name=f.name, content_type=f.mimetype)
                           for f in got.files if f.url_private))
-    await _answer(bot, client, streaming, message, Where(got.channel, thread, team, got.user))
+    await _answer(bot, client, streaming, message, Where(got.channel, thread, team, got.user),
+                  claimed)
 
 
 def _thread(thread_ts: str | None, ts: str | None, dm: bool) -> str | None:
@@ -251,14 +252,17 @@ def _conversation(team: str, channel: str, thread: str | None) -> str:
 
 
 async def _answer(bot: Bot, client: AsyncWebClient, streaming: Streaming,
-                  message: InboundMessage, where: Where) -> None:
-    """Run the turn and post its reply, once per event; failures are logged, never raised
-    (the event was acknowledged already)."""
+                  message: InboundMessage, where: Where, claimed: Claimed | None = None) -> None:
+    """Run the turn and post its reply, once per event (`claimed` runs once it is this
+    process's to answer); failures are logged, never raised (the event was acknowledged
+    already)."""
     ids = f"conversation={message.key} event={message.event_id}"
     try:
         if not await bot.claim(message):
             log.info("dropped a repeated delivery (%s)", ids)
             return
+        if claimed is not None:
+            await claimed()
         posted = await post_reply(client, where, bot.stream(message), streaming,
                                   error_text=localize(bot.config.error_answer))
         if posted.reply.turn_id is not None:

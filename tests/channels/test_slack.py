@@ -423,3 +423,16 @@ def test_signed_payloads_the_channel_does_not_take_are_acknowledged_unanswered(
         slack.wait(answered(1))
     assert len(slack.replies()) == 1
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_retried_question_in_an_assistant_thread_shows_thinking_once(
+        client: TestClient, slack: SlackStub, caplog: pytest.LogCaptureFixture) -> None:
+    asked = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
+             "text": "when are you open?", "ts": "1700000000.000800",
+             "thread_ts": "1700000000.000700"}
+    with caplog.at_level(logging.INFO, logger="parley.slack"):
+        assert post(client, event(asked, "EvAsk")).status_code == 200
+        slack.wait(answered(1))
+        assert post(client, event(asked, "EvAsk"), **{"X-Slack-Retry-Num": "1"}).status_code == 200
+        slack.wait(lambda _: "dropped a repeated delivery" in caplog.text)
+    assert len(slack.called("assistant.threads.setStatus")) == 1
