@@ -25,10 +25,12 @@ from parley_bot.channels.messages import OutboundMessage, StreamChunk, StreamRes
 from parley_bot.channels.slack_render import blocks, mrkdwn
 
 PLACEHOLDER = "…"
-PLACE_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "thread_not_found",
-                "invalid_auth", "account_inactive", "token_revoked", "ratelimited"}
-"""Refusals about this place or these credentials, not about streams: they leave streams
-on for the next replies."""
+STREAMS_REFUSED = {"not_allowed", "not_allowed_token_type", "method_deprecated",
+                   "unknown_method", "missing_scope", "not_in_thread", "feature_not_enabled",
+                   "team_not_allowed", "not_authed_for_streaming"}
+"""Refusals that mean this app or workspace cannot stream: streams are off for the process.
+Any other (a transient internal_error, ratelimited, a missing channel) falls back to a
+placeholder for this reply only."""
 UPDATE_INTERVAL_S = 1.0
 
 log = logging.getLogger("parley.slack")
@@ -80,10 +82,13 @@ async def post_reply(client: AsyncWebClient, where: Where, stream: Stream,
                 recipient_team_id=where.team, recipient_user_id=where.user)
         except SlackApiError as exc:
             error = exc.response.get("error")
-            if error not in PLACE_ERRORS:
+            if error in STREAMS_REFUSED:
                 log.info("Slack refused a stream (%s): replies are edited messages from now on",
                          error)
                 streaming.enabled = False
+            else:
+                log.warning("Slack could not start a stream (%s): this reply is an edited "
+                            "message", error)
         else:
             return await _streamed(client, where.channel, str(started["ts"]), stream, interval)
     posted = await client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts,

@@ -133,3 +133,15 @@ async def test_a_failing_bot_stream_ends_in_the_error_answer(slack: SlackStub) -
                               error_text="Sorry, try again.")
     assert posted.reply.text == "Sorry, try again."
     assert slack.called("chat.update")[0]["text"] == "Sorry, try again."
+
+
+@pytest.mark.parametrize(("error", "still_on"), [
+    ("internal_error", True), ("fatal_error", True), ("channel_not_found", True),
+    ("not_allowed_token_type", False), ("missing_scope", False), ("unknown_method", False)])
+async def test_only_a_refusal_of_streams_turns_them_off(slack: SlackStub, error: str,
+                                                       still_on: bool) -> None:
+    slack.errors["chat.startStream"] = error
+    streaming = Streaming()
+    await post_reply(client(slack), WHERE, written(REPLY), streaming, interval=0)
+    assert methods(slack) == ["chat.startStream", "chat.postMessage", "chat.update"]
+    assert streaming.enabled is still_on
