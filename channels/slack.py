@@ -24,9 +24,10 @@ import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from dotenv import dotenv_values
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
@@ -70,10 +71,10 @@ ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 @dataclass(frozen=True)
 class SlackCredentials:
-    signing_secret: str | None
-    bot_token: str
+    signing_secret: str | None = field(repr=False)
+    bot_token: str = field(repr=False)
     api_url: str
-    app_token: str | None = None
+    app_token: str | None = field(default=None, repr=False)
 
 
 def credentials(config: FlowsConfig, settings: Settings, *,
@@ -82,17 +83,25 @@ def credentials(config: FlowsConfig, settings: Settings, *,
     secret is set (Slack posts to /slack/events) or with `socket` (Socket Mode).
 
     flows.yaml's `channels.slack` may name other variables than SLACK_SIGNING_SECRET and
-    SLACK_BOT_TOKEN; those are read from the environment.
+    SLACK_BOT_TOKEN; those are read from the environment or `.env`, as Settings reads its own.
 
     Raises:
         ParleyError: the bot token is missing, or the app token Socket Mode needs.
     """
     names = config.channels.slack or SlackChannel()
-    secret = _secret(names.signing_secret_env, "SLACK_SIGNING_SECRET",
-                     settings.slack_signing_secret)
+    dotenv = dotenv_values(".env")
+
+    def secret_in(variable: str, default: str, setting: SecretStr | None) -> str | None:
+        if variable != default:
+            return os.environ.get(variable) or dotenv.get(variable) or None
+        return setting.get_secret_value() if setting is not None else None
+
+    secret = secret_in(names.signing_secret_env, "SLACK_SIGNING_SECRET",
+                       settings.slack_signing_secret)
     if not secret and not socket:
+        log.info("Slack is off: %s is not set", names.signing_secret_env)
         return None
-    token = _secret(names.bot_token_env, "SLACK_BOT_TOKEN", settings.slack_bot_token)
+    token = secret_in(names.bot_token_env, "SLACK_BOT_TOKEN", settings.slack_bot_token)
     if not token:
         raise ParleyError(f"{names.bot_token_env} is not set: the Slack channel needs the "
                           "app's bot token (xoxb-…) to reply")
@@ -100,13 +109,10 @@ def credentials(config: FlowsConfig, settings: Settings, *,
     if socket and not app_token:
         raise ParleyError("SLACK_APP_TOKEN is not set: Socket Mode needs the app-level token "
                           "(xapp-…, with the connections:write scope)")
+    log.info("Slack is on: %s", "Socket Mode" if socket else (
+        f"{names.signing_secret_env} is set; Slack posts to /slack/events and "
+        "/slack/interactions"))
     return SlackCredentials(secret, token, settings.slack_api_url, app_token)
-
-
-def _secret(variable: str, default: str, setting: SecretStr | None) -> str | None:
-    if variable != default:
-        return os.environ.get(variable)
-    return setting.get_secret_value() if setting is not None else None
 
 
 def mount(app: FastAPI, config: FlowsConfig, settings: Settings, *,

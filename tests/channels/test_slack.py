@@ -436,3 +436,33 @@ def test_a_retried_question_in_an_assistant_thread_shows_thinking_once(
         assert post(client, event(asked, "EvAsk"), **{"X-Slack-Retry-Num": "1"}).status_code == 200
         slack.wait(lambda _: "dropped a repeated delivery" in caplog.text)
     assert len(slack.called("assistant.threads.setStatus")) == 1
+
+
+def test_renamed_variables_are_read_from_dot_env_and_the_choice_is_logged(
+        bot_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    config = configure(bot_dir, channels={"slack": {"signing_secret_env": "ACME_SLACK_SECRET",
+                                                    "bot_token_env": "ACME_SLACK_TOKEN"}})
+    monkeypatch.chdir(bot_dir)
+    with caplog.at_level(logging.INFO, logger="parley.slack"):
+        assert credentials(config, Settings()) is None
+        assert "Slack is off: ACME_SLACK_SECRET is not set" in caplog.text
+        (bot_dir / ".env").write_text("ACME_SLACK_SECRET=acme-secret\n"
+                                      "ACME_SLACK_TOKEN=xoxb-acme\n")
+        found = credentials(config, Settings())
+        assert "Slack is on" in caplog.text
+    assert found is not None and (found.signing_secret, found.bot_token) == (
+        "acme-secret", "xoxb-acme")
+    assert "acme-secret" not in repr(found) and "xoxb-acme" not in repr(found)
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("http://127.0.0.1:9/api", "http://127.0.0.1:9/api/"),
+    ("https://slack.com/api/", "https://slack.com/api/")])
+def test_the_api_url_keeps_its_path(given: str, kept: str) -> None:
+    assert Settings(slack_api_url=given).slack_api_url == kept
+
+
+def test_an_api_url_without_a_scheme_is_refused() -> None:
+    with pytest.raises(ValueError, match="SLACK_API_URL"):
+        Settings(slack_api_url="slack.com/api")
