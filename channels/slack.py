@@ -44,6 +44,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from parley_bot.agents.bot import Bot
 from parley_bot.agents.config import FlowsConfig, SlackChannel
 from parley_bot.agents.errors import ParleyError
+from parley_bot.agents.media import (
+    Bearer,
+    MediaError,
+    MediaFetcher,
+    MediaSource,
+    origin_of,
+    refusal,
+)
 from parley_bot.agents.settings import Settings
 from parley_bot.agents.texts import localize
 from parley_bot.channels.messages import Attachment, Feedback, InboundMessage
@@ -54,19 +62,38 @@ from parley_bot.channels.slack_payloads import (
     MessageEvent,
     Reaction,
     read,
-    refusal,
+    rejection,
 )
 from parley_bot.channels.slack_render import ACTION_PREFIX
 from parley_bot.channels.slack_reply import Streaming, Where, post_reply
+from parley_bot.knowledge.languages import language_of
 
 log = logging.getLogger("parley.slack")
 
 ANSWER_TTL_S = 90 * 24 * 3600
 """How long a posted answer can still be rated with a reaction."""
 RATINGS = {"+1": 1, "thumbsup": 1, "-1": -1, "thumbsdown": -1}
+SLACK_FILES = ("files.slack.com", 443)
 ANSWERED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 """Plain messages, shared files and thread broadcasts; not edits (message_changed), deletions
 (message_deleted), other bots' posts (bot_message) or notices (channel_join, …)."""
+
+
+@dataclass(frozen=True)
+class _Replies:
+    """What every reply of one app shares: whether streams work, and the file fetcher."""
+
+    streaming: Streaming
+    files: MediaFetcher
+
+
+def file_source(found: SlackCredentials) -> MediaSource:
+    """Slack's file host, and SLACK_API_URL's (a stand-in may serve files): the only ones
+    given the bot token."""
+    configured = origin_of(found.api_url)
+    extra = frozenset({configured}) if configured and configured != SLACK_FILES else frozenset()
+    return MediaSource(origins=frozenset({SLACK_FILES}) | extra, auth=Bearer(found.bot_token),
+                       private_ok=extra)
 
 
 @dataclass(frozen=True)
@@ -131,7 +158,7 @@ def mount(app: FastAPI, config: FlowsConfig, settings: Settings, *,
         handler, verifier = AsyncSlackRequestHandler(bolt), SignatureVerifier(found.signing_secret)
 
         async def slack(request: Request) -> Response:
-            return await refusal(request, verifier) or await handler.handle(request)
+            return await rejection(request, verifier) or await handler.handle(request)
 
         for path in ("/slack/events", "/slack/interactions"):
             app.add_api_route(path, slack, methods=["POST"], include_in_schema=False)
@@ -155,13 +182,17 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
     client = AsyncWebClient(token=found.bot_token, base_url=found.api_url, retry_handlers=[
         AsyncConnectionErrorRetryHandler(), AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
     app = AsyncApp(client=client, signing_secret=found.signing_secret or "", logger=log)
-    streaming = Streaming()
+    replies = _Replies(Streaming(), MediaFetcher(file_source(found)))
 
     async def answer(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
-                     client: AsyncWebClient, claimed: Claimed | None = None) -> None:
-        await _message(bot(), client, streaming, event, body, context, claimed)
+                     client: AsyncWebClient) -> None:
+        await _message(bot(), client, replies, event, body, context)
 
-    app.use(build_assistant(bot, answer))  # takes the messages of DM threads
+    async def assisted(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
+                       client: AsyncWebClient, claimed: Claimed) -> None:
+        await _message(bot(), client, replies, event, body, context, claimed)
+
+    app.use(build_assistant(bot, assisted))  # takes the messages of DM threads
 
     app.event("app_mention")(answer)
 
@@ -185,7 +216,7 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
         message = InboundMessage(
             channel="slack", conversation_id=_conversation(where.team, channel, thread),
             user_id=where.user, text=pressed.value, event_id=f"action:{pressed.action_ts}")
-        await _answer(bot(), client, streaming, message, where)
+        await _answer(bot(), client, replies, message, where)
 
     @app.event("reaction_added")
     async def reacted(event: dict[str, Any]) -> None:
@@ -226,7 +257,7 @@ def _ignored(event: dict[str, Any], context: AsyncBoltContext) -> bool:
             or event.get("user") in (None, context.bot_user_id))
 
 
-async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
+async def _message(bot: Bot, client: AsyncWebClient, replies: _Replies,
                    event: dict[str, Any], body: dict[str, Any],
                    context: AsyncBoltContext, claimed: Claimed | None = None) -> None:
     if _ignored(event, context):
@@ -242,7 +273,7 @@ async def _message(bot: Bot, client: AsyncWebClient, streaming: Streaming,
         user_id=got.user, text=text.strip(), event_id=body.get("event_id"),
         attachments=tuple(Attachment(url=f.url_private, name=f.name, content_type=f.mimetype)
                           for f in got.files if f.url_private))
-    await _answer(bot, client, streaming, message, Where(got.channel, thread, team, got.user),
+    await _answer(bot, client, replies, message, Where(got.channel, thread, team, got.user),
                   claimed)
 
 
@@ -257,7 +288,7 @@ def _conversation(team: str, channel: str, thread: str | None) -> str:
     return f"{team}:{channel}:{thread}" if thread else f"{team}:{channel}"
 
 
-async def _answer(bot: Bot, client: AsyncWebClient, streaming: Streaming,
+async def _answer(bot: Bot, client: AsyncWebClient, replies: _Replies,
                   message: InboundMessage, where: Where, claimed: Claimed | None = None) -> None:
     """Run the turn and post its reply, once per event (`claimed` runs once it is this
     process's to answer); failures are logged, never raised (the event was acknowledged
@@ -269,7 +300,12 @@ async def _answer(bot: Bot, client: AsyncWebClient, streaming: Streaming,
             return
         if claimed is not None:
             await claimed()
-        posted = await post_reply(client, where, bot.stream(message), streaming,
+        if message.attachments:
+            fetched = await _files(bot, client, replies.files, message, where)
+            if fetched is None:
+                return
+            message = message.model_copy(update={"attachments": fetched})
+        posted = await post_reply(client, where, bot.stream(message), replies.streaming,
                                   error_text=localize(bot.config.error_answer))
         if posted.reply.turn_id is not None:
             await bot.store.put(_answer_key(where.channel, posted.ts),
@@ -278,6 +314,22 @@ async def _answer(bot: Bot, client: AsyncWebClient, streaming: Streaming,
         log.error("Slack refused the reply (%s): %s", ids, exc.response.get("error"))
     except Exception:
         log.exception("the Slack reply failed (%s)", ids)
+
+
+async def _files(bot: Bot, client: AsyncWebClient, files: MediaFetcher,
+                 message: InboundMessage, where: Where) -> tuple[Attachment, ...] | None:
+    """The message's files, downloaded with the bot token; None when one is refused (too
+    large, not Slack's, failed), after telling the user why in the thread."""
+    limit = (bot.config.channels.slack or SlackChannel()).max_file_bytes
+    try:
+        return tuple([await files.fetch(f.url, f.content_type, max_bytes=limit, name=f.name)
+                      for f in message.attachments])
+    except MediaError as exc:
+        log.warning("file refused (conversation=%s event=%s): %s", message.key,
+                    message.event_id, exc)
+        await client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts, text=(
+            refusal(exc, bot.config.texts, language_of(message.text), limit)))
+        return None
 
 
 def _answer_key(channel: str, ts: str) -> str:

@@ -24,7 +24,7 @@ BINARY = "application/octet-stream"
 Model = TypeVar("Model", bound=BaseModel)
 
 
-async def refusal(request: Request, verifier: SignatureVerifier) -> PlainTextResponse | None:
+async def rejection(request: Request, verifier: SignatureVerifier) -> PlainTextResponse | None:
     """None for a request Slack signed whose body is a JSON object with a `type` (an event
     envelope or an interaction payload); else the response refusing it."""
     raw = await request.body()  # starlette keeps it: bolt reads it again

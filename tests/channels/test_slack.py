@@ -466,3 +466,35 @@ def test_the_api_url_keeps_its_path(given: str, kept: str) -> None:
 def test_an_api_url_without_a_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="SLACK_API_URL"):
         Settings(slack_api_url="slack.com/api")
+
+
+def _with_file(slack: SlackStub, url: str, ts: str, event_id: str) -> str:
+    shared = mention("what does my note say?", ts=ts, subtype="file_share", files=[
+        {"id": "F1", "name": "note.txt", "mimetype": "text/plain", "url_private": url}])
+    return event(shared, event_id)
+
+
+def test_a_file_sent_with_a_question_is_downloaded_with_the_bot_token(
+        client: TestClient, slack: SlackStub) -> None:
+    slack.files["/files-pri/T1-F1/note.txt"] = (b"Boots bought in March ship free.", "text/plain")
+    url = f"{slack.base_url}files-pri/T1-F1/note.txt"
+    assert post(client, _with_file(slack, url, THREAD, "EvFile")).status_code == 200
+    slack.wait(answered(1))
+    assert slack.downloads == [("/files-pri/T1-F1/note.txt", f"Bearer {TOKEN}")]
+    [turn] = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
+    assert "couldn't open" not in turn.reply
+
+
+@pytest.mark.parametrize(("content", "url"), [
+    (b"x" * 10_000_001, "{base}files-pri/T1-F1/note.txt"),  # over max_file_bytes
+    (b"fine", "http://localhost:1/files-pri/T1-F1/note.txt"),  # not Slack's host
+])
+def test_a_file_that_cannot_be_taken_is_declined_in_the_thread(
+        client: TestClient, slack: SlackStub, content: bytes, url: str) -> None:
+    slack.files["/files-pri/T1-F1/note.txt"] = (content, "text/plain")
+    assert post(client, _with_file(slack, url.format(base=slack.base_url), THREAD,
+                                   "EvFile")).status_code == 200
+    slack.wait(lambda s: bool(s.called("chat.postMessage")))
+    [declined] = slack.called("chat.postMessage")
+    assert declined["thread_ts"] == THREAD and "file" in declined["text"]
+    assert not slack.replies()[1:] and not slack.called("chat.startStream")
