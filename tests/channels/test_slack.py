@@ -4,6 +4,7 @@ so tests wait on the stand-in's calls (with a deadline)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -131,14 +132,25 @@ def test_a_button_click_is_the_next_turn_of_the_thread(client: TestClient,
                                             "and sizing of boots?"]
 
 
-def test_a_rate_limited_call_is_retried_after_retry_after(client: TestClient,
-                                                          slack: SlackStub) -> None:
-    slack.limited["chat.startStream"] = 1
+def test_a_rate_limited_call_is_retried_after_retry_after(
+        client: TestClient, slack: SlackStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def recorded(delay: float, *args: object) -> object:
+        if delay < 30:  # the event loop's own short sleeps
+            return await sleep(delay, *args)
+        waits.append(delay)  # slack_sdk waiting out Retry-After: recorded, not waited
+        return await sleep(0, *args)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    slack.limited["chat.startStream"], slack.retry_after = 1, 30
     assert post(client, event(mention("when are you open?"))).status_code == 200
     slack.wait(answered(1))
-    attempts = [at for method, _, at in slack.calls if method == "chat.startStream"]
-    assert len(attempts) == 2 and len(slack.replies()) == 1
-    assert attempts[1] - attempts[0] >= 0.9  # it waited out Retry-After: 1
+    attempts = [args for method, args, _ in slack.calls if method == "chat.startStream"]
+    assert ["failed" in a for a in attempts] == [True, False]  # the 429, then the retry
+    assert len(waits) == 1 and 30 <= waits[0] < 31  # after Retry-After: 30
+    assert len(slack.replies()) == 1
 
 
 def test_a_direct_message_is_one_conversation_answered_in_place(client: TestClient,

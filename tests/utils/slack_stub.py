@@ -38,6 +38,8 @@ class SlackStub:
     calls: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     limited: dict[str, int] = field(default_factory=dict)
     """method → how many of its next calls get 429."""
+    retry_after: int = 1
+    """The Retry-After of a 429, in seconds."""
     socket_url: str | None = None
     """What apps.connections.open hands out: the Socket Mode stand-in's address."""
     errors: dict[str, str] = field(default_factory=dict)
@@ -114,7 +116,7 @@ def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
             if limited:
                 data = b'{"ok": false, "error": "ratelimited"}'
                 self.send_response(429)
-                self.send_header("Retry-After", "1")
+                self.send_header("Retry-After", str(stub.retry_after))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
