@@ -6,6 +6,7 @@ whichever worker: the store remembers it)."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,6 +41,14 @@ def suggested_prompts(config: FlowsConfig) -> list[dict[str, str]]:
             if skill.examples][:MAX_PROMPTS]
 
 
+def title(text: str) -> str:
+    """A thread's name from its first question: mentions (<@U…>) and links' markup taken
+    out, cut to what Slack shows."""
+    text = re.sub(r"<@[A-Z0-9]+>\s*", "", text)
+    text = re.sub(r"<([^<>|]+)\|([^<>]+)>", r"\2", text)
+    return " ".join(text.split())[:TITLE_CHARS]
+
+
 def build_assistant(bot: Callable[[], Bot], on_message: OnMessage) -> AsyncAssistant:
     """The middleware; `on_message` answers a user's message as the channel does elsewhere."""
     assistant = AsyncAssistant()
@@ -60,7 +69,7 @@ def build_assistant(bot: Callable[[], Bot], on_message: OnMessage) -> AsyncAssis
             with contextlib.suppress(SlackApiError):
                 await set_status(THINKING)
                 if await bot().store.put(titled, "1", TITLED_TTL_S, only_new=True):
-                    await set_title(event.get("text", "")[:TITLE_CHARS])
+                    await set_title(title(event.get("text", "")))
         await on_message(event, body, context, client, thinking)
 
     return assistant
