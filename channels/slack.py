@@ -229,7 +229,10 @@ def build_app(found: SlackCredentials, bot: Callable[[], Bot]) -> AsyncApp:
         opened = bot()
         stored = await opened.store.get(_answer_key(item.channel, item.ts))
         if stored is not None:
-            key, turn = json.loads(stored)
+            key, turn, *asker = json.loads(stored)  # others' reactions are no rating
+            if asker and reaction.user != asker[0]:
+                log.info("a reaction of %s to %s's answer is no rating", reaction.user, asker[0])
+                return
             await opened.feedback(key, turn, Feedback(rating=rating))
 
     _acknowledge_the_rest(app)
@@ -308,8 +311,8 @@ async def _answer(bot: Bot, client: AsyncWebClient, replies: _Replies,
         posted = await post_reply(client, where, bot.stream(message), replies.streaming,
                                   error_text=localize(bot.config.error_answer))
         if posted.reply.turn_id is not None:
-            await bot.store.put(_answer_key(where.channel, posted.ts),
-                                json.dumps([message.key, posted.reply.turn_id]), ANSWER_TTL_S)
+            await bot.store.put(_answer_key(where.channel, posted.ts), json.dumps(
+                [message.key, posted.reply.turn_id, message.user_id]), ANSWER_TTL_S)
     except SlackApiError as exc:
         log.error("Slack refused the reply (%s): %s", ids, exc.response.get("error"))
     except Exception:

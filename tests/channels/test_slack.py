@@ -183,13 +183,21 @@ def test_bots_edits_deletions_and_channel_chatter_are_not_answered(
     assert started["channel"] == "C1" and started["thread_ts"] == THREAD
 
 
-def test_a_thumbs_reaction_rates_the_answer(client: TestClient, slack: SlackStub) -> None:
+def test_a_thumbs_reaction_rates_the_answer(client: TestClient, slack: SlackStub,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     assert post(client, event(mention("how long do I have to return boots?"))).status_code == 200
     slack.wait(answered(1))
     ts = slack.finals()[-1]["ts"]
     reaction = {"type": "reaction_added", "user": "U1", "reaction": "-1::skin-tone-2",
                 "item_user": "UBOT", "item": {"type": "message", "channel": "C1", "ts": ts},
                 "event_ts": "1700000001.000100"}
+    # someone else's thumbs up first: not the asker's, so no rating
+    others = {**reaction, "user": "U2", "reaction": "+1"}
+    with caplog.at_level(logging.INFO, logger="parley.slack"):
+        assert post(client, event(others, "EvOthers")).status_code == 200
+        slack.wait(lambda _: "is no rating" in caplog.text)
+    [turn] = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
+    assert turn.feedback is None
     assert post(client, event(reaction, "EvReaction")).status_code == 200
 
     def rated(_: SlackStub) -> bool:
