@@ -222,6 +222,8 @@ class KnowledgeConfig(Strict):
 class SlackChannel(Strict):
     signing_secret_env: str = "SLACK_SIGNING_SECRET"
     bot_token_env: str = "SLACK_BOT_TOKEN"
+    max_file_bytes: int = Field(10_000_000, gt=0,
+                                description="Larger files a user sends are declined.")
 
 
 class WhatsAppTemplate(Strict):

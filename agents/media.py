@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import httpx
@@ -51,6 +52,17 @@ class MediaError(ParleyError):
         self.too_large = too_large
 
 
+class Bearer(httpx.Auth):
+    """`Authorization: Bearer <token>` (Slack's files take the bot token so)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+
 @dataclass(frozen=True)
 class MediaSource:
     """Where one platform's media may come from.
@@ -58,13 +70,13 @@ class MediaSource:
     Args:
         origins: the platform's hosts: a media URL must start on one, and only they get
             `auth`.
-        auth: the platform's credentials (basic auth: (user, password)).
+        auth: the platform's credentials: basic auth (user, password), or a `Bearer`.
         private_ok: origins that may be non-public addresses (a stand-in or staging
             platform configured by URL).
     """
 
     origins: frozenset[Origin]
-    auth: tuple[str, str] | None = None
+    auth: tuple[str, str] | Bearer | None = None
     private_ok: frozenset[Origin] = frozenset()
 
 

@@ -79,6 +79,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{url!r} must start with http:// or https://")
         return url.rstrip("/") if url is not None else None
 
+    @field_validator("slack_api_url")
+    @classmethod
+    def _with_slash(cls, url: str) -> str:
+        """slack_sdk joins method names onto it: without the slash, its last part is lost."""
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"SLACK_API_URL {url!r} must start with http:// or https://")
+        return url if url.endswith("/") else f"{url}/"
+
     @field_validator("parley_api_token", "parley_session_secret", "twilio_auth_token",
                      "twilio_webhook_key", "slack_signing_secret", "slack_bot_token",
                      "slack_app_token", mode="before")

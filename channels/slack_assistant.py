@@ -6,6 +6,7 @@ whichever worker: the store remembers it)."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,8 +27,10 @@ MAX_PROMPTS = 4  # Slack shows up to four
 TITLE_CHARS = 75
 THINKING = "is thinking…"
 TITLED_TTL_S = 90 * 24 * 3600
-OnMessage = Callable[[dict[str, Any], dict[str, Any], AsyncBoltContext, AsyncWebClient],
-                     Awaitable[None]]
+Claimed = Callable[[], Awaitable[None]]
+"""What to do once the event is claimed (a repeated delivery never gets there)."""
+OnMessage = Callable[[dict[str, Any], dict[str, Any], AsyncBoltContext, AsyncWebClient,
+                      Claimed], Awaitable[None]]
 
 
 def suggested_prompts(config: FlowsConfig) -> list[dict[str, str]]:
@@ -36,6 +39,14 @@ def suggested_prompts(config: FlowsConfig) -> list[dict[str, str]]:
     return [{"title": topic[:TITLE_CHARS], "message": skill.examples[0]}
             for topic, skill in zip(skill_topics(config), config.skills, strict=True)
             if skill.examples][:MAX_PROMPTS]
+
+
+def title(text: str) -> str:
+    """A thread's name from its first question: mentions (<@U…>) and links' markup taken
+    out, cut to what Slack shows."""
+    text = re.sub(r"<@[A-Z0-9]+>\s*", "", text)
+    text = re.sub(r"<([^<>|]+)\|([^<>]+)>", r"\2", text)
+    return " ".join(text.split())[:TITLE_CHARS]
 
 
 def build_assistant(bot: Callable[[], Bot], on_message: OnMessage) -> AsyncAssistant:
@@ -52,12 +63,13 @@ def build_assistant(bot: Callable[[], Bot], on_message: OnMessage) -> AsyncAssis
     async def asked(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext,
                     client: AsyncWebClient, set_status: AsyncSetStatus,
                     set_title: AsyncSetTitle) -> None:
-        # a thread of a direct message that is no assistant thread refuses these: no matter
-        titled = f"slack:titled:{event['channel']}:{event['thread_ts']}"
-        with contextlib.suppress(SlackApiError):
-            await set_status(THINKING)
-            if await bot().store.put(titled, "1", TITLED_TTL_S, only_new=True):
-                await set_title(event.get("text", "")[:TITLE_CHARS])
-        await on_message(event, body, context, client)
+        async def thinking() -> None:
+            # a thread of a direct message that is no assistant thread refuses these: no matter
+            titled = f"slack:titled:{event.get('channel')}:{event.get('thread_ts')}"
+            with contextlib.suppress(SlackApiError):
+                await set_status(THINKING)
+                if await bot().store.put(titled, "1", TITLED_TTL_S, only_new=True):
+                    await set_title(title(event.get("text", "")))
+        await on_message(event, body, context, client, thinking)
 
     return assistant

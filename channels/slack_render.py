@@ -94,9 +94,9 @@ def _inline(tokens: list[Token]) -> str:
         elif kind == "link_close" and link:
             label = "".join(out[start:])
             del out[start:]
-            out.append(f"<{link.pop()}|{label}>")
+            out.append(f"<{_href(link.pop())}|{label}>")
         elif kind == "image":
-            out.append(f"<{token.attrs.get('src', '')}|{escape(token.content)}>")
+            out.append(f"<{_href(str(token.attrs.get('src', '')))}|{escape(token.content)}>")
     return "".join(out)
 
 
@@ -106,7 +106,7 @@ def blocks(reply: OutboundMessage, *, with_text: bool = True) -> list[Block]:
     result: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                            for part in _parts(mrkdwn(reply.text) or " ")] if with_text else []
     if reply.citations:
-        links = [f"<{c.link}|{escape(c.title or c.label)}>" if _linkable(c.link)
+        links = [f"<{_href(c.link)}|{escape(c.title or c.label)}>" if _linkable(c.link)
                  else escape(c.label) for c in reply.citations]
         result.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": link} for link in links[:MAX_CONTEXT]]})
@@ -127,6 +127,12 @@ def _parts(text: str) -> list[str]:
         parts.append(text[:cut])
         text = text[cut:].lstrip("\n")
     return [*parts, text]
+
+
+def _href(url: str) -> str:
+    """A URL inside `<url|text>`: '<', '>' and '|' would end it early, so they are
+    percent-encoded (the address stays the same)."""
+    return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
 
 
 def _linkable(uri: str) -> bool:

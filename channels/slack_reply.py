@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -25,10 +25,12 @@ from parley_bot.channels.messages import OutboundMessage, StreamChunk, StreamRes
 from parley_bot.channels.slack_render import blocks, mrkdwn
 
 PLACEHOLDER = "…"
-PLACE_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "thread_not_found",
-                "invalid_auth", "account_inactive", "token_revoked", "ratelimited"}
-"""Refusals about this place or these credentials, not about streams: they leave streams
-on for the next replies."""
+STREAMS_REFUSED = {"not_allowed", "not_allowed_token_type", "method_deprecated",
+                   "unknown_method", "missing_scope", "not_in_thread", "feature_not_enabled",
+                   "team_not_allowed", "not_authed_for_streaming"}
+"""Refusals that mean this app or workspace cannot stream: streams are off for the process.
+Any other (a transient internal_error, ratelimited, a missing channel) falls back to a
+placeholder for this reply only."""
 UPDATE_INTERVAL_S = 1.0
 
 log = logging.getLogger("parley.slack")
@@ -62,12 +64,17 @@ class Streaming:
 
 
 async def post_reply(client: AsyncWebClient, where: Where, stream: Stream,
-                     streaming: Streaming, interval: float = UPDATE_INTERVAL_S) -> Posted:
-    """Post `stream` (a `Bot.stream`) as one message.
+                     streaming: Streaming, interval: float = UPDATE_INTERVAL_S, *,
+                     error_text: str = "Sorry, something went wrong.") -> Posted:
+    """Post `stream` (a `Bot.stream`) as one message. Progress is best-effort: a refused
+    update is logged and the reply goes on to its final text; a failing stream ends in
+    `error_text`, so a shown placeholder or stream is never left unfinished.
 
     Raises:
-        SlackApiError: Slack refused a call (after slack_sdk's retries of rate limits).
+        SlackApiError: Slack refused to start the reply or to show its final text (after
+            slack_sdk's retries of rate limits).
     """
+    stream = _ending(stream, where, error_text)
     if streaming.enabled and where.thread_ts is not None:
         try:
             started = await client.chat_startStream(
@@ -75,10 +82,13 @@ async def post_reply(client: AsyncWebClient, where: Where, stream: Stream,
                 recipient_team_id=where.team, recipient_user_id=where.user)
         except SlackApiError as exc:
             error = exc.response.get("error")
-            if error not in PLACE_ERRORS:
+            if error in STREAMS_REFUSED:
                 log.info("Slack refused a stream (%s): replies are edited messages from now on",
                          error)
                 streaming.enabled = False
+            else:
+                log.warning("Slack could not start a stream (%s): this reply is an edited "
+                            "message", error)
         else:
             return await _streamed(client, where.channel, str(started["ts"]), stream, interval)
     posted = await client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts,
@@ -91,21 +101,22 @@ async def _streamed(client: AsyncWebClient, channel: str, ts: str, stream: Strea
     sent, text, last = 0, "", time.monotonic()
     async for item in stream:
         if isinstance(item, StreamReset):  # a stream cannot take text back: edit it instead
-            await client.chat_stopStream(channel=channel, ts=ts)
+            await _shown(client.chat_stopStream(channel=channel, ts=ts))
             return await _edited(client, channel, ts, stream, interval)
         if isinstance(item, OutboundMessage):
-            if item.text.startswith(text):  # the usual case: the reply is what was streamed
-                await client.chat_stopStream(channel=channel, ts=ts,
-                                             markdown_text=item.text[sent:] or None,
-                                             blocks=blocks(item, with_text=False) or None)
-            else:
-                await client.chat_stopStream(channel=channel, ts=ts)
+            if not (item.text.startswith(text[:sent]) and await _shown(client.chat_stopStream(
+                    channel=channel, ts=ts, markdown_text=item.text[sent:] or None,
+                    blocks=blocks(item, with_text=False) or None))):
+                # the reply is not what was streamed, or its end was refused: replace it
+                await _shown(client.chat_stopStream(channel=channel, ts=ts))
                 await _final(client, channel, ts, item)
             return Posted(channel, ts, item)
         text += item.delta
         if time.monotonic() - last >= interval and len(text) > sent:
-            await client.chat_appendStream(channel=channel, ts=ts, markdown_text=text[sent:])
-            sent, last = len(text), time.monotonic()
+            last = time.monotonic()
+            if await _shown(client.chat_appendStream(channel=channel, ts=ts,
+                                                     markdown_text=text[sent:])):
+                sent = len(text)
     raise RuntimeError("the bot's stream ended without a reply")
 
 
@@ -118,9 +129,33 @@ async def _edited(client: AsyncWebClient, channel: str, ts: str, stream: Stream,
             return Posted(channel, ts, item)
         text = "" if isinstance(item, StreamReset) else text + item.delta
         if time.monotonic() - last >= interval and text.strip() and text != shown:
-            await client.chat_update(channel=channel, ts=ts, text=mrkdwn(text) + " …")
-            shown, last = text, time.monotonic()
+            last = time.monotonic()
+            if await _shown(client.chat_update(channel=channel, ts=ts,
+                                               text=mrkdwn(text) + " …")):
+                shown = text
     raise RuntimeError("the bot's stream ended without a reply")
+
+
+async def _shown(call: Awaitable[object]) -> bool:
+    """Whether Slack took a progress update; a refusal is logged, not raised: the final
+    text still follows."""
+    try:
+        await call
+    except SlackApiError as exc:
+        log.warning("Slack refused a progress update: %s", exc.response.get("error"))
+        return False
+    return True
+
+
+async def _ending(stream: Stream, where: Where, error_text: str) -> Stream:
+    """`stream`, ended by an answer of `error_text` when it fails."""
+    try:
+        async for item in stream:
+            yield item
+    except Exception:
+        log.exception("the bot's stream failed (channel=%s thread=%s)", where.channel,
+                      where.thread_ts)
+        yield OutboundMessage(conversation_id=where.channel, text=error_text)
 
 
 async def _final(client: AsyncWebClient, channel: str, ts: str, reply: OutboundMessage) -> None:

@@ -4,10 +4,12 @@ so tests wait on the stand-in's calls (with a deadline)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
@@ -130,14 +132,25 @@ def test_a_button_click_is_the_next_turn_of_the_thread(client: TestClient,
                                             "and sizing of boots?"]
 
 
-def test_a_rate_limited_call_is_retried_after_retry_after(client: TestClient,
-                                                          slack: SlackStub) -> None:
-    slack.limited["chat.startStream"] = 1
+def test_a_rate_limited_call_is_retried_after_retry_after(
+        client: TestClient, slack: SlackStub, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+    sleep = asyncio.sleep
+
+    async def recorded(delay: float, *args: object) -> object:
+        if delay < 30:  # the event loop's own short sleeps
+            return await sleep(delay, *args)
+        waits.append(delay)  # slack_sdk waiting out Retry-After: recorded, not waited
+        return await sleep(0, *args)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded)
+    slack.limited["chat.startStream"], slack.retry_after = 1, 30
     assert post(client, event(mention("when are you open?"))).status_code == 200
     slack.wait(answered(1))
-    attempts = [at for method, _, at in slack.calls if method == "chat.startStream"]
-    assert len(attempts) == 2 and len(slack.replies()) == 1
-    assert attempts[1] - attempts[0] >= 0.9  # it waited out Retry-After: 1
+    attempts = [args for method, args, _ in slack.calls if method == "chat.startStream"]
+    assert ["failed" in a for a in attempts] == [True, False]  # the 429, then the retry
+    assert len(waits) == 1 and 30 <= waits[0] < 31  # after Retry-After: 30
+    assert len(slack.replies()) == 1
 
 
 def test_a_direct_message_is_one_conversation_answered_in_place(client: TestClient,
@@ -170,13 +183,21 @@ def test_bots_edits_deletions_and_channel_chatter_are_not_answered(
     assert started["channel"] == "C1" and started["thread_ts"] == THREAD
 
 
-def test_a_thumbs_reaction_rates_the_answer(client: TestClient, slack: SlackStub) -> None:
+def test_a_thumbs_reaction_rates_the_answer(client: TestClient, slack: SlackStub,
+                                            caplog: pytest.LogCaptureFixture) -> None:
     assert post(client, event(mention("how long do I have to return boots?"))).status_code == 200
     slack.wait(answered(1))
     ts = slack.finals()[-1]["ts"]
     reaction = {"type": "reaction_added", "user": "U1", "reaction": "-1::skin-tone-2",
                 "item_user": "UBOT", "item": {"type": "message", "channel": "C1", "ts": ts},
                 "event_ts": "1700000001.000100"}
+    # someone else's thumbs up first: not the asker's, so no rating
+    others = {**reaction, "user": "U2", "reaction": "+1"}
+    with caplog.at_level(logging.INFO, logger="parley.slack"):
+        assert post(client, event(others, "EvOthers")).status_code == 200
+        slack.wait(lambda _: "is no rating" in caplog.text)
+    [turn] = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
+    assert turn.feedback is None
     assert post(client, event(reaction, "EvReaction")).status_code == 200
 
     def rated(_: SlackStub) -> bool:
@@ -339,3 +360,161 @@ def test_flows_yaml_may_name_other_variables(bot_dir: Path,
     found = credentials(config, Settings())
     assert found is not None and (found.signing_secret, found.bot_token) == (
         "acme-secret", "xoxb-acme")
+
+
+def raw_post(client: TestClient, body: bytes | str, path: str = "/slack/events",
+             content_type: str = "application/json", **headers: str) -> httpx.Response:
+    return client.post(path, content=body, headers={"Content-Type": content_type, **headers})
+
+
+def _form(payload: dict[str, object]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+JUNK = ["{oops", "[1]", '"hi"', "", '{"no": "type"}', '{"type": "event_callback"}',
+        '{"type": "event_callback", "event": {"user": "U1"}}']
+
+
+@pytest.mark.parametrize("body", JUNK)
+def test_signed_junk_is_400_and_unsigned_junk_401(client: TestClient, slack: SlackStub,
+                                                  body: str) -> None:
+    assert raw_post(client, body, **signed(body)).status_code == 400
+    assert raw_post(client, body, **signed(body, secret="not-the-secret")).status_code == 401
+    assert not slack.calls
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "-1", "1e9"])
+def test_a_timestamp_that_is_no_number_is_401(client: TestClient, timestamp: str) -> None:
+    body = event(mention("hi"))
+    headers = {**signed(body), "X-Slack-Request-Timestamp": timestamp}
+    assert raw_post(client, body, **headers).status_code == 401
+
+
+def test_a_body_that_is_no_utf8_is_400(client: TestClient) -> None:
+    body = b'{"a": "\xff\xfe"}'
+    headers = signed(body.decode("latin-1"))
+    assert raw_post(client, body, **headers).status_code == 400
+
+
+@pytest.mark.parametrize("body", ["payload=%7Bx", "payload=%5B1%5D", "nothing=here", _form(
+    {"type": "view_submission", "view": {"id": "V1"}}), _form({"type": "block_actions"})])
+def test_a_broken_interaction_is_400(client: TestClient, body: str) -> None:
+    form = "application/x-www-form-urlencoded"
+    assert raw_post(client, body, "/slack/interactions", form, **signed(body)).status_code == 400
+
+
+def _click(**changes: object) -> dict[str, object]:
+    reply = {"type": "message", "ts": "1800000000.000001", "thread_ts": THREAD}
+    payload: dict[str, object] = json.loads(dict(parse_qsl(click("yes", reply)))["payload"])
+    payload.update(changes)
+    return payload
+
+
+HARMLESS_INTERACTIONS = [
+    {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": "U1"},
+     "view": {"id": "V1", "type": "modal", "callback_id": "x"}},
+    {"type": "shortcut", "team": {"id": "T1"}, "user": {"id": "U1"}, "callback_id": "x",
+     "trigger_id": "t"},
+    _click(actions=[{"action_id": "someone_elses", "block_id": "b", "type": "button",
+                     "value": "v", "action_ts": "1700000009.000002"}]),
+    _click(actions=[{"action_id": "parley_reply_0", "block_id": "b", "type": "button",
+                     "action_ts": "1700000009.000003"}]),  # no value
+    {k: v for k, v in _click().items() if k != "channel"},
+]
+HARMLESS_EVENTS = [
+    {"type": "channel_created", "channel": {"id": "C9"}},
+    {k: v for k, v in mention("hi").items() if k != "channel"},
+    {k: v for k, v in mention("hi").items() if k != "ts"},
+    {"type": "reaction_added", "user": "U1", "item": {"type": "message", "channel": "C1"}},
+    {"type": "reaction_added", "user": "U1", "reaction": "+1"},
+]
+
+
+@pytest.mark.parametrize("payload", HARMLESS_INTERACTIONS + HARMLESS_EVENTS)
+def test_signed_payloads_the_channel_does_not_take_are_acknowledged_unanswered(
+        client: TestClient, slack: SlackStub, caplog: pytest.LogCaptureFixture,
+        payload: dict[str, object]) -> None:
+    body = _form(payload) if payload in HARMLESS_INTERACTIONS else event(payload)
+    path = "/slack/interactions" if payload in HARMLESS_INTERACTIONS else "/slack/events"
+    with caplog.at_level(logging.WARNING):
+        assert post(client, body, path=path).status_code == 200
+        # what comes after it is answered, and is the only reply
+        assert post(client, event(mention("when are you open?"), "Ev2")).status_code == 200
+        slack.wait(answered(1))
+    assert len(slack.replies()) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_retried_question_in_an_assistant_thread_shows_thinking_once(
+        client: TestClient, slack: SlackStub, caplog: pytest.LogCaptureFixture) -> None:
+    asked = {"type": "message", "channel_type": "im", "channel": "D1", "user": "U1",
+             "text": "when are you open?", "ts": "1700000000.000800",
+             "thread_ts": "1700000000.000700"}
+    with caplog.at_level(logging.INFO, logger="parley.slack"):
+        assert post(client, event(asked, "EvAsk")).status_code == 200
+        slack.wait(answered(1))
+        assert post(client, event(asked, "EvAsk"), **{"X-Slack-Retry-Num": "1"}).status_code == 200
+        slack.wait(lambda _: "dropped a repeated delivery" in caplog.text)
+    assert len(slack.called("assistant.threads.setStatus")) == 1
+
+
+def test_renamed_variables_are_read_from_dot_env_and_the_choice_is_logged(
+        bot_dir: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    config = configure(bot_dir, channels={"slack": {"signing_secret_env": "ACME_SLACK_SECRET",
+                                                    "bot_token_env": "ACME_SLACK_TOKEN"}})
+    monkeypatch.chdir(bot_dir)
+    with caplog.at_level(logging.INFO, logger="parley.slack"):
+        assert credentials(config, Settings()) is None
+        assert "Slack is off: ACME_SLACK_SECRET is not set" in caplog.text
+        (bot_dir / ".env").write_text("ACME_SLACK_SECRET=acme-secret\n"
+                                      "ACME_SLACK_TOKEN=xoxb-acme\n")
+        found = credentials(config, Settings())
+        assert "Slack is on" in caplog.text
+    assert found is not None and (found.signing_secret, found.bot_token) == (
+        "acme-secret", "xoxb-acme")
+    assert "acme-secret" not in repr(found) and "xoxb-acme" not in repr(found)
+
+
+@pytest.mark.parametrize(("given", "kept"), [
+    ("http://127.0.0.1:9/api", "http://127.0.0.1:9/api/"),
+    ("https://slack.com/api/", "https://slack.com/api/")])
+def test_the_api_url_keeps_its_path(given: str, kept: str) -> None:
+    assert Settings(slack_api_url=given).slack_api_url == kept
+
+
+def test_an_api_url_without_a_scheme_is_refused() -> None:
+    with pytest.raises(ValueError, match="SLACK_API_URL"):
+        Settings(slack_api_url="slack.com/api")
+
+
+def _with_file(slack: SlackStub, url: str, ts: str, event_id: str) -> str:
+    shared = mention("what does my note say?", ts=ts, subtype="file_share", files=[
+        {"id": "F1", "name": "note.txt", "mimetype": "text/plain", "url_private": url}])
+    return event(shared, event_id)
+
+
+def test_a_file_sent_with_a_question_is_downloaded_with_the_bot_token(
+        client: TestClient, slack: SlackStub) -> None:
+    slack.files["/files-pri/T1-F1/note.txt"] = (b"Boots bought in March ship free.", "text/plain")
+    url = f"{slack.base_url}files-pri/T1-F1/note.txt"
+    assert post(client, _with_file(slack, url, THREAD, "EvFile")).status_code == 200
+    slack.wait(answered(1))
+    assert slack.downloads == [("/files-pri/T1-F1/note.txt", f"Bearer {TOKEN}")]
+    [turn] = client.portal.call(bot(client).conversation, KEY)  # type: ignore[union-attr]
+    assert "couldn't open" not in turn.reply
+
+
+@pytest.mark.parametrize(("content", "url"), [
+    (b"x" * 10_000_001, "{base}files-pri/T1-F1/note.txt"),  # over max_file_bytes
+    (b"fine", "http://localhost:1/files-pri/T1-F1/note.txt"),  # not Slack's host
+])
+def test_a_file_that_cannot_be_taken_is_declined_in_the_thread(
+        client: TestClient, slack: SlackStub, content: bytes, url: str) -> None:
+    slack.files["/files-pri/T1-F1/note.txt"] = (content, "text/plain")
+    assert post(client, _with_file(slack, url.format(base=slack.base_url), THREAD,
+                                   "EvFile")).status_code == 200
+    slack.wait(lambda s: bool(s.called("chat.postMessage")))
+    [declined] = slack.called("chat.postMessage")
+    assert declined["thread_ts"] == THREAD and "file" in declined["text"]
+    assert not slack.replies()[1:] and not slack.called("chat.startStream")

@@ -30,3 +30,11 @@ def test_a_reply_becomes_sections_sources_and_buttons() -> None:
         "<https://acme.example/returns#limits|Returns>", "sizes.md — Boots"]
     assert [(e["action_id"], e["value"], e["text"]["text"]) for e in actions["elements"]] == [
         ("parley_reply_0", "yes", "Yes"), ("parley_reply_1", "no", "No")]
+
+
+def test_link_urls_cannot_break_out_of_their_markup() -> None:
+    assert mrkdwn("[docs](https://a.example/x?q=a|b>c)") == (
+        "<https://a.example/x?q=a%7Cb%3Ec|docs>")
+    reply = OutboundMessage(conversation_id="T1:C1:1", text="ok", citations=(
+        Citation(title="Odd", uri="https://a.example/a|b"),))
+    assert blocks(reply)[-1]["elements"][0]["text"] == "<https://a.example/a%7Cb|Odd>"

@@ -94,3 +94,54 @@ async def test_a_reply_unlike_what_was_streamed_replaces_it(slack: SlackStub) ->
                               "chat.update"]
     assert "markdown_text" not in slack.called("chat.stopStream")[0]
     assert slack.called("chat.update")[0]["blocks"][0]["text"]["text"] == "We open *at nine*."
+
+
+async def test_a_refused_progress_update_still_ends_in_the_reply(slack: SlackStub) -> None:
+    slack.errors["chat.appendStream"] = "internal_error"
+    posted = await post_reply(client(slack), WHERE, written(
+        *chunks("We open ", "**at nine**."), REPLY), Streaming(), interval=0)
+    assert methods(slack) == ["chat.startStream", "chat.appendStream", "chat.appendStream",
+                              "chat.stopStream"]
+    # the first piece was refused, so the second append carries it too
+    assert [a["markdown_text"] for a in slack.called("chat.appendStream")] == [
+        "We open **at nine**."]
+    assert slack.called("chat.stopStream")[0]["blocks"][0]["type"] == "actions"
+    assert posted.reply == REPLY
+
+
+async def test_a_refused_edit_still_ends_in_the_reply(slack: SlackStub) -> None:
+    slack.errors["chat.update"] = "msg_too_long"
+    await post_reply(client(slack), WHERE, written(*chunks("We open "), REPLY),
+                     Streaming(enabled=False), interval=0)
+    [final] = slack.called("chat.update")
+    assert final["blocks"][0]["text"]["text"] == "We open *at nine*."
+
+
+async def test_a_refused_end_of_stream_is_replaced_by_the_reply(slack: SlackStub) -> None:
+    slack.errors["chat.stopStream"] = "internal_error"
+    await post_reply(client(slack), WHERE, written(*chunks("We open "), REPLY),
+                     Streaming(), interval=0)
+    assert methods(slack)[-2:] == ["chat.stopStream", "chat.update"]
+    assert slack.called("chat.update")[0]["blocks"][-1]["type"] == "actions"
+
+
+async def test_a_failing_bot_stream_ends_in_the_error_answer(slack: SlackStub) -> None:
+    async def failing() -> AsyncIterator[StreamChunk | StreamReset | OutboundMessage]:
+        yield chunks("We open ")[0]
+        raise RuntimeError("the model went away")
+    posted = await post_reply(client(slack), WHERE, failing(), Streaming(), interval=0,
+                              error_text="Sorry, try again.")
+    assert posted.reply.text == "Sorry, try again."
+    assert slack.called("chat.update")[0]["text"] == "Sorry, try again."
+
+
+@pytest.mark.parametrize(("error", "still_on"), [
+    ("internal_error", True), ("fatal_error", True), ("channel_not_found", True),
+    ("not_allowed_token_type", False), ("missing_scope", False), ("unknown_method", False)])
+async def test_only_a_refusal_of_streams_turns_them_off(slack: SlackStub, error: str,
+                                                       still_on: bool) -> None:
+    slack.errors["chat.startStream"] = error
+    streaming = Streaming()
+    await post_reply(client(slack), WHERE, written(REPLY), streaming, interval=0)
+    assert methods(slack) == ["chat.startStream", "chat.postMessage", "chat.update"]
+    assert streaming.enabled is still_on

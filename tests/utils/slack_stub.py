@@ -38,10 +38,16 @@ class SlackStub:
     calls: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     limited: dict[str, int] = field(default_factory=dict)
     """method → how many of its next calls get 429."""
+    retry_after: int = 1
+    """The Retry-After of a 429, in seconds."""
     socket_url: str | None = None
     """What apps.connections.open hands out: the Socket Mode stand-in's address."""
     errors: dict[str, str] = field(default_factory=dict)
     """method → the error its next call fails with ('channel_not_found', …)."""
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """path → (content, type) served to GET (a file's url_private)."""
+    downloads: list[tuple[str, str | None]] = field(default_factory=list)
+    """(path, Authorization header) of each GET."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -78,6 +84,18 @@ class SlackStub:
 
 def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
     class Handler(JsonHandler):
+        def do_GET(self) -> None:
+            with stub.lock:
+                stub.downloads.append((self.path, self.headers.get("Authorization")))
+            if self.path not in stub.files:
+                return self._json(404, {"ok": False, "error": "file_not_found"})
+            content, kind = stub.files[self.path]
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
         def do_POST(self) -> None:
             path, _, query = self.path.partition("?")  # some methods send query parameters
             method = path.strip("/")
@@ -98,7 +116,7 @@ def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
             if limited:
                 data = b'{"ok": false, "error": "ratelimited"}'
                 self.send_response(429)
-                self.send_header("Retry-After", "1")
+                self.send_header("Retry-After", str(stub.retry_after))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
