@@ -9,8 +9,10 @@ defines, the next sentence when it goes on about the same thing, the whole list 
 answer is a short list, the code a sentence announces; and the name a reference section
 describes (`fs.rm(path)`, `--tool=<name>`), which is only in its heading. A section whose
 headings hold the whole question is answered with its opening. Lists and code keep their
-shape. A question asking for a number ('how long', 'how many', 'when') is answered from a
-passage that holds one, and the search's ranking counts by how far apart it puts passages,
+shape. A sentence is read under its headings: 'Standard shipping takes 3 to 5 days' under
+'Delivery times' answers "how long does delivery take". A question asking for a number ('how
+long', 'how many', 'when', 'jak długo', 'cuántos', 'kaç') is answered from a passage that
+holds one, and the search's ranking counts by how far apart it puts passages,
 not only by their order. A passage counts as relevant only when it holds enough of the
 question's subject words (`MIN_COVERAGE`); when none does, the answer is empty and the bot
 says its `fallback_answer`. Passages in the question's language are preferred when the
@@ -52,6 +54,9 @@ LABEL_WORDS = 12
 # opening it add to how well the unit answers (its share of the question's weighted subject
 # words, 0 to 1). Code counts for less: it is more often shown with an answer than one.
 HEADING_SHARE, RANK_SHARE, OPENING_SHARE, CODE_SHARE = 0.5, 0.2, 0.05, 0.7
+# A sentence is read under its headings ('Delivery times' › 'Standard shipping takes 3 to 5
+# days'): this share of how well a unit answers counts the headings' words as its own.
+SECTION_SHARE = 0.5
 # A passage whose title and headings hold this share of the question is about it: it is
 # answered with the opening of the passage.
 ABOUT_SHARE = 0.99
@@ -62,6 +67,22 @@ NUMBERLESS_COST = 0.6
 _ASKS_NUMBER = regex.compile(
     r"^\W*(?:how\s+(?:many|much|long|big|large|old|often|far|soon|fast|heavy|tall|wide|high|"
     r"deep)|(?:in\s+)?what\s+(?:year|date|time|age|percentage)|when)\b", regex.IGNORECASE)
+# The same questions in other languages, by the words that ask them wherever they stand (a
+# Turkish or Polish question often puts them last: 'İade süresi kaç gün?').
+_ASKS_NUMBER_IN = {language: regex.compile(rf"(?<!\w)(?:{words})(?!\w)", regex.IGNORECASE)
+                   for language, words in {
+    "es": r"cu[aá]nt[oa]s?|cu[aá]ndo|(?:en\s+)?qu[eé]\s+(?:año|fecha|siglo|edad|porcentaje)",
+    "pt": r"quant[oa]s?|quando|(?:em\s+)?que\s+(?:ano|data|século|idade)",
+    "fr": r"combien|quand|(?:en\s+)?quelle\s+(?:année|date)|(?:en\s+)?quel\s+(?:siècle|âge)",
+    "it": r"quant[oaie]|quando|(?:in\s+)?che\s+anno",
+    "de": r"wie\s+(?:viele?|lange|alt|oft|weit|groß|hoch|schnell|schwer)|wann"
+          r"|(?:in\s+)?welchem\s+jahr",
+    "nl": r"hoeveel|hoe\s+(?:lang|oud|vaak|ver|groot)|wanneer|(?:in\s+)?welk\s+jaar",
+    "pl": r"ile|ilu|jak\s+(?:długo|często|daleko|duż[ya]|stary)|kiedy|(?:w\s+)?którym\s+roku",
+    "ru": r"сколько|когда|(?:в\s+)?каком\s+году",
+    "tr": r"kaç|ne\s+zaman|ne\s+kadar|hangi\s+yıl",
+    "zh": r"多少|多久|多长|几|哪一年|哪年|什么时候|何时",
+}.items()}
 _NUMBER = regex.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
     r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|twice|half)\b", regex.IGNORECASE)
@@ -100,13 +121,13 @@ class ExtractiveResponder:
             return Generation(text="", cited=(), usage=usage)
         best: tuple[float, int, list[_Unit], range] = (-1.0, 0, [], range(0))
         standing = _standing([prompt.passages[i] for i in relevant])
-        numeric = bool(_ASKS_NUMBER.search(prompt.question))
+        numeric = _asks_number(prompt.question, prompt.language)
         for index, rank in zip(relevant, standing, strict=True):
             chunk = prompt.passages[index].chunk
             words = analyzer(chunk.language)
             wanted = _wanted(prompt.question, words)
-            headings = self._share(
-                wanted, set(words.terms(" ".join([chunk.title, *chunk.heading_path]))))
+            above = frozenset(words.terms(" ".join([chunk.title, *chunk.heading_path])))
+            headings = self._share(wanted, above)
             # What the whole passage says for itself: its headings, and the index's ranking.
             prior = HEADING_SHARE * headings + RANK_SHARE * rank
             units = _units(chunk.text, words)
@@ -123,7 +144,9 @@ class ExtractiveResponder:
                     best = (score, index, units, opening)
                 continue
             for at, unit in enumerate(units):
-                share = self._share(wanted, unit.terms | unit.label) * (
+                said = unit.terms | unit.label
+                share = ((1 - SECTION_SHARE) * self._share(wanted, said)
+                         + SECTION_SHARE * self._share(wanted, said | above)) * (
                     CODE_SHARE if unit.kind == "code" else 1.0)
                 score = share + prior + (OPENING_SHARE if at == 0 else 0.0)
                 if score > best[0]:
@@ -232,6 +255,14 @@ def knows_about(question: str, passages: list[Passage]) -> bool:
         if wanted and (len(shared) / len(wanted) >= MIN_COVERAGE or len(shared) >= 2):
             return True
     return False
+
+
+def _asks_number(question: str, language: str | None) -> bool:
+    """Whether `question` asks for a quantity, a time or a date, in its language (English
+    when unknown)."""
+    language = language or language_of(question)
+    asks = _ASKS_NUMBER_IN.get(language or "en", _ASKS_NUMBER)
+    return bool(asks.search(question))
 
 
 def _standing(passages: list[Passage]) -> list[float]:
