@@ -51,10 +51,15 @@ async def test_routes_by_examples_and_applies_the_skill_template(bot_dir: Path) 
     assert other.skill is None and "$14.95" in other.text
 
 
-async def test_a_skill_answers_only_from_its_knowledge_sources(bot_dir: Path) -> None:
+async def test_a_skill_answers_from_its_sources_and_else_the_general_answer_from_all(
+    bot_dir: Path,
+) -> None:
     (bot_dir / "faq").mkdir()
     (bot_dir / "faq" / "gift-cards.md").write_text(
         "# Gift cards\n\nGift cards never expire and can be used online and in stores.\n"
+    )
+    (bot_dir / "faq" / "returns.md").write_text(
+        "# Returns at the outlet\n\nOutlet items can be returned within 60 days for store credit.\n"
     )
     config = configure(
         bot_dir,
@@ -64,13 +69,17 @@ async def test_a_skill_answers_only_from_its_knowledge_sources(bot_dir: Path) ->
                  "knowledge": ["docs"]}],
     )
     async with Bot.open(config) as bot:
-        routed = await bot.handle(inbound("do gift cards expire?"))
-    # Routed to 'returns', whose documents say nothing about it: out of scope, no faq answer.
-    assert routed.text.startswith(localize(config.fallback_answer))
-    assert routed.citations == ()
-    async with Bot.open(configure(bot_dir, skills=[])) as bot:
-        general = await bot.handle(inbound("do gift cards expire?"))
-    assert [c.uri for c in general.citations] == ["gift-cards.md"]
+        own = await bot.handle(inbound("how long do I have to return an item?", "c1"))
+        routed = await bot.handle(inbound("do gift cards expire?", "c2"))
+        unknown = await bot.handle(inbound("do you sell tickets to the moon?", "c3"))
+    # The skill's own source answers what it knows, though faq has a returns page too.
+    assert own.skill == "returns" and "60 days" in own.text
+    assert [c.title for c in own.citations] == ["Returns"]
+    # Its source knows nothing about gift cards: the general answer, from every source.
+    assert routed.skill is None and "never expire" in routed.text
+    assert [c.uri for c in routed.citations] == ["gift-cards.md"]
+    # Nothing anywhere: the fallback answer.
+    assert unknown.text.startswith(localize(config.fallback_answer)) and not unknown.citations
 
 
 async def test_guard_refuses_empty_and_oversize_messages_without_keeping_them(
