@@ -28,6 +28,14 @@ from functools import lru_cache
 
 import regex
 
+from parley_bot.agents.asking import (
+    ASKS_NUMBER,
+    NUMBER,
+    asks_number,
+    defining,
+    place_heading,
+    steps_heading,
+)
 from parley_bot.agents.models import Generation, OnDelta, Prompt
 from parley_bot.channels.messages import Usage
 from parley_bot.knowledge.analysis import Analyzer, analyzer
@@ -63,29 +71,10 @@ ABOUT_SHARE = 0.99
 # A question asking for a quantity, a time or a date ('how long', 'how many', 'when') is
 # answered from a passage holding a number: one without any costs this much.
 NUMBERLESS_COST = 0.6
-# Questions that ask for a number, and the numbers they are answered with (English).
-_ASKS_NUMBER = regex.compile(
-    r"^\W*(?:how\s+(?:many|much|long|big|large|old|often|far|soon|fast|heavy|tall|wide|high|"
-    r"deep)|(?:in\s+)?what\s+(?:year|date|time|age|percentage)|when)\b", regex.IGNORECASE)
-# The same questions in other languages, by the words that ask them wherever they stand (a
-# Turkish or Polish question often puts them last: 'İade süresi kaç gün?').
-_ASKS_NUMBER_IN = {language: regex.compile(rf"(?<!\w)(?:{words})(?!\w)", regex.IGNORECASE)
-                   for language, words in {
-    "es": r"cu[aá]nt[oa]s?|cu[aá]ndo|(?:en\s+)?qu[eé]\s+(?:año|fecha|siglo|edad|porcentaje)",
-    "pt": r"quant[oa]s?|quando|(?:em\s+)?que\s+(?:ano|data|século|idade)",
-    "fr": r"combien|quand|(?:en\s+)?quelle\s+(?:année|date)|(?:en\s+)?quel\s+(?:siècle|âge)",
-    "it": r"quant[oaie]|quando|(?:in\s+)?che\s+anno",
-    "de": r"wie\s+(?:viele?|lange|alt|oft|weit|groß|hoch|schnell|schwer)|wann"
-          r"|(?:in\s+)?welchem\s+jahr",
-    "nl": r"hoeveel|hoe\s+(?:lang|oud|vaak|ver|groot)|wanneer|(?:in\s+)?welk\s+jaar",
-    "pl": r"ile|ilu|jak\s+(?:długo|często|daleko|duż[ya]|stary)|kiedy|(?:w\s+)?którym\s+roku",
-    "ru": r"сколько|когда|(?:в\s+)?каком\s+году",
-    "tr": r"kaç|ne\s+zaman|ne\s+kadar|hangi\s+yıl",
-    "zh": r"多少|多久|多长|几|哪一年|哪年|什么时候|何时",
-}.items()}
-_NUMBER = regex.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|twice|half)\b", regex.IGNORECASE)
+# A passage whose own heading is shaped like the answer asked for ('Locations' for "where is
+# your store", 'How to start a return' for "how do I return something") gains this much; so
+# does a sentence saying what the term of "what is X?" is.
+SHAPE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -121,7 +110,8 @@ class ExtractiveResponder:
             return Generation(text="", cited=(), usage=usage)
         best: tuple[float, int, list[_Unit], range] = (-1.0, 0, [], range(0))
         standing = _standing([prompt.passages[i] for i in relevant])
-        numeric = _asks_number(prompt.question, prompt.language)
+        numeric = asks_number(prompt.question, prompt.language)
+        definition = defining(prompt.question)
         for index, rank in zip(relevant, standing, strict=True):
             chunk = prompt.passages[index].chunk
             words = analyzer(chunk.language)
@@ -132,10 +122,12 @@ class ExtractiveResponder:
             prior = HEADING_SHARE * headings + RANK_SHARE * rank
             units = _units(chunk.text, words)
             name = unnumbered(chunk.heading_path[-1]) if chunk.heading_path else ""
+            if place_heading(prompt.question, name) or steps_heading(prompt.question, name):
+                prior += SHAPE_SHARE
             # A passage with no number in its prose (nor in a name heading, which is quoted
             # with the answer) cannot answer a question asking for one; code's digits don't.
-            if numeric and not (_names_a_thing(name) and _NUMBER.search(name)) and not any(
-                    u.kind != "code" and _NUMBER.search(u.text) for u in units):
+            if numeric and not (_names_a_thing(name) and NUMBER.search(name)) and not any(
+                    u.kind != "code" and NUMBER.search(u.text) for u in units):
                 prior -= NUMBERLESS_COST
             if headings >= ABOUT_SHARE:  # a section about the question: its opening answers
                 opening = _opening(units)
@@ -149,6 +141,8 @@ class ExtractiveResponder:
                          + SECTION_SHARE * self._share(wanted, said | above)) * (
                     CODE_SHARE if unit.kind == "code" else 1.0)
                 score = share + prior + (OPENING_SHARE if at == 0 else 0.0)
+                if definition is not None and definition.search(unit.text):
+                    score += SHAPE_SHARE
                 if score > best[0]:
                     best = (score, index, units, range(at, at + 1))
         _, index, units, window = best
@@ -227,7 +221,7 @@ def _wanted(question: str, words: Analyzer) -> Wanted:
     word counts by its parts ('Huguenot-descended' is 'Huguenot' and 'descended'), which
     together weigh one word: 'non-zero' must not outweigh 'exit' in "exit with a non-zero
     code". The adjective of 'how big', 'how often' asks for a number: it is no subject word."""
-    asked = _ASKS_NUMBER.search(question)
+    asked = ASKS_NUMBER.search(question)
     asking = set(words.terms(asked[0].split()[-1])) if asked and "how" in asked[0].lower() \
         else set()
     found = words.terms(question)
@@ -255,14 +249,6 @@ def knows_about(question: str, passages: list[Passage]) -> bool:
         if wanted and (len(shared) / len(wanted) >= MIN_COVERAGE or len(shared) >= 2):
             return True
     return False
-
-
-def _asks_number(question: str, language: str | None) -> bool:
-    """Whether `question` asks for a quantity, a time or a date, in its language (English
-    when unknown)."""
-    language = language or language_of(question)
-    asks = _ASKS_NUMBER_IN.get(language or "en", _ASKS_NUMBER)
-    return bool(asks.search(question))
 
 
 def _standing(passages: list[Passage]) -> list[float]:
