@@ -18,9 +18,11 @@ ASKS_NUMBER = regex.compile(
     r"^\W*(?:how\s+(?:many|much|long|big|large|old|often|far|soon|fast|heavy|tall|wide|high|"
     r"deep)|(?:in\s+)?what\s+(?:year|date|time|age|percentage)|when)\b", regex.IGNORECASE)
 # The same questions in other languages, by the words that ask them wherever they stand (a
-# Turkish or Polish question often puts them last: 'İade süresi kaç gün?').
-_ASKS_NUMBER_IN = {language: regex.compile(rf"(?<!\w)(?:{words})(?!\w)", regex.IGNORECASE)
-                   for language, words in {
+# Turkish or Polish question often puts them last: 'İade süresi kaç gün?'); Chinese has no
+# spaces to bound them.
+_ASKS_NUMBER_IN = {language: regex.compile(
+    words if language == "zh" else rf"(?<!\w)(?:{words})(?!\w)", regex.IGNORECASE)
+    for language, words in {
     "es": r"cu[aá]nt[oa]s?|cu[aá]ndo|(?:en\s+)?qu[eé]\s+(?:año|fecha|siglo|edad|porcentaje)",
     "pt": r"quant[oa]s?|quando|(?:em\s+)?que\s+(?:ano|data|século|idade)",
     "fr": r"combien|quand|(?:en\s+)?quelle\s+(?:année|date)|(?:en\s+)?quel\s+(?:siècle|âge)",
