@@ -47,10 +47,11 @@ _PLACE_HEADING = regex.compile(r"\b(?:locations?|address(?:es)?|directions|find\
 _ASKS_STEPS = regex.compile(r"^\W*how\s+(?:do|can|should|would)\s+(?:i|you|we)\b|^\W*how\s+to\b",
                             regex.IGNORECASE)
 _STEPS_HEADING = regex.compile(r"^\W*(?:how\s+(?:to|do|can)|steps?\b)", regex.IGNORECASE)
-# 'what is a data race?' asks what a term means: the sentence that says 'A data race happens
-# when …', 'X is …', 'X means …'.
+# 'what is a data race?', 'what does FFI stand for?' ask what a term means: the sentence that
+# says 'A data race happens when …', 'X is …', 'X stands for …'.
 _ASKS_MEANING = regex.compile(
-    r"^\W*what\s+(?:is|are|does)\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)(?:\s+mean)?\W*$",
+    r"^\W*what\s+(?:is|are|does)\s+(?:an?\s+|the\s+)?(?P<term>[^?]+?)"
+    r"(?:\s+(?:mean|stand\s+for))?\W*$",
     regex.IGNORECASE)
 _DEFINING = r"(?:is|are|means?|refers?\s+to|happens|occurs|stands\s+for)\b"
 

@@ -40,5 +40,8 @@ def test_what_is_x_finds_the_sentence_that_says_what_x_is() -> None:
     assert race.search("A data race happens, or could happen, when two threads access memory")
     assert race.search("Data races (unsynchronised accesses) are hard to find.")
     assert not race.search("DRD prints a message every time it detects a data race.")
+    ffi = defining("What does FFI stand for?")
+    assert ffi is not None and ffi.search("FFI stands for Foreign Function Interface.")
+    assert not ffi.search("The cif in ffi_cif stands for Call InterFace.")
     assert defining("What is the best way to write a suppression file for my program?") is None
     assert defining("how do I read a Massif output file?") is None
