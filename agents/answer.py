@@ -41,8 +41,9 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore,
     The routed skill says what the question is about ('where is your store' is about store
     locations), so passages that also match its description gain `TOPIC_WEIGHT` of what the
     best match for that description scores, on top of their own score for the question.
-    A follow-up that the skill's sources know nothing about gets the general search over all
-    of them; a turn with nothing relevant at all leaves `passages` empty (out of scope).
+    A question the skill's own sources know nothing about (a routing mistake, or a follow-up
+    that moved on) gets the general answer: the search over every source, as if no skill had
+    matched; a turn with nothing relevant at all leaves `passages` empty (out of scope).
     Documents the user sent in this conversation (`documents`) that know about the question
     come first.
     """
@@ -84,8 +85,7 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore,
         passages = await search(text, frozenset(known) if known is not None else None, topic)
         if knows_about(text, passages):
             return {"passages": passages}
-        routing = state.get("routing")
-        if known is not None and routing is not None and routing.by == "follow-up":
+        if known is not None:  # the skill has nothing to say: the general answer, from all
             passages = await search(text, None, "")
             if knows_about(text, passages):
                 return {"passages": passages, "skill": None, "active": None}

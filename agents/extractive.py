@@ -9,8 +9,10 @@ defines, the next sentence when it goes on about the same thing, the whole list 
 answer is a short list, the code a sentence announces; and the name a reference section
 describes (`fs.rm(path)`, `--tool=<name>`), which is only in its heading. A section whose
 headings hold the whole question is answered with its opening. Lists and code keep their
-shape. A question asking for a number ('how long', 'how many', 'when') is answered from a
-passage that holds one, and the search's ranking counts by how far apart it puts passages,
+shape. A sentence is read under its headings: 'Standard shipping takes 3 to 5 days' under
+'Delivery times' answers "how long does delivery take". A question asking for a number ('how
+long', 'how many', 'when', 'jak długo', 'cuántos', 'kaç') is answered from a passage that
+holds one, and the search's ranking counts by how far apart it puts passages,
 not only by their order. A passage counts as relevant only when it holds enough of the
 question's subject words (`MIN_COVERAGE`); when none does, the answer is empty and the bot
 says its `fallback_answer`. Passages in the question's language are preferred when the
@@ -26,6 +28,14 @@ from functools import lru_cache
 
 import regex
 
+from parley_bot.agents.asking import (
+    ASKS_NUMBER,
+    NUMBER,
+    asks_number,
+    defining,
+    place_heading,
+    steps_heading,
+)
 from parley_bot.agents.models import Generation, OnDelta, Prompt
 from parley_bot.channels.messages import Usage
 from parley_bot.knowledge.analysis import Analyzer, analyzer
@@ -52,19 +62,19 @@ LABEL_WORDS = 12
 # opening it add to how well the unit answers (its share of the question's weighted subject
 # words, 0 to 1). Code counts for less: it is more often shown with an answer than one.
 HEADING_SHARE, RANK_SHARE, OPENING_SHARE, CODE_SHARE = 0.5, 0.2, 0.05, 0.7
+# A sentence is read under its headings ('Delivery times' › 'Standard shipping takes 3 to 5
+# days'): this share of how well a unit answers counts the headings' words as its own.
+SECTION_SHARE = 0.5
 # A passage whose title and headings hold this share of the question is about it: it is
 # answered with the opening of the passage.
 ABOUT_SHARE = 0.99
 # A question asking for a quantity, a time or a date ('how long', 'how many', 'when') is
 # answered from a passage holding a number: one without any costs this much.
 NUMBERLESS_COST = 0.6
-# Questions that ask for a number, and the numbers they are answered with (English).
-_ASKS_NUMBER = regex.compile(
-    r"^\W*(?:how\s+(?:many|much|long|big|large|old|often|far|soon|fast|heavy|tall|wide|high|"
-    r"deep)|(?:in\s+)?what\s+(?:year|date|time|age|percentage)|when)\b", regex.IGNORECASE)
-_NUMBER = regex.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
-    r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|twice|half)\b", regex.IGNORECASE)
+# A passage whose own heading is shaped like the answer asked for ('Locations' for "where is
+# your store", 'How to start a return' for "how do I return something") gains this much; so
+# does a sentence saying what the term of "what is X?" is.
+SHAPE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -100,21 +110,24 @@ class ExtractiveResponder:
             return Generation(text="", cited=(), usage=usage)
         best: tuple[float, int, list[_Unit], range] = (-1.0, 0, [], range(0))
         standing = _standing([prompt.passages[i] for i in relevant])
-        numeric = bool(_ASKS_NUMBER.search(prompt.question))
+        numeric = asks_number(prompt.question, prompt.language)
+        definition = defining(prompt.question)
         for index, rank in zip(relevant, standing, strict=True):
             chunk = prompt.passages[index].chunk
             words = analyzer(chunk.language)
             wanted = _wanted(prompt.question, words)
-            headings = self._share(
-                wanted, set(words.terms(" ".join([chunk.title, *chunk.heading_path]))))
+            above = frozenset(words.terms(" ".join([chunk.title, *chunk.heading_path])))
+            headings = self._share(wanted, above)
             # What the whole passage says for itself: its headings, and the index's ranking.
             prior = HEADING_SHARE * headings + RANK_SHARE * rank
             units = _units(chunk.text, words)
             name = unnumbered(chunk.heading_path[-1]) if chunk.heading_path else ""
+            if place_heading(prompt.question, name) or steps_heading(prompt.question, name):
+                prior += SHAPE_SHARE
             # A passage with no number in its prose (nor in a name heading, which is quoted
             # with the answer) cannot answer a question asking for one; code's digits don't.
-            if numeric and not (_names_a_thing(name) and _NUMBER.search(name)) and not any(
-                    u.kind != "code" and _NUMBER.search(u.text) for u in units):
+            if numeric and not (_names_a_thing(name) and NUMBER.search(name)) and not any(
+                    u.kind != "code" and NUMBER.search(u.text) for u in units):
                 prior -= NUMBERLESS_COST
             if headings >= ABOUT_SHARE:  # a section about the question: its opening answers
                 opening = _opening(units)
@@ -123,9 +136,13 @@ class ExtractiveResponder:
                     best = (score, index, units, opening)
                 continue
             for at, unit in enumerate(units):
-                share = self._share(wanted, unit.terms | unit.label) * (
+                said = unit.terms | unit.label
+                share = ((1 - SECTION_SHARE) * self._share(wanted, said)
+                         + SECTION_SHARE * self._share(wanted, said | above)) * (
                     CODE_SHARE if unit.kind == "code" else 1.0)
                 score = share + prior + (OPENING_SHARE if at == 0 else 0.0)
+                if definition is not None and definition.search(unit.text):
+                    score += SHAPE_SHARE
                 if score > best[0]:
                     best = (score, index, units, range(at, at + 1))
         _, index, units, window = best
@@ -204,7 +221,7 @@ def _wanted(question: str, words: Analyzer) -> Wanted:
     word counts by its parts ('Huguenot-descended' is 'Huguenot' and 'descended'), which
     together weigh one word: 'non-zero' must not outweigh 'exit' in "exit with a non-zero
     code". The adjective of 'how big', 'how often' asks for a number: it is no subject word."""
-    asked = _ASKS_NUMBER.search(question)
+    asked = ASKS_NUMBER.search(question)
     asking = set(words.terms(asked[0].split()[-1])) if asked and "how" in asked[0].lower() \
         else set()
     found = words.terms(question)

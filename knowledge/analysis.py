@@ -62,7 +62,8 @@ _ENGLISH_FILLER = (
     "about for of on in to with from at by and or but if so than that this "
     "these those they them their any some just also still really don doesn didn isn aren wasn "
     "weren won wouldn couldn shouldn haven hasn hadn make use find under over "
-    "while during change choose policy policies"
+    "while during change choose policy policies something anything everything nothing someone "
+    "anyone everyone somebody anybody every each"
 )
 
 # Question words stopwords-iso's lists lack.

@@ -18,6 +18,7 @@ from tests.utils.shops import write_pages
     ("zh", "运费多少钱？", "订单满300元免运费", "配送.md"),
     ("pl", "Ile mam dni na zwrot butów?", "Buty można zwrócić w ciągu 30 dni", "zwroty.md"),
     ("pl", "Jaki jest koszt dostawy?", "darmowa przy zamówieniach powyżej 200 zł", "dostawa.md"),
+    ("pl", "Jak długo trwa dostawa?", "od 2 do 4 dni roboczych", "dostawa.md"),
     ("tr", "İade süresi kaç gün?", "14 gün içinde iade edebilirsiniz", "iade.md"),
     ("tr", "Mağazalar pazar günü saat kaçta açılıyor?", "Pazar günleri 12:00'de açılır",
      "magazalar.md"),
