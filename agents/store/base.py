@@ -62,10 +62,23 @@ def serializer() -> JsonPlusSerializer:
 
 
 @dataclass
+class Lease:
+    """A conversation's lock as `Store.lock` holds it."""
+
+    conversation: str
+    token: str
+    released: bool = False
+    """Set by a backend whose `append` gave the lock up in the same step as the turn."""
+
+
+@dataclass
 class HeldWrites:
     """A running turn's checkpoint writes, held back to be stored with the turn's record."""
 
     conversation: str
+    lease: Lease | None = None
+    """The lock the turn runs under: a backend may release it with the turn's record,
+    saving a round trip (the lock guards the turn until its record is stored)."""
     puts: list[tuple[RunnableConfig, Checkpoint, CheckpointMetadata, ChannelVersions]] = field(
         default_factory=list)
     """`aput` calls, in order: config, checkpoint, metadata, new versions."""
@@ -134,17 +147,19 @@ class Store(ABC):
 
         Args:
             turn: the turn; `turn.key` names the conversation, `turn.id` must be new.
-            held: the turn's checkpoint writes (`holding`), or None.
+            held: the turn's checkpoint writes (`holding`), or None. A backend may also
+                release `held.lease` in that step, setting its `released`.
 
         Returns:
             How many turns the conversation has now, this one included.
         """
 
     @contextlib.contextmanager
-    def holding(self, conversation: str) -> Iterator[HeldWrites]:
+    def holding(self, conversation: str, lease: Lease | None = None) -> Iterator[HeldWrites]:
         """Hold back the checkpointer's writes to `conversation` for the block (in this task
-        and the tasks it starts), to be stored by `append(turn, held)`."""
-        held = HeldWrites(conversation)
+        and the tasks it starts), to be stored by `append(turn, held)`; `lease`, the lock the
+        block runs under, may be released by that `append`."""
+        held = HeldWrites(conversation, lease)
         token = _held.set(held)
         try:
             yield held
@@ -200,8 +215,9 @@ class Store(ABC):
     @contextlib.asynccontextmanager
     async def lock(
         self, conversation: str, *, lease_s: float = LEASE_S, wait_s: float = WAIT_S
-    ) -> AsyncIterator[None]:
-        """Hold the conversation for the block, across every process sharing the store.
+    ) -> AsyncIterator[Lease]:
+        """Hold the conversation for the block, across every process sharing the store (or
+        until `append` releases the lease it is given with the turn's record).
 
         The lease is renewed every third of `lease_s` while the block runs, so a long turn
         keeps the lock and a crashed worker's lock frees itself `lease_s` after its last
@@ -215,7 +231,8 @@ class Store(ABC):
         Raises:
             ConversationBusy: the lock was not free within `wait_s`.
         """
-        token = uuid4().hex
+        lease = Lease(conversation, uuid4().hex)
+        token = lease.token
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         pause = 0.002
@@ -225,23 +242,28 @@ class Store(ABC):
                                        f"{wait_s:g} s")
             await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
             pause = min(pause * 2, 0.05)  # a waiting turn notices a release within 50 ms
-        renewal = asyncio.create_task(self._keep(conversation, token, lease_s))
+        renewal = asyncio.create_task(self._keep(lease, lease_s))
         try:
-            yield
+            yield lease
         finally:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
-            try:
-                await self.release(conversation, token)
-            except self.unavailable:  # the lease frees it once the store is back
-                log.warning("could not release the lock of %s", conversation, exc_info=True)
+            if not lease.released:
+                try:
+                    await self.release(conversation, token)
+                except self.unavailable:  # the lease frees it once the store is back
+                    log.warning("could not release the lock of %s", conversation,
+                                exc_info=True)
 
-    async def _keep(self, conversation: str, token: str, lease_s: float) -> None:
+    async def _keep(self, lease: Lease, lease_s: float) -> None:
+        conversation = lease.conversation
         while True:
             await asyncio.sleep(lease_s / 3)
+            if lease.released:
+                return
             try:
-                if not await self.renew(conversation, token, lease_s):
+                if not await self.renew(conversation, lease.token, lease_s):
                     log.error("lost the lock of %s: its lease ran out mid-turn", conversation)
                     return
             except self.unavailable:
