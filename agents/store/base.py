@@ -38,6 +38,8 @@ from langgraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
 )
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
@@ -69,6 +71,10 @@ class Lease:
     token: str
     released: bool = False
     """Set by a backend whose `append` gave the lock up in the same step as the turn."""
+    read: bool = False
+    """Whether the backend read the conversation's latest checkpoint as it took the lock (in
+    one round trip): `latest`, served to the checkpointer's first read inside `holding`."""
+    latest: CheckpointTuple | None = None
 
 
 @dataclass
@@ -100,8 +106,9 @@ def stored_config(config: RunnableConfig, checkpoint_id: str) -> RunnableConfig:
 
 class HoldsTurnWrites(BaseCheckpointSaver[str]):
     """Mixed into each backend's checkpointer: inside `Store.holding(conversation)`, writes
-    to that conversation are kept in the `HeldWrites` instead of stored; all others pass
-    through to the saver."""
+    to that conversation are kept in the `HeldWrites` instead of stored, and its first read
+    of the latest checkpoint is the one read with the lock, if the backend did; all others
+    pass through to the saver."""
 
     @staticmethod
     def _holding(config: RunnableConfig) -> HeldWrites | None:
@@ -109,6 +116,15 @@ class HoldsTurnWrites(BaseCheckpointSaver[str]):
         if held is None or held.conversation != config["configurable"]["thread_id"]:
             return None
         return held
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        held = self._holding(config)
+        lease = held.lease if held else None
+        if (lease and lease.read and not config["configurable"].get("checkpoint_ns")
+                and not get_checkpoint_id(config)):
+            lease.read = False  # once: the turn's own writes are held, not stored
+            return lease.latest
+        return await super().aget_tuple(config)
 
     async def aput(self, config: RunnableConfig, checkpoint: Checkpoint,
                    metadata: CheckpointMetadata, new_versions: ChannelVersions
@@ -200,6 +216,11 @@ class Store(ABC):
             Whether `token` holds the lock now.
         """
 
+    async def take(self, lease: Lease, lease_s: float) -> bool:
+        """`acquire` for `lock`; a backend that can also read the conversation's latest
+        checkpoint in the same step sets `lease.read` and `lease.latest`."""
+        return await self.acquire(lease.conversation, lease.token, lease_s)
+
     @abstractmethod
     async def renew(self, conversation: str, token: str, lease_s: float) -> bool:
         """Extend the lease of a lock `token` holds to `lease_s` seconds from now.
@@ -236,7 +257,7 @@ class Store(ABC):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         pause = 0.002
-        while not await self.acquire(conversation, token, lease_s):
+        while not await self.take(lease, lease_s):
             if loop.time() >= deadline:
                 raise ConversationBusy(f"conversation {conversation!r} stayed busy for "
                                        f"{wait_s:g} s")

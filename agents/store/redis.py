@@ -26,8 +26,8 @@ from redis import Redis as SyncRedis
 from redis.cluster import RedisCluster as SyncRedisCluster
 
 from parley_bot.agents.errors import StoreUnavailable
-from parley_bot.agents.store.base import HeldWrites, HoldsTurnWrites, Store, serializer
-from parley_bot.agents.store.redis_saver import RedisSaver, thread_key
+from parley_bot.agents.store.base import HeldWrites, HoldsTurnWrites, Lease, Store, serializer
+from parley_bot.agents.store.redis_saver import LATEST_LUA, RedisSaver, thread_key
 from parley_bot.channels.messages import Feedback, Turn
 
 CONNECT_TIMEOUT_S = 2.0
@@ -82,12 +82,21 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 """
-_ACQUIRE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+_ACQUIRE_LUA = """
+local function ACQUIRE(key, token, ms)
+  if redis.call('GET', key) == token then return redis.call('PEXPIRE', key, ms) end
+  if redis.call('SET', key, token, 'NX', 'PX', ms) then return 1 end
+  return 0
 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
+"""
+_ACQUIRE = _ACQUIRE_LUA + "return ACQUIRE(KEYS[1], ARGV[1], ARGV[2])"
+# The lock taken (KEYS[4], ARGV token and lease ms) with the latest checkpoint of the root
+# namespace (KEYS[1..3] the checkpointer's): {1, LATEST} or {1} without one, {0} if busy.
+_TAKE = LATEST_LUA + _ACQUIRE_LUA + """
+if ACQUIRE(KEYS[4], ARGV[1], ARGV[2]) == 0 then return {0} end
+local latest = LATEST(KEYS[1], KEYS[2], KEYS[3], '', '')
+if latest then return {1, latest} end
+return {1}
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -147,7 +156,7 @@ class RedisStore(Store):
         self.prefix = prefix
         self._scripts = {name: client.register_script(lua) for name, lua in (
             ("append", _APPEND), ("page", _PAGE), ("feedback", _FEEDBACK),
-            ("acquire", _ACQUIRE), ("renew", _RENEW), ("release", _RELEASE),
+            ("acquire", _ACQUIRE), ("take", _TAKE), ("renew", _RENEW), ("release", _RELEASE),
             ("claim", _CLAIM), ("incr", _INCR))}
 
     @classmethod
@@ -223,6 +232,15 @@ class RedisStore(Store):
     async def acquire(self, conversation: str, token: str, lease_s: float) -> bool:
         return bool(await self._run("acquire", [self._key(conversation, "lock")], token,
                                     _ms(lease_s)))
+
+    async def take(self, lease: Lease, lease_s: float) -> bool:
+        conversation = lease.conversation
+        keys = [*self.checkpointer.keys(conversation), self._key(conversation, "lock")]
+        taken, *latest = await self._run("take", keys, lease.token, _ms(lease_s))
+        if taken:
+            lease.read = True
+            lease.latest = self.checkpointer.tuple_of(conversation, latest[0] if latest else None)
+        return bool(taken)
 
     async def renew(self, conversation: str, token: str, lease_s: float) -> bool:
         return bool(await self._run("renew", [self._key(conversation, "lock")], token,

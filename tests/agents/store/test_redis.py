@@ -104,3 +104,27 @@ async def test_a_turns_record_gives_up_its_lock_and_only_its_own(
         assert [t.id for t in await store.turns(AWKWARD)][-1] == stranger.id
         await store.delete_conversation(AWKWARD)
         await store.client.delete(lock)
+
+
+async def test_the_lock_brings_the_latest_checkpoint_for_the_turns_first_read(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with RedisStore.open(redis_url, prefix=redis_prefix) as store:
+        saver = store.checkpointer
+        config = {"configurable": {"thread_id": AWKWARD, "checkpoint_ns": ""}}
+        first = await saver.aput(config, empty_checkpoint(), {"step": 1}, {})
+        await saver.aput_writes(first, [("channel", "value")], "task-1")
+        async with store.lock(AWKWARD) as lease:
+            assert lease.read and lease.latest is not None and lease.latest.config == first
+            later = await saver.aput(first, empty_checkpoint(), {"step": 2}, {})  # not held
+            with store.holding(AWKWARD, lease):
+                assert await saver.aget_tuple(first) == await saver.aget_tuple(first)
+                served = await saver.aget_tuple(config)  # the one read with the lock ...
+                assert served == lease.latest and not lease.read
+                assert served is not None and served.pending_writes == [
+                    ("task-1", "channel", "value")]
+                again = await saver.aget_tuple(config)  # ... once; then the store's
+                assert again is not None and again.config == later
+        async with store.lock("api:new") as empty:
+            assert empty.read and empty.latest is None
+        await store.delete_conversation(AWKWARD)
