@@ -175,14 +175,14 @@ class Bot:
             if not await self._within_limits(message):
                 yield self._declined(message, "rate_limited", self.config.texts.rate_limited)
                 return
-            async with self._in_order(message.key), self.store.lock(message.key):
+            async with self._in_order(message.key), self.store.lock(message.key) as lease:
                 log.debug("turn (conversation=%s event=%s): %s",
                           message.key, message.event_id, message.text)
                 turn_id = new_turn_id()
                 started = time.perf_counter()
                 failed = False
                 with TurnTelemetry(message) as telemetry:
-                    with self.store.holding(message.key) as held:  # stored with the turn
+                    with self.store.holding(message.key, lease) as held:  # stored with the turn
                         try:
                             async for item in self._run(loaded, message, turn_id,
                                                         chunks, telemetry.callbacks):

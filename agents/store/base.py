@@ -38,6 +38,8 @@ from langgraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
 )
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
@@ -62,10 +64,27 @@ def serializer() -> JsonPlusSerializer:
 
 
 @dataclass
+class Lease:
+    """A conversation's lock as `Store.lock` holds it."""
+
+    conversation: str
+    token: str
+    released: bool = False
+    """Set by a backend whose `append` gave the lock up in the same step as the turn."""
+    read: bool = False
+    """Whether the backend read the conversation's latest checkpoint as it took the lock (in
+    one round trip): `latest`, served to the checkpointer's first read inside `holding`."""
+    latest: CheckpointTuple | None = None
+
+
+@dataclass
 class HeldWrites:
     """A running turn's checkpoint writes, held back to be stored with the turn's record."""
 
     conversation: str
+    lease: Lease | None = None
+    """The lock the turn runs under: a backend may release it with the turn's record,
+    saving a round trip (the lock guards the turn until its record is stored)."""
     puts: list[tuple[RunnableConfig, Checkpoint, CheckpointMetadata, ChannelVersions]] = field(
         default_factory=list)
     """`aput` calls, in order: config, checkpoint, metadata, new versions."""
@@ -87,8 +106,9 @@ def stored_config(config: RunnableConfig, checkpoint_id: str) -> RunnableConfig:
 
 class HoldsTurnWrites(BaseCheckpointSaver[str]):
     """Mixed into each backend's checkpointer: inside `Store.holding(conversation)`, writes
-    to that conversation are kept in the `HeldWrites` instead of stored; all others pass
-    through to the saver."""
+    to that conversation are kept in the `HeldWrites` instead of stored, and its first read
+    of the latest checkpoint is the one read with the lock, if the backend did; all others
+    pass through to the saver."""
 
     @staticmethod
     def _holding(config: RunnableConfig) -> HeldWrites | None:
@@ -96,6 +116,15 @@ class HoldsTurnWrites(BaseCheckpointSaver[str]):
         if held is None or held.conversation != config["configurable"]["thread_id"]:
             return None
         return held
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        held = self._holding(config)
+        lease = held.lease if held else None
+        if (lease and lease.read and not config["configurable"].get("checkpoint_ns")
+                and not get_checkpoint_id(config)):
+            lease.read = False  # once: the turn's own writes are held, not stored
+            return lease.latest
+        return await super().aget_tuple(config)
 
     async def aput(self, config: RunnableConfig, checkpoint: Checkpoint,
                    metadata: CheckpointMetadata, new_versions: ChannelVersions
@@ -134,17 +163,19 @@ class Store(ABC):
 
         Args:
             turn: the turn; `turn.key` names the conversation, `turn.id` must be new.
-            held: the turn's checkpoint writes (`holding`), or None.
+            held: the turn's checkpoint writes (`holding`), or None. A backend may also
+                release `held.lease` in that step, setting its `released`.
 
         Returns:
             How many turns the conversation has now, this one included.
         """
 
     @contextlib.contextmanager
-    def holding(self, conversation: str) -> Iterator[HeldWrites]:
+    def holding(self, conversation: str, lease: Lease | None = None) -> Iterator[HeldWrites]:
         """Hold back the checkpointer's writes to `conversation` for the block (in this task
-        and the tasks it starts), to be stored by `append(turn, held)`."""
-        held = HeldWrites(conversation)
+        and the tasks it starts), to be stored by `append(turn, held)`; `lease`, the lock the
+        block runs under, may be released by that `append`."""
+        held = HeldWrites(conversation, lease)
         token = _held.set(held)
         try:
             yield held
@@ -185,6 +216,11 @@ class Store(ABC):
             Whether `token` holds the lock now.
         """
 
+    async def take(self, lease: Lease, lease_s: float) -> bool:
+        """`acquire` for `lock`; a backend that can also read the conversation's latest
+        checkpoint in the same step sets `lease.read` and `lease.latest`."""
+        return await self.acquire(lease.conversation, lease.token, lease_s)
+
     @abstractmethod
     async def renew(self, conversation: str, token: str, lease_s: float) -> bool:
         """Extend the lease of a lock `token` holds to `lease_s` seconds from now.
@@ -200,8 +236,9 @@ class Store(ABC):
     @contextlib.asynccontextmanager
     async def lock(
         self, conversation: str, *, lease_s: float = LEASE_S, wait_s: float = WAIT_S
-    ) -> AsyncIterator[None]:
-        """Hold the conversation for the block, across every process sharing the store.
+    ) -> AsyncIterator[Lease]:
+        """Hold the conversation for the block, across every process sharing the store (or
+        until `append` releases the lease it is given with the turn's record).
 
         The lease is renewed every third of `lease_s` while the block runs, so a long turn
         keeps the lock and a crashed worker's lock frees itself `lease_s` after its last
@@ -215,33 +252,39 @@ class Store(ABC):
         Raises:
             ConversationBusy: the lock was not free within `wait_s`.
         """
-        token = uuid4().hex
+        lease = Lease(conversation, uuid4().hex)
+        token = lease.token
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         pause = 0.002
-        while not await self.acquire(conversation, token, lease_s):
+        while not await self.take(lease, lease_s):
             if loop.time() >= deadline:
                 raise ConversationBusy(f"conversation {conversation!r} stayed busy for "
                                        f"{wait_s:g} s")
             await asyncio.sleep(min(pause, max(0.0, deadline - loop.time())))
             pause = min(pause * 2, 0.05)  # a waiting turn notices a release within 50 ms
-        renewal = asyncio.create_task(self._keep(conversation, token, lease_s))
+        renewal = asyncio.create_task(self._keep(lease, lease_s))
         try:
-            yield
+            yield lease
         finally:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
-            try:
-                await self.release(conversation, token)
-            except self.unavailable:  # the lease frees it once the store is back
-                log.warning("could not release the lock of %s", conversation, exc_info=True)
+            if not lease.released:
+                try:
+                    await self.release(conversation, token)
+                except self.unavailable:  # the lease frees it once the store is back
+                    log.warning("could not release the lock of %s", conversation,
+                                exc_info=True)
 
-    async def _keep(self, conversation: str, token: str, lease_s: float) -> None:
+    async def _keep(self, lease: Lease, lease_s: float) -> None:
+        conversation = lease.conversation
         while True:
             await asyncio.sleep(lease_s / 3)
+            if lease.released:
+                return
             try:
-                if not await self.renew(conversation, token, lease_s):
+                if not await self.renew(conversation, lease.token, lease_s):
                     log.error("lost the lock of %s: its lease ran out mid-turn", conversation)
                     return
             except self.unavailable:

@@ -26,20 +26,21 @@ from redis import Redis as SyncRedis
 from redis.cluster import RedisCluster as SyncRedisCluster
 
 from parley_bot.agents.errors import StoreUnavailable
-from parley_bot.agents.store.base import HeldWrites, HoldsTurnWrites, Store, serializer
-from parley_bot.agents.store.redis_saver import RedisSaver, thread_key
+from parley_bot.agents.store.base import HeldWrites, HoldsTurnWrites, Lease, Store, serializer
+from parley_bot.agents.store.redis_saver import LATEST_LUA, RedisSaver, thread_key
 from parley_bot.channels.messages import Feedback, Turn
 
 CONNECT_TIMEOUT_S = 2.0
 COMMAND_TIMEOUT_S = 5.0
 
-# A turn with its held checkpoint writes, in one step. KEYS: the checkpointer's checkpoints,
-# order and writes, then turns, turn_ids, feedback, claims. ARGV: TTL ('' for none), turn
-# JSON, turn id, the number of checkpoints then (member, record) each, the number of writes
-# then (field, record, '1' to replace) each.
+# A turn with its held checkpoint writes, in one step, giving up the turn's lock. KEYS: the
+# checkpointer's checkpoints, order and writes, then turns, turn_ids, feedback, claims, lock.
+# ARGV: TTL ('' for none), turn JSON, turn id, the lock's token ('' to keep it), the number of
+# checkpoints then (member, record) each, the number of writes then (field, record, '1' to
+# replace) each.
 _APPEND = """
-local i = 5
-for _ = 1, tonumber(ARGV[4]) do
+local i = 6
+for _ = 1, tonumber(ARGV[5]) do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   redis.call('ZADD', KEYS[2], 0, ARGV[i])
   i = i + 2
@@ -54,7 +55,10 @@ end
 local n = redis.call('RPUSH', KEYS[4], ARGV[2])
 redis.call('HSET', KEYS[5], ARGV[3], n - 1)
 if ARGV[1] ~= '' then
-  for k = 1, #KEYS do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+  for k = 1, #KEYS - 1 do redis.call('EXPIRE', KEYS[k], ARGV[1]) end
+end
+if ARGV[4] ~= '' and redis.call('GET', KEYS[#KEYS]) == ARGV[4] then
+  redis.call('DEL', KEYS[#KEYS])
 end
 return n
 """
@@ -78,12 +82,21 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 """
-_ACQUIRE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+_ACQUIRE_LUA = """
+local function ACQUIRE(key, token, ms)
+  if redis.call('GET', key) == token then return redis.call('PEXPIRE', key, ms) end
+  if redis.call('SET', key, token, 'NX', 'PX', ms) then return 1 end
+  return 0
 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0
+"""
+_ACQUIRE = _ACQUIRE_LUA + "return ACQUIRE(KEYS[1], ARGV[1], ARGV[2])"
+# The lock taken (KEYS[4], ARGV token and lease ms) with the latest checkpoint of the root
+# namespace (KEYS[1..3] the checkpointer's): {1, LATEST} or {1} without one, {0} if busy.
+_TAKE = LATEST_LUA + _ACQUIRE_LUA + """
+if ACQUIRE(KEYS[4], ARGV[1], ARGV[2]) == 0 then return {0} end
+local latest = LATEST(KEYS[1], KEYS[2], KEYS[3], '', '')
+if latest then return {1, latest} end
+return {1}
 """
 _RENEW = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -103,13 +116,18 @@ redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 """
+# Counters: each key incremented, a new one expiring ARGV[1] ms later; the counts.
 _INCR = """
-local value = redis.call('INCR', KEYS[1])
-if value == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return value
+local counts = {}
+for k = 1, #KEYS do
+  counts[k] = redis.call('INCR', KEYS[k])
+  if counts[k] == 1 then redis.call('PEXPIRE', KEYS[k], ARGV[1]) end
+end
+return counts
 """
 
 _RECORDS = ("turns", "turn_ids", "feedback", "claims")
+_APPENDED = (*_RECORDS, "lock")
 
 
 class StoreSaver(HoldsTurnWrites, RedisSaver):
@@ -138,7 +156,7 @@ class RedisStore(Store):
         self.prefix = prefix
         self._scripts = {name: client.register_script(lua) for name, lua in (
             ("append", _APPEND), ("page", _PAGE), ("feedback", _FEEDBACK),
-            ("acquire", _ACQUIRE), ("renew", _RENEW), ("release", _RELEASE),
+            ("acquire", _ACQUIRE), ("take", _TAKE), ("renew", _RENEW), ("release", _RELEASE),
             ("claim", _CLAIM), ("incr", _INCR))}
 
     @classmethod
@@ -178,17 +196,24 @@ class RedisStore(Store):
 
     async def append(self, turn: Turn, held: HeldWrites | None = None) -> int:
         saver = self.checkpointer
-        keys = [*saver.keys(turn.key), *(self._key(turn.key, part) for part in _RECORDS)]
+        keys = [*saver.keys(turn.key), *(self._key(turn.key, part) for part in _APPENDED)]
+        lease = held.lease if held else None
+        if lease and lease.conversation != turn.key:
+            lease = None
         checkpoints = [saver.checkpoint_entry(config, checkpoint, metadata)
                        for config, checkpoint, metadata, _ in (held.puts if held else ())]
         writes = [entry for config, pending, task, path in (held.writes if held else ())
                   for entry in saver.write_entries(config, pending, task, path)]
         ttl = "" if self.ttl_s is None else max(1, round(self.ttl_s))
-        return int(await self._run(
+        count = int(await self._run(
             "append", keys, ttl, turn.model_dump_json(exclude={"feedback"}), turn.id,
+            lease.token if lease else "",
             len(checkpoints), *(part for entry in checkpoints for part in entry),
             len(writes), *(part for field, record, replace in writes
                            for part in (field, record, "1" if replace else "0"))))
+        if lease:
+            lease.released = True
+        return count
 
     async def turns(
         self, conversation: str, *, limit: int | None = None, before: str | None = None
@@ -208,6 +233,15 @@ class RedisStore(Store):
         return bool(await self._run("acquire", [self._key(conversation, "lock")], token,
                                     _ms(lease_s)))
 
+    async def take(self, lease: Lease, lease_s: float) -> bool:
+        conversation = lease.conversation
+        keys = [*self.checkpointer.keys(conversation), self._key(conversation, "lock")]
+        taken, *latest = await self._run("take", keys, lease.token, _ms(lease_s))
+        if taken:
+            lease.read = True
+            lease.latest = self.checkpointer.tuple_of(conversation, latest[0] if latest else None)
+        return bool(taken)
+
     async def renew(self, conversation: str, token: str, lease_s: float) -> bool:
         return bool(await self._run("renew", [self._key(conversation, "lock")], token,
                                     _ms(lease_s)))
@@ -220,15 +254,13 @@ class RedisStore(Store):
                                     _ms(ttl_s)))
 
     async def incr(self, key: str, ttl_s: float) -> int:
-        return int(await self._run("incr", [self._shared(key)], _ms(ttl_s)))
+        return (await self._count([key], ttl_s))[0]
 
     async def _count(self, keys: Sequence[str], ttl_s: float) -> list[int]:
-        if isinstance(self.client, aioredis.RedisCluster):  # it pipelines no scripts
-            return await super()._count(keys, ttl_s)
-        pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            await self._scripts["incr"](keys=[self._shared(key)], args=[_ms(ttl_s)], client=pipe)
-        return [int(count) for count in await pipe.execute()]
+        if len(keys) > 1 and isinstance(self.client, aioredis.RedisCluster):
+            return await super()._count(keys, ttl_s)  # the keys are in different slots
+        counts = await self._run("incr", [self._shared(key) for key in keys], _ms(ttl_s))
+        return [int(count) for count in counts]
 
     async def get(self, key: str) -> str | None:
         value = await self.client.get(self._shared(key))

@@ -40,29 +40,33 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 SEP = "\0"
 
-# The latest checkpoint of a namespace (or the one asked for) with its writes.
-_GET = """
-local member = ARGV[2]
-if member == '' then
-  member = redis.call('ZREVRANGEBYLEX', KEYS[2], '(' .. ARGV[1] .. '\\1',
-                      '[' .. ARGV[1] .. '\\0', 'LIMIT', 0, 1)[1]
-  if not member then return false end
-else
-  member = ARGV[1] .. '\\0' .. member
-end
-local record = redis.call('HGET', KEYS[1], member)
-if not record then return false end
-local prefix = member .. '\\0'
-local writes = {}
-local all = redis.call('HGETALL', KEYS[3])
-for i = 1, #all, 2 do
-  if string.sub(all[i], 1, #prefix) == prefix then
-    writes[#writes + 1] = all[i]
-    writes[#writes + 1] = all[i + 1]
+# LATEST(checkpoints, order, writes, ns, id): the latest checkpoint of a namespace (or the
+# one asked for, id ~= '') with its writes, as {member, record, writes}; false if none.
+LATEST_LUA = """
+local function LATEST(checkpoints, order, writes_key, ns, id)
+  local member = id
+  if member == '' then
+    member = redis.call('ZREVRANGEBYLEX', order, '(' .. ns .. '\\1', '[' .. ns .. '\\0',
+                        'LIMIT', 0, 1)[1]
+    if not member then return false end
+  else
+    member = ns .. '\\0' .. member
   end
+  local record = redis.call('HGET', checkpoints, member)
+  if not record then return false end
+  local prefix = member .. '\\0'
+  local writes = {}
+  local all = redis.call('HGETALL', writes_key)
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, #prefix) == prefix then
+      writes[#writes + 1] = all[i]
+      writes[#writes + 1] = all[i + 1]
+    end
+  end
+  return {member, record, writes}
 end
-return {member, record, writes}
 """
+_GET = LATEST_LUA + "return LATEST(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])"
 
 
 def tag(thread_id: str) -> str:
@@ -131,16 +135,17 @@ class RedisSaver(BaseCheckpointSaver[str]):
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id, ns, checkpoint_id = _target(config)
         raw = await self._get_script(keys=self.keys(thread_id), args=[ns, checkpoint_id or ""])
-        return self._tuple(thread_id, raw)
+        return self.tuple_of(thread_id, raw)
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         self._sync()
         assert self._get_script_sync is not None
         thread_id, ns, checkpoint_id = _target(config)
         raw = self._get_script_sync(keys=self.keys(thread_id), args=[ns, checkpoint_id or ""])
-        return self._tuple(thread_id, raw)
+        return self.tuple_of(thread_id, raw)
 
-    def _tuple(self, thread_id: str, raw: Sequence[Any] | None) -> CheckpointTuple | None:
+    def tuple_of(self, thread_id: str, raw: Sequence[Any] | None) -> CheckpointTuple | None:
+        """The checkpoint tuple of what `LATEST_LUA` returned."""
         if not raw:
             return None
         member, record, flat = raw

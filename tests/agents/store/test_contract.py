@@ -119,6 +119,18 @@ async def test_a_conversation_is_held_by_one_turn_at_a_time(store: Store) -> Non
     assert order == ["first in", "first out", "second in"]
 
 
+async def test_a_turn_recorded_under_its_lock_frees_the_conversation_by_the_blocks_end(
+    store: Store,
+) -> None:
+    async with store.lock("api:c") as lease:
+        with store.holding("api:c", lease) as held:
+            await checkpoint(store, "api:c")
+        assert await store.append(turn("api:c", "q"), held) == 1
+    async with store.lock("api:c", wait_s=0):
+        pass
+    assert await checkpoint_count(store, "api:c") == 1
+
+
 async def test_a_turn_that_waits_too_long_is_told_the_conversation_is_busy(store: Store) -> None:
     async with store.lock("api:c"):
         with pytest.raises(ConversationBusy, match="api:c"):

@@ -1,5 +1,5 @@
 """What only the Redis store promises: one slot per conversation, a TTL renewed by every
-write, and the checkpointer's sync methods."""
+write, a turn's lock given up with its record, and the checkpointer's sync methods."""
 
 from __future__ import annotations
 
@@ -78,3 +78,53 @@ async def test_the_sync_methods_read_and_write_the_same_checkpoints(
         saver.delete_thread("api:sync")
         assert saver.get_tuple(config) is None
         assert isinstance(saver.sync_client, redis.Redis)
+
+
+async def test_a_turns_record_gives_up_its_lock_and_only_its_own(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with RedisStore.open(redis_url, prefix=redis_prefix) as store:
+        async with store.lock(AWKWARD) as lease:
+            with store.holding(AWKWARD, lease) as held:
+                config = {"configurable": {"thread_id": AWKWARD, "checkpoint_ns": ""}}
+                await store.checkpointer.aput(config, empty_checkpoint(), {"step": 1}, {})
+            assert not await store.acquire(AWKWARD, "next", 10)
+            await store.append(turn("hello"), held)
+            assert lease.released
+            assert await store.acquire(AWKWARD, "next", 10)  # free with the record stored
+        assert not await store.acquire(AWKWARD, "third", 10)  # the block's end left it held
+        await store.release(AWKWARD, "next")
+        stranger, lock = turn("stranger"), f"{redis_prefix}:{{{tag(AWKWARD)}}}:lock"
+        async with store.lock(AWKWARD) as lease:
+            with store.holding(AWKWARD, lease) as held:
+                pass
+            await store.client.set(lock, "thief")  # the lease ran out and another took it
+            await store.append(stranger, held)
+        assert await store.client.get(lock) == b"thief"  # left alone
+        assert [t.id for t in await store.turns(AWKWARD)][-1] == stranger.id
+        await store.delete_conversation(AWKWARD)
+        await store.client.delete(lock)
+
+
+async def test_the_lock_brings_the_latest_checkpoint_for_the_turns_first_read(
+    redis_url: str, redis_prefix: str
+) -> None:
+    async with RedisStore.open(redis_url, prefix=redis_prefix) as store:
+        saver = store.checkpointer
+        config = {"configurable": {"thread_id": AWKWARD, "checkpoint_ns": ""}}
+        first = await saver.aput(config, empty_checkpoint(), {"step": 1}, {})
+        await saver.aput_writes(first, [("channel", "value")], "task-1")
+        async with store.lock(AWKWARD) as lease:
+            assert lease.read and lease.latest is not None and lease.latest.config == first
+            later = await saver.aput(first, empty_checkpoint(), {"step": 2}, {})  # not held
+            with store.holding(AWKWARD, lease):
+                assert await saver.aget_tuple(first) == await saver.aget_tuple(first)
+                served = await saver.aget_tuple(config)  # the one read with the lock ...
+                assert served == lease.latest and not lease.read
+                assert served is not None and served.pending_writes == [
+                    ("task-1", "channel", "value")]
+                again = await saver.aget_tuple(config)  # ... once; then the store's
+                assert again is not None and again.config == later
+        async with store.lock("api:new") as empty:
+            assert empty.read and empty.latest is None
+        await store.delete_conversation(AWKWARD)
