@@ -49,8 +49,10 @@ from functools import cache
 
 def _any(*words: str) -> str:
     """One of `words`, each as whole words (but CJK, which has no spaces between words)."""
-    return "(?:" + "|".join(w if _cjk(w[0]) else rf"(?<!\w)(?:{w})(?!\w)"
-                            for w in words) + ")"
+    spaced = [w for w in words if not _cjk(w[0])]
+    unspaced = [w for w in words if _cjk(w[0])]
+    return "(?:" + "|".join(([rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else [])
+                            + unspaced) + ")"
 
 
 def _cjk(char: str) -> bool:
@@ -71,15 +73,17 @@ _LOOKALIKES = str.maketrans("аеорсухкмтвніјѕԁɡοεαικντρ�
                             "aeopcyxkmtbhijsdgoeaikvtpxABEHIKMNOPTXYZABEKMHOPCTX")
 _LEET = str.maketrans("013457@$", "oieastas")
 _LATIN = re.compile(r"[a-z]", re.I)
-_MIXED = re.compile(r"[^\W_]*[^\W\d_][^\W_]*|[\w@$]+")
+_FOLDABLE = re.compile(r"(?<![\w@$])(?=[\w@$]*[\d@$\x80-\U0010FFFF])[\w@$]+")
+"""A word with a digit, '@', '$' or a non-ASCII letter: the only ones `normalise` may change."""
 
 
 def normalise(text: str) -> str:
     """`text` as the patterns read it: NFKC, no format characters (zero-width spaces, joiners,
     direction marks), look-alike letters and digits inside Latin words turned into the
     letters they imitate. Words wholly in Cyrillic, Greek or digits are left alone."""
-    text = "".join(c for c in unicodedata.normalize("NFKC", text)
-                   if unicodedata.category(c) != "Cf")
+    if not text.isascii():  # plain ASCII has nothing to normalise or drop
+        text = "".join(c for c in unicodedata.normalize("NFKC", text)
+                       if unicodedata.category(c) != "Cf")
 
     def fold(match: re.Match[str]) -> str:
         word = match.group()
@@ -89,7 +93,7 @@ def normalise(text: str) -> str:
         return word.translate(_LEET) if re.search(r"[a-z]", word, re.I) and re.search(
             r"[\d@$]", word) and not word.isdigit() else word
 
-    return re.sub(r"[\w@$]+", fold, text)
+    return _FOLDABLE.sub(fold, text)
 
 
 IGNORE = _any(
