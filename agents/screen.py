@@ -147,8 +147,10 @@ VOID = _any(r"(?:are|is|have been|has been) (?:now )?(?:cancell?ed|void|revoked|
             r"(?:foram|estão) (?:canceladas|anuladas)", r"(?:sono|sono state) annullate",
             r"отменены", r"(?:iptal edildi|geçersiz)", r"(?:已|被)?(?:取消|作废|失效)")
 SYSTEM_PROMPT = _any(
-    r"system ?prompt", r"system (?:message|instructions)", r"(?:initial|original|hidden|secret) "
-    r"(?:prompt|instructions)", r"prompt del sistema", r"systemprompt", r"prompt système",
+    r"system ?prompt", r"system (?:message|instructions)",
+    r"(?:hidden|secret) (?:prompt|instructions)", r"(?:initial|original) prompt",
+    r"(?:initial|original) instructions (?:that )?you", r"prompt del sistema",
+    r"systemprompt", r"prompt système",
     r"prompt de sistema", r"prompt di sistema", r"prompt systemowy", r"системн\w+ промпт",
     r"системн\w+ инструкци\w+", r"sistem (?:komut|istem|talimat)\w*", r"系统提示",
     r"初始指令", r"系统指令", r"システムプロンプト", r"初期の?指示",
@@ -160,7 +162,11 @@ SHOW = _any(r"show(?: me)?", r"print", r"reveal", r"output", r"display", r"tell 
             r"diga", r"rivela", r"pokaż", r"wypisz", r"покажи", r"выведи", r"расскажи",
             r"напиши", r"göster", r"yaz", r"söyle", r"显示", r"输出", r"告诉我", r"给我",
             r"展示", r"打印", r"見せて", r"表示", r"教えて", r"出力", r"repit[ae]", r"wiederhole",
-            r"répète", r"ripeti", r"powtórz", r"повтори", r"tekrar(?:la| et)", r"重复", r"繰り返")
+            r"répète", r"ripeti", r"powtórz", r"повтори", r"tekrar(?:la| et)", r"重复", r"繰り返",
+            r"copy", r"recopie(?:-les)?", r"copie", r"kopiere", r"copia", r"skopiuj", r"скопируй",
+            r"quel(?:le)?s (?:sont|étaient)", r"cuáles (?:son|eran)", r"quais (?:são|eram)",
+            r"quali (?:sono|erano)", r"welche (?:sind|waren)", r"jakie (?:są|były)",
+            r"какие (?:были|у тебя)")
 YOURS = _any(r"your", r"deine[nr]?", r"dein", r"tus", r"tu", r"vos", r"tes", r"ton", r"ta",
              r"suas", r"seus", r"seu", r"sua", r"le tue", r"tue", r"twoje", r"swoje", r"свои",
              r"твои", r"ваши", r"senin", r"你的", r"あなたの")
@@ -172,6 +178,10 @@ PROMPT = _any(r"instructions", r"prompt", r"directives", r"configuration", r"sys
               r"consignes", r"instruções", r"istruzioni", r"instrukcje", r"инструкции",
               r"промпт", r"talimatlar\w*", r"提示词", r"提示", r"指令", r"设定", r"プロンプト",
               r"指示", r"設定")
+AFTER_OWN = _any(r"initiales?", r"originales?", r"iniciales", r"originais", r"iniciais",
+                 r"iniziali", r"originali", r"nascost[ei]", r"ocultas", r"cachées", r"secrètes",
+                 r"początkowe", r"первоначальные", r"исходные", r"скрытые")
+"""Adjectives after the noun (Romance, Slavic): 'tes instructions initiales'."""
 NOT_FOR = r"(?![^\S\n]+(?:for|on|about|to|de|para|für|pour|zu|per|для)\b)"
 BOOST = _any(r"verbatim", r"word for word", r"starting with", r"from the (?:start|beginning)",
              r"palabra por palabra", r"wortwörtlich", r"wort für wort", r"mot pour mot",
@@ -207,7 +217,8 @@ UNBOUND = _any(
     r"ohne (?:jegliche |irgendwelche )?(?:einschränkungen|regeln|grenzen|filter|zensur)",
     r"sem (?:nenhuma )?(?:restrições|limites|regras|filtros)",
     r"senza (?:alcun\w* )?(?:filtri|limiti|regole|restrizioni)",
-    r"kısıtlama\w* olmayan", r"kısıtlamasız", r"sınırsız", r"sansürsüz",
+    r"kısıtlama\w* olmayan", r"(?:hiçbir )?kural\w* olmayan", r"kuralsız",
+    r"kısıtlamasız", r"sınırsız", r"sansürsüz",
     r"没有(?:任何)?(?:限制|规则|过滤)", r"不受(?:任何)?限制", r"无限制", r"制限のない", r"制限なし",
 )
 SHIFT = _any(
@@ -221,7 +232,8 @@ SHIFT = _any(
     r"aja como", r"finja", r"d'ora in poi,? (?:sei|agisci)", r"sei ora", r"fingi",
     r"od teraz,? (?:jesteś|działasz)", r"jesteś teraz", r"udawaj", r"теперь ты", r"отныне,? ты",
     r"с этого момента,? ты", r"притворись", r"веди себя как", r"отвечай",
-    r"bundan sonra", r"artık sen", r"gibi davran", r"从现在开始,?你是", r"现在你是",
+    r"bundan sonra", r"artık sen", r"sen artık", r"yapay zekas[ıi]n", r"da ora in poi,? sei",
+    r"d'ora in avanti,? sei", r"da adesso,? sei", r"gibi davran", r"从现在开始,?你是", r"现在你是",
     r"你现在是", r"假装", r"扮演", r"今からあなたは", r"あなたは今",
 )
 MODE = _any(r"(?:developer|dev|god|dan|jailbreak|unrestricted|unfiltered|uncensored|admin|"
@@ -235,7 +247,26 @@ MODE = _any(r"(?:developer|dev|god|dan|jailbreak|unrestricted|unfiltered|uncenso
 ORDER = _any(r"you (?:must|will|shall|are to|should)", r"obey", r"ignore", r"reveal",
              r"override", r"new instructions", r"from now on", r"the assistant (?:must|will|"
              r"should)", r"respond only", r"disable", r"do not refuse")
-FAKE_TAG = (r"(?:(?:^|\n)\s*(?:#+\s*)?(?:system|developer|admin)\s*:|\[/?(?:system|inst|admin)\]"
+THE_ASSISTANT_MUST = _any(
+    r"the (?:assistant|ai|bot|model|agent) (?:must|will|shall|should|is to|is required to|may now)",
+    r"(?:der|die|das) (?:assistent\w*|ki|bot|modell) (?:muss|soll|darf)",
+    r"el (?:asistente|bot|modelo) (?:debe|tiene que|deberá)",
+    r"(?:l'|la )(?:assistant|ia) (?:doit|devra)",
+    r"o (?:assistente|bot|modelo) (?:deve|tem de|tem que)", r"l'(?:assistente|ia) (?:deve|dovrà)",
+    r"asystent (?:musi|powinien|ma)", r"(?:ассистент|бот|ии) (?:должен|обязан)",
+    r"asistan\w* (?:\w+ ){0,4}(?:mal[ıi]|zorunda)", r"(?:助手|机器人|客服)(?:必须|应该|应当|需要)",
+    r"アシスタントは")
+"""The bot spoken of in the third person, told what it must do: a voice posing as its operator."""
+POLICY_NEWS = _any(
+    r"policy update", r"new (?:policy|rule|guideline|directive)", r"neue (?:richtlinie|regel|"
+    r"anweisung)", r"nueva (?:política|regla|directriz)", r"nouvelle (?:règle|politique|consigne)",
+    r"nova (?:regra|política|diretriz)", r"nuova (?:regola|politica)", r"nowa (?:zasada|polityka)",
+    r"новое правило", r"новая политика", r"yeni (?:kural|politika|talimat)",
+    r"新しい(?:指示|ルール|ポリシー)", r"新的?(?:指令|规则|政策)")
+COMMAND = _either(ORDER, THE_ASSISTANT_MUST, POLICY_NEWS)
+SYSTEM_WORD = (r"(?:system|developer|admin|sistema|système|systeme|sistem|система|系统|系統|"
+               r"システム|管理员|管理者)")
+FAKE_TAG = (rf"(?:(?:^|\n)\s*(?:#+\s*)?{SYSTEM_WORD}\s*[:：]|[\[【]/?(?:{SYSTEM_WORD}|inst)[\]】]"
             r"|<\|?(?:system|im_start\|>system)\|?>|<<sys>>)")
 NEW_ORDERS = _any(r"your new (?:instructions|rules?|task|role|job|purpose|orders)",
                   r"new (?:instructions|rules?|orders)\s*:", r"override:",
@@ -253,7 +284,13 @@ USER_LINE = (r"(?:^|\n)\s*(?:user|human|customer|usuario|benutzer|utilisateur|us
 CHAT_MARKUP = r"</(?:user|assistant|system|human)>|<\|(?:im_start|im_end|endoftext)\|>|\[/inst\]"
 TO_THE_AI = (r"(?<!\w)(?:note|message|instructions?|p\.\s?s\.|ps)?\s*(?:to|for|per|para|für|an|"
              r"pour|dla|для) (?:the |l'|la |el |die |o |a )?(?:ai|ia|ki|llm|assistant|asistente|"
-             r"assistente|asystenta|ии|ассистента|bot|chatbot|model)\s*[:：]")
+             r"assistente|asystenta|ии|ассистента|bot|chatbot|model)(?:\s+\w+){0,3}\s*[:：]"
+             r"|(?:给|對|对)(?:ai|人工智能|助手|机器人|模型|客服)的?(?:提示|说明|指令|备注|留言|话)\s*[:：]"
+             r"|(?:ai|アシスタント|ボット)への(?:指示|メモ|注意|メッセージ|お願い)\s*[:：]")
+GRANT = _any(r"approve", r"issue", r"grant", r"credit", r"refund", r"aprueba", r"reembols[ae]",
+             r"genehmige", r"erstatte", r"approuve", r"rembourse", r"aprove", r"approva",
+             r"rimborsa", r"zatwierdź", r"zwróć", r"одобри", r"верни", r"onayla", r"iade et",
+             r"批准", r"退款", r"承認", r"返金")
 NO_LONGER = _any(r"you are no longer", r"you're no longer", r"ya no eres", r"du bist nicht mehr",
                  r"du bist kein\w* \w+ mehr", r"tu n'es plus", r"você não é mais", r"não és mais",
                  r"non sei più", r"nie jesteś już", r"już nie jesteś", r"ты больше не",
@@ -303,13 +340,33 @@ SECRETS = _any(r"api[ -]?keys?", r"admin(?:istrator)? (?:password|credentials|lo
                r"内部の\w{0,4}?(?:コード|パスワード|キー)", r"wewnętrzne (?:\w+ )?kody",
                r"iç (?:\w+ )?(?:kod|şifre)\w*", r"(?:/etc/passwd|env vars|"
                r"environment variables)")
-LIFTED = _near(_any(r"restrictions", r"limits", r"filters", r"safety", r"restricciones",
+NAMED = _any(r"you are", r"you're", r"eres", r"sei", r"bist", r"tu es", r"jesteś", r"ты", r"adın",
+             r"your name is", r"called", r"named", r"te llamas", r"ti chiami", r"heißt",
+             r"t'appelles", r"你是", r"あなたは")
+"""Words naming who the bot is: before 'DAN', the best-known unrestricted persona."""
+OTHERS_DATA = _any(
+    r"(?:all|every|other) (?:the )?(?:customers?|users?|clients?|members?)(?:'s?)? (?:e-?mail(?: "
+    r"address(?:es)?)?s?|phone numbers|(?:home |postal )?addresses|passwords|credit cards?|"
+    r"card numbers|personal (?:data|details)|data|records|details)",
+    r"(?:customer|user|client) (?:database|db|table|list)",
+    r"(?:correos|e-?mails|direcciones|datos|teléfonos) de (?:todos )?(?:los|otros) clientes",
+    r"(?:e-?mail-adressen|daten|adressen|telefonnummern) (?:aller|der|anderer) kunden",
+    r"(?:adresses e-mail|e-mails|données|adresses) (?:de tous )?(?:les|des|d'autres) clients",
+    r"(?:e-?mails|dados|endereços) (?:de todos )?(?:os|dos|de outros) clientes",
+    r"(?:e-?mail|dati|indirizzi) (?:di tutti )?(?:i|dei|di altri) clienti",
+    r"(?:e-?maile|dane|adresy) (?:wszystkich|innych) klientów",
+    r"(?:данные|почты|адреса|телефоны) (?:всех|других) (?:клиентов|пользователей)",
+    r"tüm müşteri\w*", r"所有(?:客户|用户)的", r"全(?:顧客|ユーザー)の")
+"""Other people's data asked for in bulk: no customer needs it."""
+LIFTED = _near(_any(r"restrictions", r"limits", r"filters", r"safety", r"guardrails",
+                    r"safeguards", r"content polic(?:y|ies)", r"safety (?:filters|rules|settings)",
+                    r"sicherheitsfilter", r"filtros", r"filtri", r"фильтры", r"restricciones",
                     r"einschränkungen", r"beschränkungen", r"restrições", r"limitazioni",
                     r"restrizioni", r"ograniczenia", r"ограничения", r"kısıtlamalar", r"限制",
                     r"制限"),
                _any(r"(?:are|have been) (?:now )?(?:lifted|removed|disabled|off|gone)",
                     r"(?:están|fueron) (?:desactivadas|eliminadas|levantadas)",
-                    r"(?:sind|wurden) (?:aufgehoben|deaktiviert|entfernt)",
+                    r"(?:sind|wurden)(?: \w+){0,4} (?:aufgehoben|deaktiviert|entfernt)",
                     r"(?:sont|ont été) (?:levées|désactivées|supprimées)",
                     r"(?:foram|estão) (?:removidas|desativadas)", r"(?:sono|sono state) (?:rimosse|"
                     r"disattivate)", r"(?:zostały|są) (?:zniesione|wyłączone|usunięte)",
@@ -353,12 +410,13 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("persona", _near(SHIFT, UNBOUND, 60)),
     ("persona", _near(UNBOUND, SHIFT, 60)),
     ("persona", MODE),
-    ("fake_turn", _near(FAKE_TAG, ORDER, 80)),
+    ("fake_turn", _near(FAKE_TAG, COMMAND, 80)),
+    ("fake_turn", _near(FAKE_TAG, LIFTED, 80)),
     ("fake_turn", NEW_ORDERS),
     ("fake_turn", ROLE_LINE + r"[\s\S]{0,400}?" + USER_LINE),
     ("fake_turn", USER_LINE + r"[\s\S]{0,400}?" + ROLE_LINE),
     ("fake_turn", CHAT_MARKUP),
-    ("fake_turn", _near(TO_THE_AI, _either(ORDER, IGNORE, SHOW), 80)),
+    ("fake_turn", _near(TO_THE_AI, _either(ORDER, IGNORE, SHOW, GRANT), 80)),
     ("persona", _near(NO_LONGER, ROLE, 40)),
     ("persona", _near(_either(SHIFT, _any(r"you are", r"eres", r"du bist", r"tu es", r"você é",
                                          r"sei", r"jesteś", r"ты", r"你是", r"あなたは")),
@@ -374,8 +432,15 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
                           r"выдай", r"ver", r"给我", r"read", r"recite", r"leer", r"lies",
                           r"lire", r"ler", r"leggi", r"czytaj", r"прочитай", r"oku", r"读", r"読")),
                      SECRETS, 60)),
-    ("reveal", _near(SECRETS, _any(r"教えて", r"見せて", r"告诉我", r"给我", r"göster", r"ver"),
+    ("reveal", _near(SECRETS, _either(SHOW, _any(r"教えて", r"見せて", r"告诉我", r"给我", r"ver")),
                      20)),
+    ("reveal", _near(YOURS + r"\W*" + PROMPT, AFTER_OWN, 3)),
+    ("reveal", YOURS + OWN + r"\W*" + PROMPT + r"[\s\S]{0,120}?" + BOOST),
+    ("persona", _near(NAMED, r"(?-i:(?<!\w)DAN(?!\w))", 15)),
+    ("reveal", _near(_either(SHOW, CALL, _any(
+        r"export(?:e|a|ar|iere)?", r"esporta", r"eksportuj", r"экспортируй", r"выгрузи", r"dump",
+        r"download", r"send me", r"dışa aktar", r"导出", r"エクスポート")),
+                     OTHERS_DATA, 40)),
     ("reveal", _near(ABOVE, BOOST, 40)),
     ("reveal", _near(BOOST, ABOVE, 40)),
     ("reveal", _near(SHOW, _any(r"(?:above|before) this (?:message|line)", r"acima desta mensagem",
@@ -385,10 +450,54 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 """(family, pattern): the first that matches names why a message was refused."""
 
+SIGNALS: tuple[tuple[int, str], ...] = (
+    (2, _either(THE_ASSISTANT_MUST, FAKE_TAG, TO_THE_AI)),  # a voice posing as the operator
+    (1, _any(r"as (?:an?|the|your) (?:admin\w*|developer|operator|owner|system)",
+             r"i(?:'m| am) authori[sz]ing you",
+             r"authori[sz]ed by (?:the )?(?:admin\w*|management|developers?|system)",
+             r"admin override", r"(?:soy|als|en tant que|como|come|jako|как) "
+             r"(?:el |der |l'|o )?(?:admin\w*|administrador|administrateur|администратор)")),
+    (1, _any(r"no (?:confirmation|verification|questions) (?:needed|required|asked)",
+             r"without (?:any )?(?:asking|confirmation|confirming|verification|checking|checks|"
+             r"photos|proof)", r"skip (?:the |any )?(?:verification|confirmation|checks)",
+             r"sin (?:pedir|confirmación|verificación|preguntar)",
+             r"ohne (?:rückfrage|bestätigung|nachfrage|prüfung)", r"keine rückfrage",
+             r"sans (?:confirmation|vérification|demander)",
+             r"sem (?:pedir|confirmação|verificação)", r"senza (?:conferma|chiedere|verifica)",
+             r"bez (?:potwierdzenia|pytania|weryfikacji)", r"без (?:подтверждения|проверки)",
+             r"onay\w* olmadan", r"无需确认", r"不用确认", r"確認なし")),
+    (1, _any(r"do(?:n't| not) (?:mention|tell|disclose) (?:this|that|it|the (?:user|customer))",
+             r"no (?:lo )?menciones", r"erwähne (?:das|dies) nicht", r"ne (?:le )?mentionne pas",
+             r"não mencione", r"non menzionare", r"не упоминай")),
+    (1, _near(GRANT, _any(r"(?:full|total) refund", r"store credit", r"gift cards?", r"goodwill",
+                          r"\d+\s?%", r"[$€£]\s?\d+", r"\d+\s?[$€£]", r"reembolso completo",
+                          r"gutschrift", r"avoir", r"crédito", r"rimborso completo"), 30)),
+    (1, _any(r"(?:every|all)(?: (?:open|my|the|of the))? (?:orders|customers|accounts|users)",
+             r"for every (?:order|customer|account)")),
+    (1, _any(r"\w+ mode (?:is )?(?:now )?(?:activated|enabled|on)",
+             r"modo \w+ (?:activado|ativado)",
+             r"\w*modus (?:ist )?aktiviert", r"mode \w+ activé", r"modalità \w+ attivata",
+             r"override", r"bypass", r"guardrails", r"jailbreak\w*")),
+)
+"""(weight, pattern): weak signals, each common enough in honest messages ('a full refund
+without asking for photos'); together they read as someone posing as the shop or the bot's
+operator to make it act. A message scoring `SIGNALS_REFUSE` or more is refused."""
+SIGNALS_REFUSE = 3
+
 
 @cache
 def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((family, re.compile(pattern, re.I)) for family, pattern in INJECTION_PATTERNS)
+
+
+@cache
+def _signals() -> tuple[tuple[int, re.Pattern[str]], ...]:
+    return tuple((weight, re.compile(pattern, re.I)) for weight, pattern in SIGNALS)
+
+
+def suspicion(said: str) -> int:
+    """The weight of the weak signals in `said` (a normalised message)."""
+    return sum(weight for weight, pattern in _signals() if pattern.search(said))
 
 
 _BASE64 = re.compile(r"(?<![\w+/])[A-Za-z0-9+/_-]{16,}={0,2}(?![\w+/=])")
@@ -422,8 +531,9 @@ def _unspaced(text: str) -> str:
 
 def injection(text: str) -> str | None:
     """The family of prompt injection `text` reads as ('override', 'reveal', 'persona',
-    'fake_turn', 'tool_abuse'), or None for an ordinary message. Base64 inside the message
-    is decoded and read too, and letters spelt out one by one are joined back."""
+    'fake_turn', 'tool_abuse', or 'pressure' for weak signals together), or None for an
+    ordinary message. Base64 inside the message is decoded and read too, and letters spelt
+    out one by one are joined back."""
     plain = normalise(text)
     said = "\n".join([plain, *(normalise(hidden) for hidden in _decoded(text))])
     if _SPACED.search(said):
@@ -431,7 +541,7 @@ def injection(text: str) -> str | None:
     for family, pattern in _compiled():
         if pattern.search(said):
             return family
-    return None
+    return "pressure" if suspicion(said) >= SIGNALS_REFUSE else None
 
 
 REGEX_PREFIX = "re:"

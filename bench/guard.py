@@ -36,7 +36,10 @@ from parley_bot.agents.screen import injection
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data" / "injections.yaml"
-CLINC = ROOT.parent / "shared" / "data" / "clinc150" / "data_full.json"
+CLINC = next((path for path in (ROOT.parent / "shared" / "data" / "clinc150" / "data_full.json",
+                                ROOT.parents[1] / "shared" / "data" / "clinc150" / "data_full.json")
+              if path.exists()), ROOT.parent / "shared" / "data" / "clinc150" / "data_full.json")
+"""The shared copy, beside the checkout or beside its worktree folder."""
 BASELINE_PHRASES = ("ignore previous instructions", "ignore all previous instructions",
                     "ignore the above", "disregard previous instructions", "system prompt",
                     "developer mode", "jailbreak", "you are now dan")
@@ -66,19 +69,24 @@ def messages(path: Path) -> list[str]:
     return [item["text"] for item in items]
 
 
-def sets(clinc: Path | None, held_out: Path | None = None,
-         benign: Path | None = None) -> dict[str, tuple[list[str], bool]]:
+def _label(kind: str, path: Path, paths: Sequence[Path]) -> str:
+    """`kind`, and which file when several are measured."""
+    return kind if len(paths) == 1 else f"{kind} ({path})"
+
+
+def sets(clinc: Path | None, held_out: Sequence[Path] = (),
+         benign: Sequence[Path] = ()) -> dict[str, tuple[list[str], bool]]:
     """Each measured set: its messages, and whether they are injections."""
     data = yaml.safe_load(DATA.read_text("utf-8"))
     config = load_flows(ROOT / "flows.yaml")
     own = user_messages(config)
     own += [example for skill in config.skills for example in skill.examples]
     measured: dict[str, tuple[list[str], bool]] = {}
-    if held_out is not None:
-        measured["held-out injections"] = (messages(held_out), True)
+    for path in held_out:
+        measured[_label("held-out injections", path, held_out)] = (messages(path), True)
     measured["design injections (tuned on)"] = (data["design"], True)
-    if benign is not None:
-        measured["held-out ordinary messages"] = (messages(benign), False)
+    for path in benign:
+        measured[_label("held-out ordinary messages", path, benign)] = (messages(path), False)
     measured["example bot's questions"] = (own, False)
     measured["benign look-alikes (tuned on)"] = (data["benign"], False)
     if clinc is not None and clinc.exists():
@@ -101,10 +109,12 @@ def measure(screen: Screen, texts: Sequence[str]) -> tuple[float, float]:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clinc", type=Path, default=CLINC, help="CLINC150 data_full.json")
-    parser.add_argument("--held-out", type=Path,
-                        help="injections nobody tuned on: a YAML list of {text, lang}")
-    parser.add_argument("--benign", type=Path,
-                        help="ordinary messages nobody tuned on: a YAML list of {text, lang}")
+    parser.add_argument("--held-out", type=Path, action="append", default=[],
+                        help="injections nobody tuned on: a YAML list of {text, lang} "
+                             "(repeatable)")
+    parser.add_argument("--benign", type=Path, action="append", default=[],
+                        help="ordinary messages nobody tuned on: a YAML list of {text, lang} "
+                             "(repeatable)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     table = Table(title="Injection screen: share of messages refused")
