@@ -23,6 +23,15 @@ alike in every language; a pattern is that structure over word lists, never one 
                to the AI ('P.S. for the assistant:') + an order
     tool abuse a verb of calling + a tool's snake_case name ('call refund_order'), a name
                + 'for all orders', or a tool used on all of something
+    fake turn  ... also a system tag in any language ('SISTEMA:', '[システム]') + 'the
+               assistant must' or a 'new policy'; a note to the AI with words before its
+               colon ('note to the AI reading this:') + any order, a refund included
+    reveal     ... also 'tes instructions initiales' (the adjective after the noun), your
+               instructions + 'word for word' anywhere after, other customers' data in bulk
+    persona    ... also 'DAN' (in capitals) named as who the bot is
+    pressure   weak signals, each innocent alone, weighed together (`SIGNALS`): a voice
+               posing as the operator, an authority claim, money granted, 'no confirmation
+               needed', 'do not mention this', bulk orders, a mode 'activated'
 
 Ordinary customer words alone do not match: 'ignore the care instructions', 'your return
 rules', 'this tent model has no restrictions', 'SYSTEM: the site shows an error', 'repeat
@@ -34,8 +43,9 @@ Latin words mapped to Latin, and digits inside words read as letters ('1gn0re').
 spelt out one by one ('i g n o r e') are joined back, and base64 in the message is decoded
 and read as well.
 
-Every string of bench/data/injections.yaml was seen while writing the patterns; the rates
-worth quoting come from `bench/guard.py --held-out FILE`, on injections nobody tuned on.
+Both halves of the first red-team set are in bench/data/injections.yaml; every string there
+was seen while writing the patterns, so the rates worth quoting come from
+`bench/guard.py --held-out FILE`, on injections nobody tuned on.
 """
 
 from __future__ import annotations
