@@ -114,6 +114,7 @@ def normalise(text: str) -> str:
 IGNORE = _any(
     r"ignor(?:e|ing|ez|a|ar|iere|ieren|uj|iruj|ировать|ируй)", r"disregard", r"forget",
     r"override", r"bypass", r"set aside", r"throw away", r"discard", r"drop",
+    r"negeer", r"vergeet", r"무시", r"잊어",
     r"olvid(?:a|ar|e)", r"omit(?:e|ir)", r"descart(?:a|ar)", r"no hagas caso",
     r"vergiss", r"vergessen", r"missacht(?:e|en)", r"übergeh(?:e|en)",
     r"oubli(?:e|ez|er)", r"ne tiens (?:plus )?(?:pas )?compte",
@@ -132,10 +133,13 @@ MINE = _any(
     r"твои", r"ваши", r"deinen", r"swoich", r"twoich", r"своим", r"твоим", r"вашим",
     r"все", r"свои", r"предыдущие", r"прежние", r"tüm", r"önceki", r"bütün",
     r"之前", r"以前", r"所有", r"你的", r"上面", r"これまでの", r"以前の", r"前の", r"すべて",
+    r"wcześniejsze", r"vorige", r"eerdere", r"jouw", r"이전", r"모든",
 )
 RULES = _any(
     r"instructions?", r"rules", r"prompts?", r"guidelines", r"directions", r"directives?",
-    r"programming", r"constraints", r"policies", r"orders",
+    r"programming", r"constraints", r"policies", r"orders", r"protocols", r"guardrails",
+    r"safety (?:filters|rules|settings|measures)", r"instructies", r"regels", r"지시", r"지침",
+    r"규칙",
     r"instrucciones", r"reglas", r"indicaciones", r"normas",
     r"anweisungen", r"regeln", r"vorgaben", r"instruktionen", r"befehle",
     r"consignes", r"règles", r"instruções", r"instrucoes", r"regras", r"diretrizes",
@@ -162,7 +166,7 @@ VOID = _any(r"(?:are|is|have been|has been) (?:now )?(?:cancell?ed|void|revoked|
             r"(?:foram|estão) (?:canceladas|anuladas)", r"(?:sono|sono state) annullate",
             r"отменены", r"(?:iptal edildi|geçersiz)", r"(?:已|被)?(?:取消|作废|失效)")
 SYSTEM_PROMPT = _any(
-    r"system ?prompt", r"system (?:message|instructions)",
+    r"system ?prompt", r"system (?:message|instructions)", r"systeemprompt", r"시스템 ?프롬프트",
     r"(?:hidden|secret) (?:prompt|instructions)", r"(?:initial|original) prompt",
     r"(?:initial|original) instructions (?:that )?you", r"prompt del sistema",
     r"systemprompt", r"prompt système",
@@ -180,6 +184,8 @@ SHOW = _any(r"show(?: me)?", r"print", r"reveal", r"output", r"display", r"tell 
             r"répète", r"ripeti", r"powtórz", r"повтори", r"tekrar(?:la| et)", r"重复", r"繰り返",
             r"summari[sz]e", r"resume", r"résume", r"resum[ea]", r"fasse \w+ zusammen",
             r"riassumi", r"podsumuj", r"перескажи", r"özetle", r"总结", r"要約",
+            r"translate", r"traduce", r"übersetze", r"traduis", r"traduza", r"traduci",
+            r"przetłumacz", r"переведи", r"çevir", r"翻译", r"翻訳",
             r"copy", r"recopie(?:-les)?", r"copie", r"kopiere", r"copia", r"skopiuj", r"скопируй",
             r"quel(?:le)?s (?:sont|étaient)", r"cuáles (?:son|eran)", r"quais (?:são|eram)",
             r"quali (?:sono|erano)", r"welche (?:sind|waren)", r"jakie (?:są|były)",
@@ -240,7 +246,10 @@ UNBOUND = _any(
     r"没有(?:任何)?(?:限制|规则|过滤)", r"不受(?:任何)?限制", r"无限制", r"制限のない", r"制限なし",
 )
 SHIFT = _any(
-    r"you are now", r"you're now", r"as if you (?:had|have|were)", r"eres una?",
+    r"you are now", r"you're now", r"let's (?:role-?play|pretend)", r"roleplay",
+    r"you're (?:an? )?(?:\w+ ){0,2}(?:ai|model|assistant|\w*bot|gpt|dan)", r"agora você é",
+    r"você agora é", r"jetzt bist du", r"maintenant tu es", r"ora sei", r"teraz jesteś",
+    r"şimdi sen", r"as if you (?:had|have|were)", r"eres una?",
     r"ты теперь", r"from now on,? you(?:'re| are| will)?", r"act as",
     r"pretend(?: to be| you are| you're)?", r"role-?play as", r"you will now be",
     r"you are (?:an? )?(?:\w+ ){0,2}(?:ai|model|assistant|\w*bot|gpt|dan)",
@@ -398,7 +407,8 @@ STOP = _any(r"stop", r"quit", r"cease", r"no longer", r"don't", r"do not", r"nev
             r"хватит", r"больше не", r"не", r"不要再", r"不再", r"别再", r"停止")
 FOLLOW = _any(r"follow(?:ing)?", r"obey(?:ing)?", r"seguir", r"sigas", r"folgen", r"befolgen",
               r"suivre", r"respecter", r"obedecer", r"seguire", r"rispettare", r"przestrzegać",
-              r"słuchać", r"следовать", r"соблюдать", r"подчиняться", r"遵守", r"遵循", r"服从")
+              r"słuchać", r"следовать", r"соблюдать", r"подчиняться", r"遵守", r"遵循", r"服从",
+              r"folge", r"suis", r"siga", r"segui", r"przestrzegaj", r"следуй", r"подчиняйся")
 YOUR_RULES = _either(MINE, YOURS) + r"[^.!?。！？\n]{0,20}?" + RULES
 NO_LONGER_APPLY = _any(
     r"no longer (?:apply|applies|valid|count|matter)", r"ya no (?:aplican|valen|son válidas|rigen)",
@@ -447,6 +457,9 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("fake_turn", CHAT_MARKUP),
     ("fake_turn", _near(TO_THE_AI, _either(ORDER, IGNORE, SHOW, GRANT), 80)),
     ("persona", _near(NO_LONGER, ROLE, 40)),
+    ("persona", _any(r"stop being", r"deja de ser", r"arrête d'être", r"pare de ser",
+                     r"smetti di essere", r"przestań być", r"перестань быть")
+     + r"\W+(?:an? |the |un |una |um |uma |une )?(?:\w+ ){0,2}" + ROLE),
     ("persona", _near(_either(SHIFT, _any(r"you are", r"eres", r"du bist", r"tu es", r"você é",
                                          r"sei", r"jesteś", r"ты", r"你是", r"あなたは")),
                       IMPERSONATE, 20)),
@@ -469,6 +482,13 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("reveal", _any(r"(?:instructions|rules|prompt) (?:were|have) you (?:been )?(?:given|told)",
                     r"(?:instructions|prompt) you (?:were|have been) given")),
     ("fake_turn", r"!\[[^\]\n]*\]\(\s*https?://"),  # a markdown image: data out in its URL
+    ("fake_turn", r"<!--\s*(?:" + SYSTEM_WORD
+     + r"|assistant|ai|bot|instructions?)\s*[:：]"),  # an HTML comment for the AI
+    ("reveal", r"what did (?:the|your) (?:developers?|creators?|operators?|company|admins?|"
+     r"owners?) (?:tell|instruct|ask|program) you"),
+    ("reveal", _near(SHOW, r"(?:the|this bot's|the bot's) "
+                     r"(?:system |hidden |full |original )?prompt(?!\w)" + NOT_FOR, 10)),
+    ("reveal", YOURS + r"\W+" + RULES + r"[\s\S]{0,60}?" + BOOST),
     ("reveal", YOURS + OWN + r"\W*" + PROMPT + r"[\s\S]{0,120}?" + BOOST),
     ("persona", _near(NAMED, r"(?-i:(?<!\w)DAN(?!\w))", 15)),
     ("reveal", _near(_either(SHOW, CALL, _any(
