@@ -166,7 +166,9 @@ VOID = _any(r"(?:are|is|have been|has been) (?:now )?(?:cancell?ed|void|revoked|
             r"(?:foram|estão) (?:canceladas|anuladas)", r"(?:sono|sono state) annullate",
             r"отменены", r"(?:iptal edildi|geçersiz)", r"(?:已|被)?(?:取消|作废|失效)")
 SYSTEM_PROMPT = _any(
-    r"system ?prompt", r"system (?:message|instructions)", r"systeemprompt", r"시스템 ?프롬프트",
+    r"system ?prompt", r"system (?:message|instructions)", r"instrucciones del sistema",
+    r"instructions (?:du )?système", r"systemanweisungen", r"instruções do sistema",
+    r"istruzioni di sistema", r"instrukcje systemowe", r"systeemprompt", r"시스템 ?프롬프트",
     r"(?:hidden|secret) (?:prompt|instructions)", r"(?:initial|original) prompt",
     r"(?:initial|original) instructions (?:that )?you", r"prompt del sistema",
     r"systemprompt", r"prompt système",
@@ -312,8 +314,9 @@ USER_LINE = (r"(?:^|\n)\s*(?:user|human|customer|usuario|benutzer|utilisateur|us
 CHAT_MARKUP = (r"""["']role["']\s*:\s*["'](?:system|developer)["']"""  # a chat API's JSON
                r"|</(?:user|assistant|system|human)>|<\|(?:im_start|im_end|endoftext)\|>|\[/inst\]")
 TO_THE_AI = (r"(?<!\w)(?:note|message|instructions?|p\.\s?s\.|ps)?\s*(?:to|for|per|para|für|an|"
-             r"pour|dla|для) (?:the |l'|la |el |die |o |a )?(?:ai|ia|ki|llm|assistant|asistente|"
-             r"assistente|asystenta|ии|ассистента|bot|chatbot|model)(?:\s+\w+){0,3}\s*[:：]"
+             r"pour|dla|для) (?:the |l'|la |el |die |den |der |dem |o |a |il |lo |le )?(?:ai|ia|ki|"
+             r"llm|assistant|asistente|assistente|assistenten|asystenta|ии|ассистента|bot|chatbot|"
+             r"model)(?:\s+\w+){0,3}\s*[:：]|(?<!\w)(?:asistana|yapay zekaya|bota) not\s*[:：]"
              r"|(?:给|對|对)(?:ai|人工智能|助手|机器人|模型|客服)的?(?:提示|说明|指令|备注|留言|话)\s*[:：]"
              r"|(?:ai|アシスタント|ボット)への(?:指示|メモ|注意|メッセージ|お願い)\s*[:：]")
 GRANT = _any(r"approve", r"issue", r"grant", r"credit", r"refund", r"aprueba", r"reembols[ae]",
@@ -349,7 +352,11 @@ TOOLS = _any(r"tools", r"functions", r"herramientas", r"funciones", r"werkzeuge"
              r"outils", r"fonctions", r"ferramentas", r"funções", r"strumenti", r"funzioni",
              r"narzędzia", r"funkcje", r"инструменты", r"функции", r"araçlar\w*", r"fonksiyon\w*",
              r"工具", r"函数", r"ツール", r"関数")
-TOOL_DETAILS = _any(r"you can (?:call|use|access|invoke)", r"can you (?:call|invoke)",
+TOOL_DETAILS = _any(r"you can (?:call|use|access|invoke)", r"peux-tu (?:appeler|utiliser)",
+                    r"stehen dir zur verfügung", r"hast du zugriff", r"tienes acceso",
+                    r"tu as accès", r"você tem acesso", r"hai accesso", r"masz dostęp",
+                    r"у тебя есть доступ", r"erişimin var", r"使用できる", r"可以调用",
+                    r"can you (?:call|invoke)",
                     r"(?:do )?you have access to", r"available to you",
                     r"(?:parameters|arguments|schemas?)", r"parámetros", r"parameter",
                     r"paramètres", r"parâmetros", r"parametri", r"parametry", r"параметр\w*",
@@ -357,7 +364,14 @@ TOOL_DETAILS = _any(r"you can (?:call|use|access|invoke)", r"can you (?:call|inv
                     r"puedes (?:llamar|usar)", r"kannst du (?:aufrufen|nutzen)",
                     r"peux (?:appeler|utiliser)", r"podes (?:chamar|usar)", r"możesz wywołać",
                     r"можешь вызвать")
-SECRETS = _any(r"api[ -]?keys?", r"admin(?:istrator)? (?:password|credentials|login)",
+SECRETS = _any(r"api[ -]?keys?", r"claves? (?:de )?api", r"api-schlüssel\w*", r"clés? (?:d')?api",
+               r"chaves? (?:de )?api", r"chiavi (?:dell')?api", r"klucz\w* api", r"api[ -]?ключ\w*",
+               r"ключ\w* api", r"api (?:anahtar|key)\w*", r"api ?密钥", r"api ?キー",
+               r"admin-passwort", r"(?:contraseña|clave) del? administrador",
+               r"mot de passe (?:d')?admin\w*", r"senha de administrador",
+               r"password dell'amministratore", r"hasło administratora",
+               r"пароль администратора", r"管理员密码", r"管理者パスワード", r"yönetici şifre\w*",
+               r"admin(?:istrator)? (?:password|credentials|login)",
                r"(?:access|auth|bearer) tokens?", r"secret keys?", r"credentials",
                r"(?:internal|staff|employee) (?:\w+ ){0,2}(?:codes?|keys|passwords?|tokens?)",
                r"codes? promo internes", r"codes? internes", r"internen? \w*codes?",
@@ -457,6 +471,15 @@ INJECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("fake_turn", CHAT_MARKUP),
     ("fake_turn", _near(TO_THE_AI, _either(ORDER, IGNORE, SHOW, GRANT), 80)),
     ("persona", _near(NO_LONGER, ROLE, 40)),
+    ("persona", _any(r"you are now", r"you're now", r"from now on,? you are", r"ahora eres",
+                     r"eres ahora", r"du bist (?:jetzt|ab jetzt|nun|ab sofort)",
+                     r"tu es (?:maintenant|désormais)", r"agora você é", r"você agora é",
+                     r"ora sei", r"sei ora", r"teraz jesteś", r"jesteś teraz", r"теперь ты",
+                     r"ты теперь", r"artık sen", r"现在你是", r"你现在是", r"今からあなたは")
+     + r"\W+(?:an? |un |una |ein |eine |um |uma |une )?(?:\w+ ){0,2}"
+     r"\w*(?:bot|assistant|asistente|assistent|assistente|asystent|ассистент|бот)(?!\w)"),
+    ("persona", r"(?<!\w)(?:eres un bot|du bist (?:jetzt )?ein \w*bot)(?!\w)[^?]{0,40}?"
+                r"(?:ahora|jetzt)"),
     ("persona", _any(r"stop being", r"deja de ser", r"arrête d'être", r"pare de ser",
                      r"smetti di essere", r"przestań być", r"перестань быть")
      + r"\W+(?:an? |the |un |una |um |uma |une )?(?:\w+ ){0,2}" + ROLE),
