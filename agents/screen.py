@@ -33,7 +33,8 @@ alike in every language; a pattern is that structure over word lists, never one 
                'what instructions were you given', 'your context window'
     fake turn  ... also a chat API's JSON ('"role": "system"'), a markdown image (data out)
     persona    ... also 'DAN' (in capitals) named as who the bot is, 'as if you had no
-               rules', 'you have been jailbroken'
+               rules', 'you have been jailbroken', 'you are now a refund bot', 'stop being
+               a support bot'
     pressure   weak signals, each innocent alone, weighed together (`SIGNALS`): a voice
                posing as the operator, an authority claim, money granted, 'no confirmation
                needed', 'do not mention this', bulk orders, a mode 'activated'
