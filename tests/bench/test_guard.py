@@ -21,6 +21,7 @@ def test_measures_every_set_for_both_screens(tmp_path: Path) -> None:
     benign.write_text("- {text: 'Do you sell tents?', lang: en}\n")
     out = tmp_path / "figures.json"
     run = subprocess.run([sys.executable, str(BENCH), "--clinc", str(data), "--json", str(out),
+                          "--xquad", str(tmp_path),
                           "--held-out", str(held_out), "--benign", str(benign)],
                          capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr

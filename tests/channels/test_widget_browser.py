@@ -11,13 +11,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from ruamel.yaml import YAML
 
+from tests.agents.test_confirm import ASK, CANCEL, ORDERS, RETURNS
+from tests.conftest import configure, stub_model
 from tests.utils.api_stub import ApiStub
 from tests.utils.cli import free_port, serving
+from tests.utils.openai_stub import OpenAIStub, ToolCall
 
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -274,3 +278,48 @@ def test_what_is_typed_or_tapped_while_an_answer_arrives_is_kept(
     box.press("Enter")
     sync_api.expect(page.locator("div[data-parley] .msg.user")).to_have_count(2)
     sync_api.expect(box).to_have_value("")
+
+
+@pytest.fixture
+def cancelling_bot(bot_dir: Path, api_stub: ApiStub, openai_stub: OpenAIStub) -> Iterator[str]:
+    """`parley serve` with an agent skill whose only tool, cancel_order, is `confirm: true`;
+    the stand-in model proposes the call and, given its result, says it is done."""
+    def reply(request: dict[str, Any]) -> str | list[ToolCall]:
+        if not any(message["role"] == "tool" for message in request["messages"]):
+            return [ToolCall("cancel_order", {"number": "10045"})]
+        return "Order 10045 is cancelled."
+
+    openai_stub.reply = reply
+    configure(bot_dir, skills=[RETURNS, ORDERS], tools=[CANCEL], model=stub_model(openai_stub))
+    with serving(bot_dir, env={"ORDERS_API": api_stub.base_url,
+                               "PARLEY_SESSION_SECRET": SECRET}) as base:
+        yield base
+
+
+def test_a_confirm_tool_runs_on_yes_and_not_on_no(
+    cancelling_bot: str, api_stub: ApiStub, browser: sync_api.Browser,
+) -> None:
+    """The stand-in API's own record says what ran: nothing after No, one call after Yes."""
+    page = browser.new_page()
+    page.goto(cancelling_bot + "/")
+    page.get_by_role("button", name="Open chat: Acme Outdoor help").click()
+    quick = page.get_by_role("group", name="Quick replies")
+
+    ask(page, ASK)
+    sync_api.expect(answers(page).last).to_contain_text("Shall I do it?")
+    sync_api.expect(quick.get_by_role("button", name="Yes")).to_be_visible()
+    sync_api.expect(quick.get_by_role("button", name="No")).to_be_visible()
+    shot(page, "confirm-asked")
+    quick.get_by_role("button", name="No").click()
+    sync_api.expect(answers(page).last).to_contain_text("I haven't done it")
+    assert api_stub.requests == []
+
+    ask(page, ASK)
+    sync_api.expect(answers(page).last).to_contain_text("Shall I do it?")
+    assert api_stub.requests == []  # asking runs nothing either
+    page.get_by_role("group", name="Quick replies").last.get_by_role(
+        "button", name="Yes").click()
+    sync_api.expect(answers(page).last).to_contain_text("Order 10045 is cancelled.")
+    shot(page, "confirm-done")
+    assert [(r["method"], r["path"]) for r in api_stub.requests] == [
+        ("POST", "/echo/cancel/10045")]
