@@ -8,9 +8,11 @@ the start, so a copied example cannot go live.
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -128,3 +130,18 @@ class Settings(BaseSettings):
                               "sessions with it; set a long random string (python -c 'import "
                               "secrets; print(secrets.token_urlsafe(32))')")
         return None
+
+    def named(self, variable: str, field: str) -> str | None:
+        """The value of setting `field` when flows.yaml may name another variable for it.
+
+        `variable` is the name flows.yaml gives (e.g. `channels.slack.bot_token_env`): the
+        field's own upper-case name reads the field as validated here; any other name is read
+        from the environment, then from `.env` (where Settings reads its own), as Settings
+        would. Empty is unset.
+        """
+        if variable == field.upper():
+            value = getattr(self, field)
+            found = value.get_secret_value() if isinstance(value, SecretStr) else value
+        else:
+            found = os.environ.get(variable) or dotenv_values(".env").get(variable)
+        return found or None

@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from dotenv import dotenv_values
 from fastapi import FastAPI, Request, Response
-from pydantic import SecretStr
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -116,19 +113,11 @@ def credentials(config: FlowsConfig, settings: Settings, *,
         ParleyError: the bot token is missing, or the app token Socket Mode needs.
     """
     names = config.channels.slack or SlackChannel()
-    dotenv = dotenv_values(".env")
-
-    def secret_in(variable: str, default: str, setting: SecretStr | None) -> str | None:
-        if variable != default:
-            return os.environ.get(variable) or dotenv.get(variable) or None
-        return setting.get_secret_value() if setting is not None else None
-
-    secret = secret_in(names.signing_secret_env, "SLACK_SIGNING_SECRET",
-                       settings.slack_signing_secret)
+    secret = settings.named(names.signing_secret_env, "slack_signing_secret")
     if not secret and not socket:
         log.info("Slack is off: %s is not set", names.signing_secret_env)
         return None
-    token = secret_in(names.bot_token_env, "SLACK_BOT_TOKEN", settings.slack_bot_token)
+    token = settings.named(names.bot_token_env, "slack_bot_token")
     if not token:
         raise ParleyError(f"{names.bot_token_env} is not set: the Slack channel needs the "
                           "app's bot token (xoxb-…) to reply")

@@ -5,10 +5,7 @@ WhatsApp never imports twilio.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-
-from dotenv import dotenv_values
 
 from parley_bot.agents import safelog
 from parley_bot.agents.config import WhatsAppChannel
@@ -45,23 +42,12 @@ def twilio_account(channel: WhatsAppChannel | None, settings: Settings) -> Twili
         ValueError: the token is set but the account SID or the sender is not.
     """
     channel = channel or WhatsAppChannel()
-    defaults = WhatsAppChannel()
-
-    dotenv = dotenv_values(".env")  # where Settings reads the default names from too
-
-    def read(variable: str, default_variable: str, setting: str | None) -> str | None:
-        if variable == default_variable:
-            return setting
-        return os.environ.get(variable) or dotenv.get(variable)
-
-    secret = settings.twilio_auth_token
-    token = read(channel.auth_token_env, defaults.auth_token_env,
-                 secret.get_secret_value() if secret else None)
+    token = settings.named(channel.auth_token_env, "twilio_auth_token")
     if not token:
         return None
     safelog.hide(token)
-    sid = read(channel.account_sid_env, defaults.account_sid_env, settings.twilio_account_sid)
-    sender = read(channel.from_env, defaults.from_env, settings.twilio_whatsapp_from)
+    sid = settings.named(channel.account_sid_env, "twilio_account_sid")
+    sender = settings.named(channel.from_env, "twilio_whatsapp_from")
     missing = [name for name, value in ((channel.account_sid_env, sid),
                                         (channel.from_env, sender)) if not value]
     if missing or sid is None or sender is None:

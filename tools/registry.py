@@ -146,7 +146,6 @@ class ToolRegistry:
         log.error("tool call failed: %s (conversation=%s)", error, conversation)
         return ToolResult(ok=False, error=error)
 
-
     async def run(self, name: str, args: dict[str, Any], conversation: str) -> Any:
         """Run a checked call and return its data. A subclass may answer otherwise (an eval
         gives canned results); `call`'s checks and error handling stay around it.
