@@ -49,8 +49,9 @@ from functools import cache
 
 def _any(*words: str) -> str:
     """One of `words`, each as whole words (but CJK, which has no spaces between words)."""
-    return "(?:" + "|".join(w if _cjk(w[0]) else rf"(?<!\w)(?:{w})(?!\w)"
-                            for w in words) + ")"
+    spaced = [w for w in words if not _cjk(w[0])]  # one boundary check around them all:
+    joined = [rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else []  # not one per word
+    return "(?:" + "|".join(joined + [w for w in words if _cjk(w[0])]) + ")"
 
 
 def _cjk(char: str) -> bool:
