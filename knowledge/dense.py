@@ -69,14 +69,23 @@ class Embedder:
 
         The product runs in torch, on the threads that just encoded the query: done by numpy,
         its BLAS threads spin against torch's and a 13 ms search takes 30 ms on 2 cores.
+        One query runs on one thread: a few dozen word pieces are too little work to share,
+        and threads that wait for each other on busy cores made the median query 6x slower
+        (bench/retrieval.py). Torch's thread count is per calling thread here (OpenMP), so a
+        batch being embedded meanwhile on another thread keeps its own.
         """
         import torch
 
-        query_vector = self._load().encode(
-            [query], normalize_embeddings=True, show_progress_bar=False, convert_to_tensor=True
-        )[0]
-        with torch.inference_mode():
-            scores: np.ndarray = (torch.from_numpy(vectors) @ query_vector.float()).numpy()
+        model = self._load()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            query_vector = model.encode([query], normalize_embeddings=True,
+                                        show_progress_bar=False, convert_to_tensor=True)[0]
+            with torch.inference_mode():
+                scores: np.ndarray = (torch.from_numpy(vectors) @ query_vector.float()).numpy()
+        finally:
+            torch.set_num_threads(threads)
         return scores
 
     def _load(self) -> Any:
