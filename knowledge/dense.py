@@ -76,8 +76,9 @@ class Embedder:
         The product runs in torch, on the threads that just encoded the query: done by numpy,
         its BLAS threads spin against torch's and a 13 ms search takes 30 ms on 2 cores.
         One query runs on `query_threads` (1): a few dozen word pieces are too little to share,
-        and threads that wait for each other on busy cores made the median query 6x slower
-        (bench/retrieval.py). Torch's thread count is per calling thread here (OpenMP), so a
+        and threads that wait for each other on busy cores made the median hybrid search 14x
+        slower (389 ms against 27 ms, bench/retrieval.py on 2 shared cores). Torch's thread
+        count is per calling thread here (OpenMP), so a
         batch being embedded meanwhile on another thread keeps its own.
         """
         import torch
