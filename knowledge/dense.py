@@ -78,8 +78,8 @@ class Embedder:
         One query runs on `query_threads` (1): a few dozen word pieces are too little to share,
         and threads that wait for each other on busy cores made the median hybrid search 14x
         slower (389 ms against 27 ms, bench/retrieval.py on 2 shared cores). Torch's thread
-        count is per calling thread here (OpenMP), so a
-        batch being embedded meanwhile on another thread keeps its own.
+        count is per calling thread here (OpenMP), so a batch being embedded meanwhile on
+        another thread keeps its own.
         """
         import torch
 
