@@ -1,6 +1,6 @@
 """Retrieval quality and speed of parley's embedded index on a BEIR dataset (SciFact by default).
 
-    python bench/retrieval.py [--data DIR] [--json FILE] [--no-dense]
+    python bench/retrieval.py [--data DIR] [--json FILE] [--no-dense] [--work DIR]
 
 The corpus goes through the real pipeline: one markdown file per document (`# title`, then the
 text) in a temporary folder, `Ingestor.run()` with chunks large enough to keep each document
@@ -8,7 +8,9 @@ whole, then `store.search` per query. A document split into several chunks would
 best chunk. Reported: nDCG@10 and Recall@10 (BEIR definitions, binary qrels, only the queries
 that have qrels), p50/p95 latency of one `search`, and the ingest time. Beside them: plain
 `bm25s` on the same texts, measured in the same run, and the published reference figures.
-Dense and hybrid rows need `pip install 'parley-bot[embeddings]'`.
+Dense and hybrid rows need `pip install 'parley-bot[embeddings]'`. The hybrid search runs
+twice: as parley runs it (a query embedded on one torch thread) and, as the baseline, with the
+query on torch's default threads.
 
 A markdown file's `# title` is both its title and its own heading, which the index counts
 twice (`store.index_terms`); with parley's analyzer (filler words left out of queries,
@@ -24,6 +26,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,7 +38,7 @@ from rich.table import Table
 from parley_bot.agents.config import KnowledgeConfig
 from parley_bot.agents.errors import MissingExtraError
 from parley_bot.knowledge.bm25 import K1, B
-from parley_bot.knowledge.dense import FUSION_DEPTH
+from parley_bot.knowledge.dense import FUSION_DEPTH, default_embedder
 from parley_bot.knowledge.ingest import Ingestor
 from parley_bot.knowledge.types import Chunk, Passage
 
@@ -47,6 +50,7 @@ T = TypeVar("T")
 PUBLISHED = {"bm25": "0.665 to 0.679", "baseline_bm25s": "0.676", "dense": "0.645"}
 NAMES = {"bm25": "parley bm25", "baseline_bm25s": "plain bm25s (baseline)",
          "dense": "parley dense (MiniLM-L6)", "hybrid": "parley hybrid (score fusion)",
+         "hybrid_threads": "hybrid, query on all torch threads (before)",
          "hybrid_rrf": "hybrid by RRF k=60 (compare)"}
 Corpus = dict[str, dict[str, str]]  # id → {"title", "text"}
 Qrels = dict[str, set[str]]  # query id → relevant document ids
@@ -109,7 +113,7 @@ def evaluate(search: Callable[[str], T], ranked_ids: Callable[[T], list[str]],
 
 def write_corpus(corpus: Corpus, folder: Path) -> dict[str, str]:
     """One markdown file per document; returns document id by file name (the chunk uri)."""
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     ids = {}
     for n, (doc_id, doc) in enumerate(corpus.items()):
         name = f"d{n:07d}.md"
@@ -146,10 +150,11 @@ def baseline_bm25s(corpus: Corpus, queries: dict[str, str],
     return evaluate(search, lambda ranked: ranked, queries, qrels)
 
 
-def run(data: Path, dense: bool) -> dict[str, Any]:
+def run(data: Path, dense: bool, work: Path | None = None) -> dict[str, Any]:
     corpus, queries, qrels = load_beir(data)
     results: dict[str, Any] = {"documents": len(corpus), "queries": len(queries)}
-    with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
+    with (nullcontext(str(work)) if work else
+          tempfile.TemporaryDirectory(prefix="parley-bench-")) as tmp:
         doc_of = write_corpus(corpus, Path(tmp) / "docs")
         config = KnowledgeConfig.model_validate({
             "sources": [{"name": "corpus", "path": Path(tmp) / "docs", "include": ["*.md"]}],
@@ -183,6 +188,11 @@ def run(data: Path, dense: bool) -> dict[str, Any]:
             )
             results["hybrid"] = evaluate(lambda q: hybrid.search(q, depth), passages, queries,
                                          qrels)
+            embedder = default_embedder()  # the same, with a query on torch's default threads
+            embedder.query_threads, threads = None, embedder.query_threads
+            results["hybrid_threads"] = evaluate(lambda q: hybrid.search(q, depth), passages,
+                                                 queries, qrels)
+            embedder.query_threads = threads
             results["hybrid_rrf"] = evaluate(
                 lambda q: rrf([hybrid.bm25.search(q, FUSION_DEPTH),
                                vectors.search(q, FUSION_DEPTH)], depth),
@@ -226,10 +236,13 @@ def main() -> None:
                         help="a BEIR-layout folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--no-dense", action="store_true", help="BM25 only")
+    parser.add_argument("--work", type=Path, help="keep the corpus and index in this folder "
+                        "(embedding SciFact takes minutes; a later run reuses the vectors, and "
+                        "its ingest times are then those of an update)")
     args = parser.parse_args()
     if not (args.data / "corpus.jsonl").is_file():
         parser.error(f"no BEIR dataset at {args.data} (corpus.jsonl missing); pass --data DIR")
-    results = run(args.data, dense=not args.no_dense)
+    results = run(args.data, dense=not args.no_dense, work=args.work)
     show(results, Console())
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

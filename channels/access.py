@@ -65,7 +65,7 @@ class ApiAccess:
                         "unset; set PARLEY_API_TOKEN to turn it on (clients send "
                         "'Authorization: Bearer <token>')", self.why)
 
-    def api(self, credentials: Credentials) -> None:
+    async def api(self, credentials: Credentials) -> None:  # async: no thread per request
         """/api/* and /metrics."""
         if self.mode == "open":
             return
@@ -73,7 +73,7 @@ class ApiAccess:
             raise HTTPException(404, "the JSON API is off: set PARLEY_API_TOKEN to turn it on")
         self._check(credentials)
 
-    def admin(self, credentials: Credentials) -> None:
+    async def admin(self, credentials: Credentials) -> None:
         """Admin routes reach every channel's conversations: a token always."""
         if self.token is None:
             raise HTTPException(404, "admin routes are off: set PARLEY_API_TOKEN")

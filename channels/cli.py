@@ -8,6 +8,7 @@ printed without rich markup, so '[embeddings]' or '[draft].md' survive as writte
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -226,6 +227,7 @@ def serve(
         if workers == 1:
             app = create_app(config, settings, host=host, watch=flows if reload else None,
                              slack_socket=slack_socket, knowledge=knowledge)
+            gc.freeze()  # see `app_from_environment`
             uvicorn.run(app, host=host, port=port, log_config=log_config, log_level=log_level)
             return
         os.environ[FLOWS_VARIABLE] = str(flows.resolve())  # each worker process loads it

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -273,5 +274,9 @@ def app_from_environment() -> FastAPI:
     calls (uvicorn sets up each worker's logging as `serve` did)."""
     flows = Path(os.environ[FLOWS_VARIABLE])
     reload = os.environ.get(RELOAD_VARIABLE, "1") != "0"
-    return create_app(load_flows(flows), host=os.environ.get(HOST_VARIABLE),
-                      watch=flows if reload else None)
+    app = create_app(load_flows(flows), host=os.environ.get(HOST_VARIABLE),
+                     watch=flows if reload else None)
+    # What is loaded by now (modules, flows, the index) lives as long as the process: frozen,
+    # the garbage collector stops rescanning it, which took a sixth of a turn's CPU.
+    gc.freeze()
+    return app

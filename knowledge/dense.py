@@ -44,8 +44,14 @@ class Embedder:
 
     name = MODEL
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, query_threads: int | None = 1) -> None:
+        """Args:
+            batch_size: texts embedded at once by `encode`.
+            query_threads: torch threads for one query (`similarities`); None: torch's own
+                default, as for `encode`.
+        """
         self.batch_size = batch_size
+        self.query_threads = query_threads
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -69,14 +75,24 @@ class Embedder:
 
         The product runs in torch, on the threads that just encoded the query: done by numpy,
         its BLAS threads spin against torch's and a 13 ms search takes 30 ms on 2 cores.
+        One query runs on `query_threads` (1): a few dozen word pieces are too little to share,
+        and threads that wait for each other on busy cores made the median hybrid search 14x
+        slower (389 ms against 27 ms, bench/retrieval.py on 2 shared cores). Torch's thread
+        count is per calling thread here (OpenMP), so a batch being embedded meanwhile on
+        another thread keeps its own.
         """
         import torch
 
-        query_vector = self._load().encode(
-            [query], normalize_embeddings=True, show_progress_bar=False, convert_to_tensor=True
-        )[0]
-        with torch.inference_mode():
-            scores: np.ndarray = (torch.from_numpy(vectors) @ query_vector.float()).numpy()
+        model = self._load()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.query_threads or threads)
+        try:
+            query_vector = model.encode([query], normalize_embeddings=True,
+                                        show_progress_bar=False, convert_to_tensor=True)[0]
+            with torch.inference_mode():
+                scores: np.ndarray = (torch.from_numpy(vectors) @ query_vector.float()).numpy()
+        finally:
+            torch.set_num_threads(threads)
         return scores
 
     def _load(self) -> Any:
