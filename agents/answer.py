@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from langgraph.config import get_stream_writer
 
+from parley_bot.agents.asking import searched
 from parley_bot.agents.attachments import ConversationDocuments, images_of
 from parley_bot.agents.breaker import CircuitBreaker
 from parley_bot.agents.config import EXTRACTIVE, FlowsConfig, ModelSpec
@@ -60,7 +61,7 @@ def retrieve_node(config: FlowsConfig, knowledge: KnowledgeStore,
 
     async def search(text: str, sources: frozenset[str] | None, topic: str) -> list[Passage]:
         k = config.knowledge.top_k
-        passages = await find(text, k * 2 if topic else k, sources)
+        passages = await find(searched(text), k * 2 if topic else k, sources)
         if topic and passages:
             about = await find(topic, k * 2, sources)
             passages = _steered(passages, about, k)

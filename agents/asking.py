@@ -64,6 +64,16 @@ def asks_number(question: str, language: str | None) -> bool:
     return bool(asks.search(question))
 
 
+def searched(question: str) -> str:
+    """`question` as the index is searched for it: without the adjective of 'how big', 'how
+    old', which asks for a number and is no subject word ('how big is the queue' must not
+    favour a passage about `--freelist-big-blocks`)."""
+    asked = ASKS_NUMBER.search(question)
+    if asked is None or not asked[0].lower().startswith("how"):
+        return question
+    return question[:asked.start()] + question[asked.end():]
+
+
 def place_heading(question: str, heading: str) -> bool:
     """Whether `question` asks where something is and `heading` heads a section of places."""
     return bool(_ASKS_PLACE.search(question) and _PLACE_HEADING.search(heading))

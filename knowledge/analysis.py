@@ -66,6 +66,29 @@ _ENGLISH_FILLER = (
     "anyone everyone somebody anybody every each"
 )
 
+# English verbs whose past forms the Snowball stemmer cannot bring to their base ('shown' is
+# not 'show'), each base with those forms. Forms that are also common nouns or names of their
+# own ('bit', 'saw', 'left', 'led', 'sat', 'won') are left out.
+_ENGLISH_IRREGULAR = """
+arise arose arisen|become became|begin began begun|bend bent|blow blew blown|break broke broken
+bring brought|build built|burn burnt|buy bought|catch caught|choose chose chosen|come came
+creep crept|deal dealt|dig dug|do did done|draw drew drawn|drink drank drunk|drive drove driven
+eat ate eaten|fall fell fallen|feed fed|fight fought|find found|flee fled|fly flew flown
+forbid forbade forbidden|forget forgot forgotten|forgive forgave forgiven|freeze froze frozen
+get got gotten|give gave given|go went gone|grow grew grown|hang hung|hide hid hidden|hold held
+keep kept|know knew known|learn learnt|lend lent|lose lost|make made|mean meant|meet met
+override overrode overridden|overwrite overwrote overwritten|pay paid|rewrite rewrote rewritten
+ride rode ridden|ring rang rung|rise risen|run ran|say said|see seen|seek sought|sell sold
+send sent|shake shook shaken|shine shone|show shown|shrink shrank shrunk|sing sang sung
+sink sank sunk|sleep slept|slide slid|speak spoke spoken|spell spelt|spend spent|spin spun
+stand stood|steal stole stolen|stick stuck|strike struck stricken|swear swore sworn|sweep swept
+swim swam swum|swing swung|take took taken|teach taught|tear tore torn|tell told|think thought
+throw threw thrown|understand understood|undo undid undone|wake woke woken|wear wore worn
+weave wove woven|withdraw withdrew withdrawn|write wrote written
+"""
+_IRREGULAR = {"en": {form: base for verb in re.split(r"[|\n]", _ENGLISH_IRREGULAR.strip())
+                     for base, *forms in [verb.split()] for form in forms}}
+
 # Question words stopwords-iso's lists lack.
 _MORE_FILLER = {"zh": "多久 多长时间 为什么 哪个 哪些 谁 何时 什么时候 如何 怎样 呢 请问"}
 
@@ -102,6 +125,7 @@ class Analyzer:
         self._local = threading.local()  # PyStemmer stemmers are not thread-safe
         self._stopwords = frozenset(self.fold(w) for w in _INDEX_STOPWORDS.get(base or "", ()))
         self._base = base
+        self._irregular = _IRREGULAR.get(base or "", {})
 
     def fold(self, text: str) -> str:
         """NFKC and full case folding, Turkish i's folded the Turkish way."""
@@ -147,10 +171,11 @@ class Analyzer:
                 yield self.stem(part)
 
     def stem(self, word: str) -> str:
-        """`word` (folded) by this language's Snowball stemmer; as is when there is none."""
+        """`word` (folded) by this language's Snowball stemmer, an irregular form ('shown')
+        as its base ('show'); as is when there is none."""
         if self._algorithm is None:
             return word
-        return _stem(self, word)
+        return _stem(self, self._irregular.get(word, word))
 
     def stemmer(self) -> Stemmer.Stemmer:
         stemmer: Stemmer.Stemmer | None = getattr(self._local, "stemmer", None)

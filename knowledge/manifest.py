@@ -32,11 +32,12 @@ from parley_bot.knowledge.types import Chunk
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3
+FORMAT = 4
 """Bumped when stored data changes meaning, so older indexes are cut again.
 2: chunk ids include the source name; files that fail to load are recorded.
 3: language-aware analysis; chunks keep their blocks and know their language; web pages
-   keep their ETag and Last-Modified."""
+   keep their ETag and Last-Modified.
+4: English irregular verb forms are indexed as their verb ('shown' as 'show')."""
 
 _BUILT_OVER = "chunk-ids"
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from parley_bot.agents.asking import asks_number, defining, place_heading, steps_heading
+from parley_bot.agents.asking import (
+    asks_number,
+    defining,
+    place_heading,
+    searched,
+    steps_heading,
+)
 
 
 @pytest.mark.parametrize(("question", "language", "numeric"), [
@@ -45,3 +51,9 @@ def test_what_is_x_finds_the_sentence_that_says_what_x_is() -> None:
     assert not ffi.search("The cif in ffi_cif stands for Call InterFace.")
     assert defining("What is the best way to write a suppression file for my program?") is None
     assert defining("how do I read a Massif output file?") is None
+
+
+def test_the_adjective_of_how_big_is_not_searched_for() -> None:
+    assert "big" not in searched("How big is the queue of freed blocks?")
+    assert "queue of freed blocks" in searched("How big is the queue of freed blocks?")
+    assert searched("Is a big block freed first?") == "Is a big block freed first?"

@@ -34,6 +34,20 @@ def test_numbers_with_separators_also_match_without() -> None:
     assert {"20,000,000", "20000000"} <= set(analyzer("en").terms("20,000,000 bytes"))
 
 
+@pytest.mark.parametrize(("form", "base"), [
+    ("shown", "show"), ("written", "writes"), ("chose", "choosing"), ("overridden", "override"),
+    ("Built", "build"), ("kept", "keeps"),
+])
+def test_an_irregular_english_form_is_the_term_of_its_verb(form: str, base: str) -> None:
+    english = analyzer("en")
+    assert english.terms(f"stack traces {form}") == english.terms(f"stack trace {base}")
+
+
+def test_a_form_that_is_also_a_noun_stays_itself() -> None:
+    english = analyzer("en")
+    assert english.terms("bit left") != english.terms("bite leave")
+
+
 def test_case_folding_keeps_the_dot_of_a_capital_i() -> None:
     assert analyzer("en").terms("İstanbul") == ["istanbul"]
     assert analyzer("tr").terms("İstanbul ISPARTA") == ["istanbul", "ıspar"]
