@@ -192,3 +192,16 @@ def _check_html(path: Path, failed: int) -> None:
                    capture_output=True, timeout=60, check=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert re.search(r"openai:strong", text)
+
+
+def test_the_example_bots_own_set_passes_with_extractive_and_nothing_else_started(
+    bot_dir: Path,
+) -> None:
+    """The acceptance floor: the shipped eval set, with no model and no service running,
+    meets the example's own accuracy target (0.9)."""
+    done, report = _eval(bot_dir, "--model", "extractive", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    (model,) = report["models"]
+    assert report["cases"] >= 30
+    assert model["model"] == "extractive" and model["errors"] == 0
+    assert model["accuracy"] >= 0.9, model

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from parley_bot.agents.config import EvalConfig, ModelSpec, Price
 from parley_bot.agents.errors import ConfigError
@@ -14,6 +15,16 @@ from parley_bot.agents.evals.prices import price_of
 from parley_bot.agents.flowsfile import load_flows
 from tests.conftest import configure
 from tests.utils.cli import parley
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize("name", ["flows.yaml", "evals/cases.yaml", "agents/starter/flows.yaml",
+                                  "agents/starter/evals/cases.yaml"])
+def test_shipped_yaml_reads_the_same_in_other_parsers(name: str) -> None:
+    """Teams edit these files with their own tools: they stay plain YAML that PyYAML reads
+    too, not only the loader parley uses."""
+    assert yaml.safe_load((REPO / name).read_text())
 
 
 def _problems(bot_dir: Path, text: str) -> list[str]:
