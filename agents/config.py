@@ -11,9 +11,16 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from parley_bot.agents.schema import FieldError, Loc, Strict, check, shorthand
 from parley_bot.agents.screen import deny_pattern
@@ -43,10 +50,21 @@ class BreakerSettings(Strict):
     )
 
 
+def model_name(name: str) -> str:
+    """`name` if it is 'extractive' or 'provider:model', the forms a model is named by."""
+    if name != EXTRACTIVE and ":" not in name:
+        raise ValueError(f"model {name!r} is neither 'extractive' nor 'provider:model' "
+                         "(e.g. 'openai:gpt-4o-mini')")
+    return name
+
+
+ModelName = Annotated[str, AfterValidator(model_name)]
+
+
 class ModelSpec(Strict):
     """One chat model. A bare string in flows.yaml is shorthand for `{name: ...}`."""
 
-    name: str = Field(
+    name: ModelName = Field(
         EXTRACTIVE,
         description="'extractive' (built in, offline) or a langchain init_chat_model id "
         "such as 'openai:gpt-4o-mini', 'anthropic:claude-sonnet-4-5', 'ollama:llama3.2'.",
@@ -79,15 +97,6 @@ class ModelSpec(Strict):
 
     _from_string = shorthand("name")
 
-    @field_validator("name")
-    @classmethod
-    def _known_form(cls, name: str) -> str:
-        if name != EXTRACTIVE and ":" not in name:
-            raise ValueError(
-                f"model {name!r} is neither 'extractive' nor 'provider:model' "
-                "(e.g. 'openai:gpt-4o-mini')"
-            )
-        return name
 
     @property
     def is_extractive(self) -> bool:

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from parley_bot.agents.config import FlowsConfig
+from parley_bot.agents.config import FlowsConfig, ModelName
 from parley_bot.agents.errors import ConfigError, Problem
 from parley_bot.agents.flowsfile import parse_document
 from parley_bot.agents.schema import Loc, Strict, check, shorthand
@@ -64,7 +64,7 @@ class Reference(Strict):
 class Judge(Strict):
     """An LLM judge: `model` reads the question, the reply and `rubric`, and says PASS or FAIL."""
 
-    model: str = Field(..., description="A provider:model id, e.g. 'openai:gpt-4o', or the "
+    model: ModelName = Field(..., description="A provider:model id, e.g. 'openai:gpt-4o', or the "
                        "name of a model in `eval.models` (with its base_url and key).")
     rubric: str
 
@@ -113,6 +113,18 @@ class EvalCase(Strict):
     tool_results: dict[str, Any] = Field(
         default_factory=dict, description="Tool name → the result it gives in this case.")
 
+    @field_validator("name")
+    @classmethod
+    def _unique(cls, name: str | None, info: ValidationInfo) -> str | None:
+        """A name is what a case is reported and cached under: once across the set's files
+        (the loader passes one `names` set for all of them)."""
+        seen = (info.context or {}).get("names")
+        if name is not None and seen is not None:
+            if name in seen:
+                raise ValueError(f"two cases are named {name!r}")
+            seen.add(name)
+        return name
+
     @model_validator(mode="after")
     def _known(self, info: ValidationInfo) -> EvalCase:
         """Skills and tools must be the bot's (when the loader says what the bot has)."""
@@ -160,7 +172,8 @@ def load_cases(config: FlowsConfig, files: list[Path] | None = None) -> list[Cas
         ConfigError: every problem in every file, each with its line and column.
     """
     context = {"skills": {s.name for s in config.skills},
-               "tools": {t.name for t in config.tools} | set(config.python_tools)}
+               "tools": {t.name for t in config.tools} | set(config.python_tools),
+               "names": set[str]()}
     cases: list[Case] = []
     problems: list[Problem] = []
     for file in files if files is not None else dataset_files(config):
@@ -175,9 +188,6 @@ def load_cases(config: FlowsConfig, files: list[Path] | None = None) -> list[Cas
             continue
         cases.extend(Case(id=case.name or f"{file.name}#{n}", case=case)
                      for n, case in enumerate(loaded, 1))
-    ids = [case.id for case in cases]
-    problems.extend(Problem(case.id, 0, 0, "", "two cases have this name")
-                    for i, case in enumerate(cases) if case.id in ids[:i])
     if problems:
         raise ConfigError(problems)
     return cases

@@ -130,14 +130,17 @@ async def _one(bot: Bot, tools: CannedTools, spec: ModelSpec, case: Case,
     for n, (turn, reply) in enumerate(pairs):
         if turn.judge is not None:
             name = verdict_key(turn.judge.model, turn.judge.rubric, n)
-            if name not in entry.verdicts:
+            verdict = entry.verdicts.get(name)
+            if verdict is None:
                 judge = judges.get(turn.judge.model) or ModelSpec(name=turn.judge.model)
-                entry.verdicts[name] = await _ask_judge(judge, turn.judge, turn.user, reply.text)
-            checks[n].append(judge_verdict(turn.judge, reply.text, entry.verdicts[name]))
-    if cache is not None:
+                verdict, asked = await _ask_judge(judge, turn.judge, turn.user, reply.text)
+                if asked:  # a judge that could not be asked is asked again next run
+                    entry.verdicts[name] = verdict
+            checks[n].append(judge_verdict(turn.judge, reply.text, verdict))
+    error = not spec.is_extractive and any(reply.fallback for reply in entry.replies)
+    if cache is not None and not error:  # a failed model call is retried next run
         cache.put(key, entry)
     advance()
-    error = not spec.is_extractive and any(reply.fallback for reply in entry.replies)
     return CaseRun(case, spec.name, entry.replies, checks, error, cached)
 
 
@@ -165,13 +168,16 @@ def _reply(reply: OutboundMessage, seconds: float, calls: list[ToolUse]) -> Turn
         output_tokens=usage.output_tokens if usage else 0, latency_s=seconds)
 
 
-async def _ask_judge(spec: ModelSpec, judge: Judge, question: str, answer: str) -> str:
-    """The verdict of the judge model `spec`; a failure is a FAIL that says why."""
+async def _ask_judge(spec: ModelSpec, judge: Judge, question: str,
+                     answer: str) -> tuple[str, bool]:
+    """The verdict of the judge model `spec` and whether it was reached; a failure is a FAIL
+    that says why."""
     try:
         reply = await chat_model(spec).ainvoke(judge_messages(judge, question, answer))
     except Exception as exc:  # any provider error: the check fails and says so
-        return f"FAIL (the judge could not be asked: {type(exc).__name__}: {exc})"
-    return reply.text if isinstance(reply, AIMessage) else str(reply)
+        return f"FAIL (the judge could not be asked: {type(exc).__name__}: {exc})", False
+    return (reply.text if isinstance(reply, AIMessage) else str(reply)), True
+
 
 def models_to_run(config: FlowsConfig, names: list[str]) -> list[ModelSpec]:
     """The models to compare: `names` (each the spec of that name in `eval.models` or the

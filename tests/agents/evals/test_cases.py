@@ -67,6 +67,24 @@ def test_problems_are_located_at_their_line_and_column(bot_dir: Path) -> None:
     ]
 
 
+def test_a_repeated_name_and_a_malformed_judge_model_are_located(bot_dir: Path) -> None:
+    problems = _problems(bot_dir, """\
+- name: boots
+  turns:
+    - user: how long do I have to return boots?
+      judge: {model: gpt4, rubric: names the time limit}
+- name: boots
+  turns:
+    - user: and for tents?
+""")
+    path = bot_dir / "evals" / "cases.yaml"
+    assert problems == [
+        f"{path}:4:22: [0].turns[0].judge.model: model 'gpt4' is neither 'extractive' nor "
+        "'provider:model' (e.g. 'openai:gpt-4o-mini')",
+        f"{path}:5:9: [1].name: two cases are named 'boots'",
+    ]
+
+
 def test_skills_and_tools_must_be_the_bots(bot_dir: Path) -> None:
     problems = _problems(bot_dir, """\
 - tool_results: {refund: {}}

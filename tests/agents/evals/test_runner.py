@@ -43,6 +43,30 @@ async def test_the_judge_grades_and_its_verdicts_are_cached(bot_dir: Path,
     assert [r.passed for r in again.results["extractive"]] == [True, False]
 
 
+async def test_failed_model_and_judge_calls_are_asked_again_next_run(
+        bot_dir: Path, openai_stub: OpenAIStub) -> None:
+    """A model or judge that was down must not leave its failure in the cache."""
+    spec = stub_model(openai_stub, name="openai:flaky")
+    config = configure(bot_dir, eval={"models": [spec]})
+    judge = {"model": "openai:flaky", "rubric": "Says how long returns are accepted"}
+    cases = [_case("boots", user="how long do I have to return boots?", judge=judge)]
+    model = ModelSpec.model_validate(spec)
+    openai_stub.mode = "error"
+    down = await run_eval(config, cases, [model, ModelSpec()], concurrency=2,
+                          cache=EvalCache(config))
+    assert down.results["openai:flaky"][0].error
+    assert "could not be asked" in down.results["extractive"][0].checks[0][-1].got
+    openai_stub.mode = "ok"
+    openai_stub.reply = lambda request: "PASS: returns within 60 days"
+    asked = len(openai_stub.requests)
+    again = await run_eval(config, cases, [model, ModelSpec()], concurrency=2,
+                           cache=EvalCache(config))
+    assert not again.results["openai:flaky"][0].cached  # its failure was not kept
+    assert again.results["extractive"][0].cached  # its answer was; its judge is asked again
+    assert len(openai_stub.requests) >= asked + 2
+    assert again.results["extractive"][0].passed
+
+
 async def test_tools_answer_only_from_canned_results(bot_dir: Path) -> None:
     config = configure(bot_dir)
     turns = [{"user": "where is my order 10045"}, {"user": "jane@example.com"}]
