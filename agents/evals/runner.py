@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from parley_bot.agents.bot import Bot
-from parley_bot.agents.config import BreakerSettings, FlowsConfig, ModelSpec
+from parley_bot.agents.config import BreakerSettings, FlowsConfig, ModelSpec, PromptLogConfig
 from parley_bot.agents.errors import ToolError
 from parley_bot.agents.evals.cache import Entry, EvalCache, verdict_key
 from parley_bot.agents.evals.cases import Case, Judge
@@ -105,8 +105,11 @@ async def run_eval(config: FlowsConfig, cases: list[Case], models: list[ModelSpe
         for spec in models:
             tools = CannedTools(config)
             alone = spec.model_copy(update={"breaker": _NO_BREAKER})
+            # Eval turns are not conversations: they stay out of the prompt log that
+            # `parley export` turns into training data.
+            quiet = {"model": alone, "fallback_models": [], "log_prompts": PromptLogConfig()}
             bot = await stack.enter_async_context(Bot.open(
-                config.model_copy(update={"model": alone, "fallback_models": []}),
+                config.model_copy(update=quiet),
                 store=MemoryStore(), knowledge=knowledge, tools=tools))
             jobs.extend(_one(bot, tools, spec, case, cache, limit, advance, judges)
                         for case in cases)

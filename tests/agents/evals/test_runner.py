@@ -67,6 +67,18 @@ async def test_failed_model_and_judge_calls_are_asked_again_next_run(
     assert again.results["extractive"][0].passed
 
 
+async def test_eval_turns_stay_out_of_the_prompt_log(bot_dir: Path,
+                                                     openai_stub: OpenAIStub) -> None:
+    """The prompt log becomes training data (`parley export`): eval questions are not
+    conversations and must not end up in it."""
+    spec = stub_model(openai_stub, name="openai:model")
+    config = configure(bot_dir, model=spec, log_prompts={"enabled": True})
+    run = await run_eval(config, [_case("boots", user="how long do I have to return boots?")],
+                         [ModelSpec.model_validate(spec)], concurrency=1)
+    assert openai_stub.requests and not run.results["openai:model"][0].error
+    assert not config.path(config.log_prompts.path).exists()
+
+
 async def test_tools_answer_only_from_canned_results(bot_dir: Path) -> None:
     config = configure(bot_dir)
     turns = [{"user": "where is my order 10045"}, {"user": "jane@example.com"}]
