@@ -58,7 +58,10 @@ def join(records: list[dict[str, Any]], turns: dict[str, list[Turn]]) -> list[Ba
 
 def finetune_examples(baked: list[Baked]) -> list[dict[str, Any]]:
     """OpenAI chat fine-tuning examples: the messages sent, then the completion as the
-    assistant's message; only plain-text calls whose turn got no thumbs down, each once."""
+    assistant's message; only plain-text calls whose turn got no thumbs down, each once. A
+    thumbs-down reply that is history in a later call gets `weight: 0`: not learnt from."""
+    rejected = {(item.record["conversation"], text) for item in baked if item.rejected
+                for text in (item.record["completion"], item.turn and item.turn.reply) if text}
     examples: dict[str, dict[str, Any]] = {}
     for item in baked:
         record = item.record
@@ -67,8 +70,11 @@ def finetune_examples(baked: list[Baked]) -> list[dict[str, Any]]:
                     and not m.get("tool_calls") for m in messages)
         if item.rejected or record.get("tool_calls") or not record["completion"] or not plain:
             continue
-        example = {"messages": [{"role": m["role"], "content": m["content"]} for m in messages]
-                   + [{"role": "assistant", "content": record["completion"]}]}
+        sent = [{"role": m["role"], "content": m["content"]} for m in messages]
+        for m in sent:
+            if m["role"] == "assistant" and (record["conversation"], m["content"]) in rejected:
+                m["weight"] = 0
+        example = {"messages": [*sent, {"role": "assistant", "content": record["completion"]}]}
         examples.setdefault(json.dumps(example, sort_keys=True), example)
     return list(examples.values())
 

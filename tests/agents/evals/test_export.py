@@ -52,7 +52,9 @@ def _valid_chat_example(line: str) -> list[dict[str, str]]:
     messages = example["messages"]
     assert isinstance(messages, list) and len(messages) >= 2
     for n, message in enumerate(messages):
-        assert set(message) == {"role", "content"}
+        assert set(message) <= {"role", "content", "weight"} and "content" in message
+        assert message.get("weight", 1) in (0, 1) and ("weight" not in message
+                                                      or message["role"] == "assistant")
         assert message["role"] in {"system", "user", "assistant"}
         assert isinstance(message["content"], str) and message["content"]
         assert message["role"] != "system" or n == 0
@@ -86,6 +88,24 @@ async def test_finetuning_export_is_valid_openai_chat_jsonl(bot_dir: Path,
     assert len(examples) == 3 and held  # a repeat and a thumbs down left out
     asked = {m["content"].split("\n")[0] for e in examples for m in e if m["role"] == "user"}
     assert "when are you open on sunday?" not in asked
+
+
+async def test_a_thumbs_down_reply_in_a_later_calls_history_is_not_learnt(
+        bot_dir: Path, openai_stub: OpenAIStub) -> None:
+    await _bake(bot_dir, openai_stub)
+    config = configure(bot_dir, model=stub_model(openai_stub), log_prompts={"enabled": True})
+    async with Bot.open(config) as bot:  # d, whose first reply got a thumbs down, goes on
+        await bot.handle(inbound("and for kids' sizes?", conversation="d"))
+    done = parley("export", "--format", "openai-finetune", "-o", "train.jsonl",
+                  "--validation", "0", cwd=bot_dir)
+    assert done.returncode == 0, done.stderr
+    files = [bot_dir / "train.jsonl", *bot_dir.glob("train.validation.jsonl")]
+    examples = [_valid_chat_example(line) for f in files for line in f.read_text().splitlines()]
+    later = [e for e in examples if "and for kids" in e[-2]["content"]]
+    assert later, examples
+    earlier = [m for m in later[0][:-1] if m["role"] == "assistant"]
+    assert earlier and all(m.get("weight") == 0 for m in earlier)
+    assert "weight" not in later[0][-1]
 
 
 async def test_a_few_shot_block_pasted_in_changes_what_the_model_receives(
